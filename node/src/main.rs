@@ -1,0 +1,11 @@
+//! `ocm-node`: the OCM appchain node.
+
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() -> sc_cli::Result<()> {
+	command::run()
+}

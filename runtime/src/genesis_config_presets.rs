@@ -1,0 +1,120 @@
+//! Genesis presets: `development` (one validator, Alice) and `local_testnet`
+//! (three validators). Both seat Alice, Bob and Charlie on the board and fund
+//! the well-known dev accounts. The node builds its chain specs from these.
+
+use crate::*;
+use alloc::{vec, vec::Vec};
+use frame_support::BoundedVec;
+use pallet_grandpa::AuthorityId as GrandpaId;
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+/// What each dev account starts with: enough for bonds, contracts and fees in
+/// every local scenario.
+pub const DEV_ENDOWMENT: Balance = 1_000_000 * UNITS;
+
+/// A validator's Aura and GRANDPA keys.
+pub struct Validator {
+	pub aura: AuraId,
+	pub grandpa: GrandpaId,
+}
+
+impl Validator {
+	/// The keys `--alice`, `--bob`, ... put in a node's keystore.
+	pub fn dev(who: Sr25519Keyring) -> Self {
+		Self { aura: who.public().into(), grandpa: ed25519_twin(who).public().into() }
+	}
+}
+
+/// The ed25519 dev key with the same name as an sr25519 dev key.
+fn ed25519_twin(who: Sr25519Keyring) -> Ed25519Keyring {
+	match who {
+		Sr25519Keyring::Alice => Ed25519Keyring::Alice,
+		Sr25519Keyring::Bob => Ed25519Keyring::Bob,
+		Sr25519Keyring::Charlie => Ed25519Keyring::Charlie,
+		Sr25519Keyring::Dave => Ed25519Keyring::Dave,
+		Sr25519Keyring::Eve => Ed25519Keyring::Eve,
+		Sr25519Keyring::Ferdie => Ed25519Keyring::Ferdie,
+		Sr25519Keyring::AliceStash => Ed25519Keyring::AliceStash,
+		Sr25519Keyring::BobStash => Ed25519Keyring::BobStash,
+		Sr25519Keyring::CharlieStash => Ed25519Keyring::CharlieStash,
+		Sr25519Keyring::DaveStash => Ed25519Keyring::DaveStash,
+		Sr25519Keyring::EveStash => Ed25519Keyring::EveStash,
+		Sr25519Keyring::FerdieStash => Ed25519Keyring::FerdieStash,
+		Sr25519Keyring::One => Ed25519Keyring::One,
+		Sr25519Keyring::Two => Ed25519Keyring::Two,
+	}
+}
+
+/// The genesis state of an OCM chain.
+pub fn ocm_genesis(
+	validators: Vec<Validator>,
+	board: Vec<AccountId>,
+	endowed: Vec<AccountId>,
+) -> RuntimeGenesisConfig {
+	let board: BoundedVec<AccountId, _> = board
+		.try_into()
+		.expect("the presets seat fewer members than BOARD_MAX_MEMBERS; qed");
+	RuntimeGenesisConfig {
+		balances: BalancesConfig {
+			balances: endowed.into_iter().map(|who| (who, DEV_ENDOWMENT)).collect(),
+			..Default::default()
+		},
+		aura: AuraConfig { authorities: validators.iter().map(|v| v.aura.clone()).collect() },
+		grandpa: GrandpaConfig {
+			authorities: validators.iter().map(|v| (v.grandpa.clone(), 1)).collect(),
+			..Default::default()
+		},
+		// `CouncilMembership` seats the board in `Council` at genesis; the
+		// collective's own member list must start empty.
+		council_membership: CouncilMembershipConfig { members: board, ..Default::default() },
+		..Default::default()
+	}
+}
+
+fn dev_board() -> Vec<AccountId> {
+	[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+		.iter()
+		.map(|k| k.to_account_id())
+		.collect()
+}
+
+/// `--dev`: Alice validates alone.
+pub fn development() -> RuntimeGenesisConfig {
+	ocm_genesis(
+		vec![Validator::dev(Sr25519Keyring::Alice)],
+		dev_board(),
+		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
+	)
+}
+
+/// `--chain local`: Alice, Bob and Charlie validate.
+pub fn local_testnet() -> RuntimeGenesisConfig {
+	ocm_genesis(
+		[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+			.into_iter()
+			.map(Validator::dev)
+			.collect(),
+		dev_board(),
+		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
+	)
+}
+
+/// The preset's JSON, or `None` for an unknown name.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let genesis = match id.as_ref() {
+		DEV_RUNTIME_PRESET => development(),
+		LOCAL_TESTNET_RUNTIME_PRESET => local_testnet(),
+		_ => return None,
+	};
+	Some(
+		serde_json::to_string(&genesis)
+			.expect("a genesis config always serializes to JSON; qed")
+			.into_bytes(),
+	)
+}
+
+pub fn preset_names() -> Vec<PresetId> {
+	vec![PresetId::from(DEV_RUNTIME_PRESET), PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)]
+}

@@ -1,0 +1,146 @@
+//! The OCM runtime.
+//!
+//! Today: accounts and balances, Aura block production with GRANDPA
+//! finality, transaction fees, and the OCM board (`Council` with
+//! `CouncilMembership`). There is no sudo: the board governs from genesis.
+//! The marketplace pallets (capacity registry, proof of bandwidth, CDNi
+//! settlement, governance) are wired in here as they land, at pallet indices
+//! 20 and up.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+// `construct_runtime` generates large enums and recursion-heavy impls.
+#![recursion_limit = "512"]
+
+#[cfg(feature = "std")]
+include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
+
+extern crate alloc;
+
+pub mod apis;
+pub mod configs;
+pub mod genesis_config_presets;
+#[cfg(test)]
+mod tests;
+
+pub use configs::*;
+
+use alloc::borrow::Cow;
+use sp_runtime::{generic, impl_opaque_keys, traits::BlakeTwo256, MultiAddress};
+use sp_version::RuntimeVersion;
+
+pub use ocm_primitives::{
+	currency::*, time::*, AccountId, Balance, BlockNumber, Hash, Nonce, Signature,
+};
+#[cfg(feature = "std")]
+pub use sp_runtime::BuildStorage;
+
+/// Types the node uses without knowing the runtime's call and extension types,
+/// so it keeps syncing across runtime upgrades that change them.
+pub mod opaque {
+	use super::*;
+	pub use sp_runtime::OpaqueExtrinsic as UncheckedExtrinsic;
+
+	pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+	pub type Block = generic::Block<Header, UncheckedExtrinsic>;
+	pub type Hash = <BlakeTwo256 as sp_runtime::traits::Hash>::Output;
+}
+
+impl_opaque_keys! {
+	/// The keys a validator registers: Aura to author blocks, GRANDPA to finalize them.
+	pub struct SessionKeys {
+		pub aura: Aura,
+		pub grandpa: Grandpa,
+	}
+}
+
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: Cow::Borrowed("ocm"),
+	impl_name: Cow::Borrowed("ocm-runtime"),
+	authoring_version: 1,
+	spec_version: 100,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// Address format of extrinsics: any account id, with no index lookup.
+pub type Address = MultiAddress<AccountId, ()>;
+pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+pub type Block = generic::Block<Header, UncheckedExtrinsic>;
+pub type SignedBlock = generic::SignedBlock<Block>;
+
+/// What a transaction carries beside its call, checked in this order.
+///
+/// `AuthorizeCall` comes first so calls that declare `#[pallet::authorize]`
+/// (the off-chain workers' reports) are valid without a signature; it is a
+/// no-op for every other call. `WeightReclaim` comes last so it sees the
+/// actual weight of everything before it.
+pub type TxExtension = (
+	frame_system::AuthorizeCall<Runtime>,
+	frame_system::CheckNonZeroSender<Runtime>,
+	frame_system::CheckSpecVersion<Runtime>,
+	frame_system::CheckTxVersion<Runtime>,
+	frame_system::CheckGenesis<Runtime>,
+	frame_system::CheckEra<Runtime>,
+	frame_system::CheckNonce<Runtime>,
+	frame_system::CheckWeight<Runtime>,
+	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	frame_metadata_hash_extension::CheckMetadataHash<Runtime>,
+	frame_system::WeightReclaim<Runtime>,
+);
+
+pub type UncheckedExtrinsic =
+	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
+pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
+
+/// Migrations beyond the pallets' own; none yet.
+type Migrations = ();
+
+pub type Executive = frame_executive::Executive<
+	Runtime,
+	Block,
+	frame_system::ChainContext<Runtime>,
+	Runtime,
+	AllPalletsWithSystem,
+	Migrations,
+>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Runtime;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Timestamp = pallet_timestamp;
+	#[runtime::pallet_index(2)]
+	pub type Aura = pallet_aura;
+	#[runtime::pallet_index(3)]
+	pub type Grandpa = pallet_grandpa;
+	#[runtime::pallet_index(4)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(5)]
+	pub type TransactionPayment = pallet_transaction_payment;
+
+	// The OCM board. Polkadot.js Apps shows its Council page only for a
+	// collective named `Council`.
+	#[runtime::pallet_index(10)]
+	pub type Council = pallet_collective<Instance1>;
+	#[runtime::pallet_index(11)]
+	pub type CouncilMembership = pallet_membership<Instance1>;
+}

@@ -1,0 +1,136 @@
+// Polkadot.js compatibility: what a content provider or a board member does
+// with @polkadot/api against a real `ocm-node --dev`.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { startDevNode } from './ocm-node.mjs';
+
+let node;
+let api;
+let alice, bob, charlie, dave, ferdie;
+
+before(async () => {
+  await cryptoWaitReady();
+  node = await startDevNode();
+  api = await ApiPromise.create({ provider: new WsProvider(node.url), noInitWarn: true });
+  const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+  [alice, bob, charlie, dave, ferdie] = ['Alice', 'Bob', 'Charlie', 'Dave', 'Ferdie']
+    .map((name) => keyring.addFromUri(`//${name}`));
+});
+
+after(async () => {
+  await api?.disconnect();
+  await node?.stop();
+});
+
+/**
+ * Signs and submits `tx`, resolves with the events of its block once it is
+ * in a block; rejects on an invalid transaction or a dispatch error.
+ */
+function submit(tx, signer) {
+  return new Promise((resolve, reject) => {
+    let unsub;
+    tx.signAndSend(signer, (result) => {
+      if (result.isError || result.status.isInvalid || result.status.isDropped || result.status.isUsurped) {
+        unsub?.();
+        reject(new Error(`transaction failed: ${result.status.type}`));
+        return;
+      }
+      if (result.status.isInBlock) {
+        unsub?.();
+        if (result.dispatchError) {
+          const err = result.dispatchError.isModule
+            ? (({ section, name }) => `${section}.${name}`)(api.registry.findMetaError(result.dispatchError.asModule))
+            : result.dispatchError.toString();
+          reject(new Error(`dispatch error: ${err}`));
+          return;
+        }
+        resolve({ events: result.events, blockHash: result.status.asInBlock });
+      }
+    }).then((u) => { unsub = u; }, reject);
+  });
+}
+
+function findEvent(events, section, method) {
+  return events.map(({ event }) => event).find((e) => e.section === section && e.method === method);
+}
+
+test('metadata is V16 and decodes the OCM pallets', async () => {
+  assert.equal(api.runtimeMetadata.version, 16);
+  const pallets = api.runtimeMetadata.asLatest.pallets.map((p) => p.name.toString());
+  for (const name of ['System', 'Balances', 'Aura', 'Grandpa', 'TransactionPayment', 'Council', 'CouncilMembership']) {
+    assert.ok(pallets.includes(name), `${name} in ${pallets}`);
+  }
+  assert.ok(!pallets.includes('Sudo'), 'no sudo: the board governs');
+  assert.equal(api.runtimeVersion.specName.toString(), 'ocm');
+});
+
+test('chain properties give the OCM token and address format', async () => {
+  const props = await api.rpc.system.properties();
+  assert.equal(props.tokenSymbol.unwrap()[0].toString(), 'OCM');
+  assert.equal(props.tokenDecimals.unwrap()[0].toNumber(), 12);
+  assert.equal(props.ss58Format.unwrap().toNumber(), 42);
+  assert.equal(api.registry.chainSS58, 42);
+});
+
+test('the board is readable as Polkadot.js Apps reads it', async () => {
+  const members = (await api.query.council.members()).map((m) => m.toString()).sort();
+  assert.deepEqual(members, [alice.address, bob.address, charlie.address].sort());
+  const prime = await api.query.council.prime();
+  assert.ok(prime.isNone);
+  const seats = (await api.query.councilMembership.members()).map((m) => m.toString()).sort();
+  assert.deepEqual(seats, members);
+});
+
+test('a balance transfer is signed, included and paid for', async () => {
+  const amount = 5n * 10n ** 12n;
+  const before = (await api.query.system.account(ferdie.address)).data.free.toBigInt();
+  const tx = api.tx.balances.transferKeepAlive(ferdie.address, amount);
+  const info = await tx.paymentInfo(alice);
+  assert.ok(info.partialFee.toBigInt() > 0n, 'fees are charged');
+  const { events } = await submit(tx, alice);
+  const transfer = findEvent(events, 'balances', 'Transfer');
+  assert.ok(transfer, 'Transfer event');
+  assert.equal(transfer.data.to.toString(), ferdie.address);
+  assert.equal(transfer.data.amount.toBigInt(), amount);
+  assert.ok(findEvent(events, 'transactionPayment', 'TransactionFeePaid'));
+  const after = (await api.query.system.account(ferdie.address)).data.free.toBigInt();
+  assert.equal(after - before, amount);
+});
+
+test('a board motion is proposed, voted and closed from Polkadot.js', async () => {
+  const seat = api.tx.councilMembership.addMember(dave.address);
+  const threshold = 2;
+  const length = seat.method.encodedLength;
+  const { events } = await submit(api.tx.council.propose(threshold, seat, length), alice);
+  const proposed = findEvent(events, 'council', 'Proposed');
+  assert.ok(proposed, 'Council.Proposed event');
+  const hash = proposed.data.proposalHash;
+  const index = proposed.data.proposalIndex;
+  assert.equal(hash.toHex(), seat.method.hash.toHex());
+  assert.equal((await api.query.council.proposals()).length, 1);
+
+  // A non-member's vote is refused with the pallet's error.
+  await assert.rejects(submit(api.tx.council.vote(hash, index, true), dave), /council\.NotMember/);
+
+  const { weight } = await api.call.transactionPaymentCallApi.queryCallInfo(seat.method, length);
+  assert.ok(weight.refTime.toBigInt() > 0n);
+  const close = () => api.tx.council.close(hash, index, weight, length);
+
+  await submit(api.tx.council.vote(hash, index, true), alice);
+  // Closing with one aye of the two needed, before the motion expires.
+  await assert.rejects(submit(close(), charlie), /council\.TooEarly/);
+  await submit(api.tx.council.vote(hash, index, true), bob);
+  // A second aye from the same member is refused.
+  await assert.rejects(submit(api.tx.council.vote(hash, index, true), bob), /council\.DuplicateVote/);
+
+  const closed = await submit(close(), charlie);
+  const executed = findEvent(closed.events, 'council', 'Executed');
+  assert.ok(executed, 'Council.Executed event');
+  assert.ok(executed.data.result.isOk, `motion result: ${executed.data.result.toString()}`);
+  assert.ok(findEvent(closed.events, 'councilMembership', 'MemberAdded'));
+
+  const members = (await api.query.council.members()).map((m) => m.toString());
+  assert.ok(members.includes(dave.address), 'Dave sits on the board');
+});

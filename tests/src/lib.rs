@@ -1,0 +1,114 @@
+//! Harness for OCM's end-to-end tests: starts real binaries on loopback.
+
+use std::{
+	io::{BufRead, BufReader},
+	net::{TcpListener, TcpStream},
+	path::PathBuf,
+	process::{Child, Command, Stdio},
+	sync::{Arc, Mutex},
+	time::{Duration, Instant},
+};
+
+/// The `ocm-node` binary: `$OCM_NODE_BIN`, else the debug build in
+/// `$CARGO_TARGET_DIR` (or the workspace's `target/`).
+pub fn node_binary() -> PathBuf {
+	if let Some(bin) = std::env::var_os("OCM_NODE_BIN") {
+		return bin.into();
+	}
+	let target = std::env::var_os("CARGO_TARGET_DIR")
+		.map(PathBuf::from)
+		.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+	target.join("debug").join("ocm-node")
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0")
+		.and_then(|l| l.local_addr())
+		.map(|a| a.port())
+		.expect("bind an ephemeral loopback port")
+}
+
+/// A running `ocm-node`, killed (and its database removed) on drop.
+pub struct DevNode {
+	child: Child,
+	rpc_port: u16,
+	log: Arc<Mutex<Vec<String>>>,
+	_base: tempfile::TempDir,
+}
+
+impl DevNode {
+	/// Starts `ocm-node --dev` with its own database, RPC and p2p ports on
+	/// loopback, and waits until its RPC port accepts connections.
+	pub fn start() -> Self {
+		Self::start_with(&["--dev"])
+	}
+
+	/// Starts `ocm-node` with `args` plus private ports and base path.
+	pub fn start_with(args: &[&str]) -> Self {
+		let bin = node_binary();
+		assert!(
+			bin.exists(),
+			"ocm-node not found at {}: run `cargo build -p ocm-node` or set OCM_NODE_BIN",
+			bin.display()
+		);
+		let base = tempfile::tempdir().expect("temp dir for the node's database");
+		let rpc_port = free_port();
+		let p2p_port = free_port();
+		let mut child = Command::new(&bin)
+			.args(args)
+			.arg("--base-path")
+			.arg(base.path())
+			.args(["--rpc-port", &rpc_port.to_string()])
+			.args(["--port", &p2p_port.to_string()])
+			.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
+			.args(["--no-prometheus", "--no-mdns", "--no-telemetry"])
+			.stdout(Stdio::null())
+			.stderr(Stdio::piped())
+			.spawn()
+			.unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
+
+		// Keep the node's log for failure messages; draining the pipe also
+		// keeps the node from blocking on a full stderr.
+		let log = Arc::new(Mutex::new(Vec::new()));
+		let stderr = child.stderr.take().expect("piped stderr");
+		let sink = log.clone();
+		std::thread::spawn(move || {
+			for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+				let mut log = sink.lock().unwrap();
+				if log.len() > 2_000 {
+					log.drain(..1_000);
+				}
+				log.push(line);
+			}
+		});
+
+		let mut node = Self { child, rpc_port, log, _base: base };
+		let deadline = Instant::now() + Duration::from_secs(120);
+		while TcpStream::connect(("127.0.0.1", rpc_port)).is_err() {
+			if let Ok(Some(status)) = node.child.try_wait() {
+				panic!("ocm-node exited with {status} before serving RPC:\n{}", node.log_tail());
+			}
+			assert!(Instant::now() < deadline, "ocm-node RPC not up in 120 s:\n{}", node.log_tail());
+			std::thread::sleep(Duration::from_millis(200));
+		}
+		node
+	}
+
+	pub fn ws_url(&self) -> String {
+		format!("ws://127.0.0.1:{}", self.rpc_port)
+	}
+
+	/// The last lines the node logged.
+	pub fn log_tail(&self) -> String {
+		let log = self.log.lock().unwrap();
+		log[log.len().saturating_sub(60)..].join("\n")
+	}
+}
+
+impl Drop for DevNode {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}

@@ -1,0 +1,157 @@
+//! A board motion on the real `ocm-node --dev`, driven over RPC with subxt the
+//! way any Substrate client would: Alice proposes to seat Dave, a non-member
+//! and a double vote are refused, an early close is refused, two of three
+//! members vote aye, Charlie closes, and Dave sits on the board.
+
+use ocm_e2e::DevNode;
+use subxt::{
+	dynamic::{self, At, Value},
+	error::{DispatchError, TransactionEventsError, TransactionFinalizedSuccessError},
+	ext::scale_value::{Composite, Primitive, ValueDef},
+	transactions::Payload,
+	utils::AccountId32,
+	OnlineClient, SubstrateConfig,
+};
+use subxt_signer::sr25519::{dev, Keypair};
+
+type Api = OnlineClient<SubstrateConfig>;
+
+/// Flattens an H256 / AccountId32 decoded as nested composites of u8.
+fn value_bytes(v: &Value) -> Vec<u8> {
+	match &v.value {
+		ValueDef::Composite(c) => c.values().flat_map(value_bytes).collect(),
+		ValueDef::Primitive(Primitive::U128(b)) => vec![*b as u8],
+		_ => vec![],
+	}
+}
+
+/// One event of an extrinsic: pallet, variant and fields.
+#[derive(Debug)]
+struct SeenEvent {
+	pallet: String,
+	name: String,
+	fields: Value,
+}
+
+/// Submits `call` signed by `who`, waits for finality, and returns its events
+/// or the pallet error (`"Pallet::Error"`) it failed with.
+async fn submit<C: Payload>(api: &Api, call: &C, who: &Keypair) -> Result<Vec<SeenEvent>, String> {
+	let progress = api
+		.tx()
+		.await
+		.expect("transactions client")
+		.sign_and_submit_then_watch_default(call, who)
+		.await
+		.map_err(|e| format!("submit: {e}"))?;
+	match progress.wait_for_finalized_success().await {
+		Ok(events) => Ok(events
+			.iter()
+			.map(|ev| {
+				let ev = ev.expect("event decodes");
+				SeenEvent {
+					pallet: ev.pallet_name().to_string(),
+					name: ev.event_name().to_string(),
+					fields: ev.decode_fields_unchecked_as::<Value>().expect("fields decode"),
+				}
+			})
+			.collect()),
+		Err(TransactionFinalizedSuccessError::SuccessError(TransactionEventsError::ExtrinsicFailed(
+			DispatchError::Module(m),
+		))) => Err(m.details_string()),
+		Err(e) => Err(format!("{e}")),
+	}
+}
+
+fn find<'a>(events: &'a [SeenEvent], pallet: &str, name: &str) -> &'a SeenEvent {
+	events
+		.iter()
+		.find(|e| e.pallet == pallet && e.name == name)
+		.unwrap_or_else(|| panic!("no {pallet}.{name} in {events:?}"))
+}
+
+async fn board(api: &Api) -> Vec<AccountId32> {
+	api.at_current_block()
+		.await
+		.expect("finalized block")
+		.storage()
+		.fetch(dynamic::storage::<(), Vec<AccountId32>>("Council", "Members"), ())
+		.await
+		.expect("Council.Members")
+		.decode()
+		.expect("decodes")
+}
+
+fn account(who: &Keypair) -> AccountId32 {
+	who.public_key().to_account_id()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn board_motion_seats_a_member() {
+	let node = DevNode::start();
+	let api = Api::from_insecure_url(node.ws_url())
+		.await
+		.unwrap_or_else(|e| panic!("connect: {e}\n{}", node.log_tail()));
+	let (alice, bob, charlie, dave) = (dev::alice(), dev::bob(), dev::charlie(), dev::dave());
+
+	let mut seated = board(&api).await;
+	seated.sort();
+	let mut expected = vec![account(&alice), account(&bob), account(&charlie)];
+	expected.sort();
+	assert_eq!(seated, expected, "development preset seats Alice, Bob, Charlie");
+
+	// The motion: CouncilMembership.add_member(Dave), two of three to pass.
+	let seat_dave = dynamic::tx(
+		"CouncilMembership",
+		"add_member",
+		Composite::named([("who", Value::unnamed_variant("Id", [Value::from_bytes(dave.public_key().0)]))]),
+	);
+	let at = api.at_current_block().await.unwrap();
+	let len = at.tx().call_data(&seat_dave).expect("call encodes").len() as u32;
+	let propose = dynamic::tx("Council", "propose", (2u32, seat_dave.into_value(), len));
+
+	// A non-member cannot propose.
+	assert_eq!(submit(&api, &propose, &dave).await.unwrap_err(), "Council::NotMember");
+
+	let events = submit(&api, &propose, &alice).await.expect("Alice proposes");
+	let proposed = &find(&events, "Council", "Proposed").fields;
+	let hash: [u8; 32] = value_bytes(proposed.at("proposal_hash").unwrap()).try_into().unwrap();
+	let index = proposed.at("proposal_index").and_then(|v| v.as_u128()).unwrap() as u32;
+	assert_eq!(proposed.at("threshold").and_then(|v| v.as_u128()), Some(2));
+
+	let vote = |aye: bool| dynamic::tx("Council", "vote", (hash, index, aye));
+	let close = dynamic::tx(
+		"Council",
+		"close",
+		(
+			hash,
+			index,
+			// Upper bound of the motion's weight; the pallet checks the call fits.
+			Value::named_composite([
+				("ref_time", Value::u128(10_000_000_000)),
+				("proof_size", Value::u128(1_000_000)),
+			]),
+			len,
+		),
+	);
+
+	assert_eq!(submit(&api, &vote(true), &dave).await.unwrap_err(), "Council::NotMember");
+	let voted = submit(&api, &vote(true), &alice).await.expect("Alice votes");
+	assert_eq!(find(&voted, "Council", "Voted").fields.at("yes").and_then(|v| v.as_u128()), Some(1));
+	assert_eq!(submit(&api, &vote(true), &alice).await.unwrap_err(), "Council::DuplicateVote");
+	assert_eq!(submit(&api, &close, &charlie).await.unwrap_err(), "Council::TooEarly");
+
+	submit(&api, &vote(true), &bob).await.expect("Bob votes");
+	let closed = submit(&api, &close, &charlie).await.expect("Charlie closes");
+
+	let executed = &find(&closed, "Council", "Executed").fields;
+	assert_eq!(value_bytes(executed.at("proposal_hash").unwrap()), hash.to_vec());
+	let result = executed.at("result").expect("result field");
+	assert!(
+		matches!(&result.value, ValueDef::Variant(v) if v.name == "Ok"),
+		"motion executed with {result}"
+	);
+	find(&closed, "Council", "Approved");
+	find(&closed, "CouncilMembership", "MemberAdded");
+
+	assert!(board(&api).await.contains(&account(&dave)), "Dave sits on the board");
+}
