@@ -22,9 +22,10 @@ pub mod genesis_config_presets;
 #[cfg(test)]
 mod tests;
 
+pub use apis::RuntimeApi;
 pub use configs::*;
 
-use alloc::borrow::Cow;
+use alloc::{borrow::Cow, vec::Vec};
 use sp_runtime::{generic, impl_opaque_keys, traits::BlakeTwo256, MultiAddress};
 use sp_version::RuntimeVersion;
 

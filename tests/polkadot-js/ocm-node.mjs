@@ -48,7 +48,6 @@ export async function startDevNode({ timeoutMs = 120_000 } = {}) {
   const args = [
     '--dev',
     '--rpc-port', String(rpcPort),
-    '--port', String(p2pPort),
     '--listen-addr', `/ip4/127.0.0.1/tcp/${p2pPort}`,
     '--no-prometheus',
     '--no-mdns',

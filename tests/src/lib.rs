@@ -60,7 +60,6 @@ impl DevNode {
 			.arg("--base-path")
 			.arg(base.path())
 			.args(["--rpc-port", &rpc_port.to_string()])
-			.args(["--port", &p2p_port.to_string()])
 			.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
 			.args(["--no-prometheus", "--no-mdns", "--no-telemetry"])
 			.stdout(Stdio::null())

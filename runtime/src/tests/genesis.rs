@@ -63,3 +63,14 @@ fn there_is_no_sudo() {
 	assert!(names.contains(&"Council") && names.contains(&"CouncilMembership"));
 	assert!(!names.iter().any(|n| n.contains("Sudo")), "pallets: {names:?}");
 }
+
+#[test]
+fn operational_calls_keep_a_quarter_of_each_block() {
+	use frame_support::dispatch::DispatchClass;
+	let length = RuntimeBlockLength::get();
+	assert_eq!(*length.max.get(DispatchClass::Operational), 5 * 1024 * 1024);
+	assert_eq!(*length.max.get(DispatchClass::Normal), 5 * 1024 * 1024 * 3 / 4);
+	let weights = RuntimeBlockWeights::get();
+	let normal = weights.get(DispatchClass::Normal).max_total.unwrap();
+	assert_eq!(normal.ref_time(), weights.max_block.ref_time() / 4 * 3);
+}
