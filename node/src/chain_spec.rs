@@ -28,26 +28,23 @@ fn wasm() -> Result<&'static [u8], String> {
 	})
 }
 
-pub fn development() -> Result<ChainSpec, String> {
+fn from_preset(name: &str, id: &str, chain_type: ChainType, preset: &str) -> Result<ChainSpec, String> {
 	Ok(ChainSpec::builder(wasm()?, None)
-		.with_name("OCM Development")
-		.with_id("ocm_dev")
+		.with_name(name)
+		.with_id(id)
 		.with_protocol_id("ocm")
-		.with_chain_type(ChainType::Development)
-		.with_genesis_config_preset_name(DEV_RUNTIME_PRESET)
+		.with_chain_type(chain_type)
+		.with_genesis_config_preset_name(preset)
 		.with_properties(properties())
 		.build())
 }
 
+pub fn development() -> Result<ChainSpec, String> {
+	from_preset("OCM Development", "ocm_dev", ChainType::Development, DEV_RUNTIME_PRESET)
+}
+
 pub fn local_testnet() -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm()?, None)
-		.with_name("OCM Local Testnet")
-		.with_id("ocm_local")
-		.with_protocol_id("ocm")
-		.with_chain_type(ChainType::Local)
-		.with_genesis_config_preset_name(LOCAL_TESTNET_RUNTIME_PRESET)
-		.with_properties(properties())
-		.build())
+	from_preset("OCM Local Testnet", "ocm_local", ChainType::Local, LOCAL_TESTNET_RUNTIME_PRESET)
 }
 
 /// The chain spec for `--chain <id>`: a known id or a path to a JSON spec.

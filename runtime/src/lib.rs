@@ -16,6 +16,9 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 extern crate alloc;
 
+// Declared before `apis` so its macros are in scope there.
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarks;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;

@@ -29,10 +29,27 @@ pub fn free_port() -> u16 {
 		.expect("bind an ephemeral loopback port")
 }
 
+/// The libp2p peer id of a hex-encoded ed25519 node key, as `ocm-node key
+/// inspect-node-key` prints it.
+pub fn peer_id(node_key_hex: &str) -> String {
+	use std::io::Write;
+	let mut child = Command::new(node_binary())
+		.args(["key", "inspect-node-key"])
+		.stdin(Stdio::piped())
+		.stdout(Stdio::piped())
+		.spawn()
+		.expect("run ocm-node key inspect-node-key");
+	child.stdin.take().unwrap().write_all(node_key_hex.as_bytes()).unwrap();
+	let out = child.wait_with_output().unwrap();
+	assert!(out.status.success(), "inspect-node-key failed");
+	String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
 /// A running `ocm-node`, killed (and its database removed) on drop.
 pub struct DevNode {
 	child: Child,
 	rpc_port: u16,
+	p2p_port: u16,
 	log: Arc<Mutex<Vec<String>>>,
 	_base: tempfile::TempDir,
 }
@@ -82,7 +99,7 @@ impl DevNode {
 			}
 		});
 
-		let mut node = Self { child, rpc_port, log, _base: base };
+		let mut node = Self { child, rpc_port, p2p_port, log, _base: base };
 		let deadline = Instant::now() + Duration::from_secs(120);
 		while TcpStream::connect(("127.0.0.1", rpc_port)).is_err() {
 			if let Ok(Some(status)) = node.child.try_wait() {
@@ -92,6 +109,11 @@ impl DevNode {
 			std::thread::sleep(Duration::from_millis(200));
 		}
 		node
+	}
+
+	/// A multiaddr other nodes can use as `--bootnodes`, given this node's peer id.
+	pub fn bootnode(&self, peer_id: &str) -> String {
+		format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", self.p2p_port)
 	}
 
 	pub fn ws_url(&self) -> String {

@@ -1,0 +1,16 @@
+//! The pallets `frame-omni-bencher` (or `ocm-node benchmark pallet`) measures
+//! in this runtime; OCM's own pallets join the list as they land.
+
+frame_benchmarking::define_benchmarks!(
+	[frame_benchmarking, BaselineBench::<Runtime>]
+	[frame_system, SystemBench::<Runtime>]
+	[pallet_balances, Balances]
+	[pallet_timestamp, Timestamp]
+	[pallet_collective, Council]
+	[pallet_membership, CouncilMembership]
+);
+
+use crate::Runtime;
+
+impl frame_system_benchmarking::Config for Runtime {}
+impl frame_benchmarking::baseline::Config for Runtime {}
