@@ -22,6 +22,7 @@ mod benchmarks;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod weights;
 #[cfg(test)]
 mod tests;
 
