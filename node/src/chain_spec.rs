@@ -1,8 +1,8 @@
 //! Chain specifications, built from the runtime's genesis presets.
 
 use ocm_primitives::{currency, SS58_PREFIX};
-use sc_service::{ChainType, Properties};
 use sc_chain_spec::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+use sc_service::{ChainType, Properties};
 
 pub type ChainSpec = sc_service::GenericChainSpec;
 
@@ -28,7 +28,12 @@ fn wasm() -> Result<&'static [u8], String> {
 	})
 }
 
-fn from_preset(name: &str, id: &str, chain_type: ChainType, preset: &str) -> Result<ChainSpec, String> {
+fn from_preset(
+	name: &str,
+	id: &str,
+	chain_type: ChainType,
+	preset: &str,
+) -> Result<ChainSpec, String> {
 	Ok(ChainSpec::builder(wasm()?, None)
 		.with_name(name)
 		.with_id(id)
@@ -53,14 +58,18 @@ pub fn load(id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 	Ok(match id {
 		"dev" => Box::new(development()?),
 		"local" => Box::new(local_testnet()?),
-		"" => return Err(format!("no chain given: pass --dev or --chain <id>. {}", known_chains())),
-		path if std::path::Path::new(path).is_file() =>
-			Box::new(ChainSpec::from_json_file(path.into())?),
-		other =>
+		"" => {
+			return Err(format!("no chain given: pass --dev or --chain <id>. {}", known_chains()))
+		}
+		path if std::path::Path::new(path).is_file() => {
+			Box::new(ChainSpec::from_json_file(path.into())?)
+		}
+		other => {
 			return Err(format!(
 				"unknown chain `{other}`: neither a known chain id nor a chain spec file. {}",
 				known_chains()
-			)),
+			))
+		}
 	})
 }
 

@@ -53,9 +53,8 @@ pub fn ocm_genesis(
 	board: Vec<AccountId>,
 	endowed: Vec<AccountId>,
 ) -> RuntimeGenesisConfig {
-	let board: BoundedVec<AccountId, _> = board
-		.try_into()
-		.expect("the presets seat fewer members than BOARD_MAX_MEMBERS; qed");
+	let board: BoundedVec<AccountId, _> =
+		board.try_into().expect("the presets seat fewer members than BOARD_MAX_MEMBERS; qed");
 	RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed.into_iter().map(|who| (who, DEV_ENDOWMENT)).collect(),

@@ -17,14 +17,14 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 extern crate alloc;
 
 // Declared before `apis` so its macros are in scope there.
+pub mod apis;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarks;
-pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
-pub mod weights;
 #[cfg(test)]
 mod tests;
+pub mod weights;
 
 pub use apis::RuntimeApi;
 pub use configs::*;

@@ -9,6 +9,9 @@ use std::{
 	time::{Duration, Instant},
 };
 
+/// A subxt client for an OCM chain.
+pub type Api = subxt::OnlineClient<subxt::SubstrateConfig>;
+
 /// The `ocm-node` binary: `$OCM_NODE_BIN`, else the debug build in
 /// `$CARGO_TARGET_DIR` (or the workspace's `target/`).
 pub fn node_binary() -> PathBuf {
@@ -105,7 +108,11 @@ impl DevNode {
 			if let Ok(Some(status)) = node.child.try_wait() {
 				panic!("ocm-node exited with {status} before serving RPC:\n{}", node.log_tail());
 			}
-			assert!(Instant::now() < deadline, "ocm-node RPC not up in 120 s:\n{}", node.log_tail());
+			assert!(
+				Instant::now() < deadline,
+				"ocm-node RPC not up in 120 s:\n{}",
+				node.log_tail()
+			);
 			std::thread::sleep(Duration::from_millis(200));
 		}
 		node
@@ -118,6 +125,33 @@ impl DevNode {
 
 	pub fn ws_url(&self) -> String {
 		format!("ws://127.0.0.1:{}", self.rpc_port)
+	}
+
+	/// A subxt client connected to this node's RPC.
+	pub async fn connect(&self) -> Api {
+		Api::from_insecure_url(self.ws_url())
+			.await
+			.unwrap_or_else(|e| panic!("connect: {e}\n{}", self.log_tail()))
+	}
+
+	/// Waits until `api` (a client of this node) reports block `target` or a
+	/// later one finalized, within `within`; returns the number it saw.
+	/// Finalized numbers must never go back.
+	pub async fn wait_finalized(&self, api: &Api, target: u64, within: Duration) -> u64 {
+		let mut finalized = api.stream_blocks().await.expect("finalized block stream");
+		let mut last = 0;
+		tokio::time::timeout(within, async {
+			while last < target {
+				let block = finalized.next().await.expect("stream open").expect("block");
+				assert!(block.number() >= last, "finalized numbers never go back");
+				last = block.number();
+			}
+		})
+		.await
+		.unwrap_or_else(|_| {
+			panic!("block {target} not finalized within {within:?}\n{}", self.log_tail())
+		});
+		last
 	}
 
 	/// The last lines the node logged.

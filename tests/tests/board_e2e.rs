@@ -3,18 +3,15 @@
 //! and a double vote are refused, an early close is refused, two of three
 //! members vote aye, Charlie closes, and Dave sits on the board.
 
-use ocm_e2e::DevNode;
+use ocm_e2e::{Api, DevNode};
 use subxt::{
 	dynamic::{self, At, Value},
 	error::{DispatchError, TransactionEventsError, TransactionFinalizedSuccessError},
 	ext::scale_value::{Composite, Primitive, ValueDef},
 	transactions::Payload,
 	utils::AccountId32,
-	OnlineClient, SubstrateConfig,
 };
 use subxt_signer::sr25519::{dev, Keypair};
-
-type Api = OnlineClient<SubstrateConfig>;
 
 /// Flattens an H256 / AccountId32 decoded as nested composites of u8.
 fn value_bytes(v: &Value) -> Vec<u8> {
@@ -55,9 +52,9 @@ async fn submit<C: Payload>(api: &Api, call: &C, who: &Keypair) -> Result<Vec<Se
 				}
 			})
 			.collect()),
-		Err(TransactionFinalizedSuccessError::SuccessError(TransactionEventsError::ExtrinsicFailed(
-			DispatchError::Module(m),
-		))) => Err(m.details_string()),
+		Err(TransactionFinalizedSuccessError::SuccessError(
+			TransactionEventsError::ExtrinsicFailed(DispatchError::Module(m)),
+		)) => Err(m.details_string()),
 		Err(e) => Err(format!("{e}")),
 	}
 }
@@ -88,9 +85,7 @@ fn account(who: &Keypair) -> AccountId32 {
 #[tokio::test(flavor = "multi_thread")]
 async fn board_motion_seats_a_member() {
 	let node = DevNode::start();
-	let api = Api::from_insecure_url(node.ws_url())
-		.await
-		.unwrap_or_else(|e| panic!("connect: {e}\n{}", node.log_tail()));
+	let api = node.connect().await;
 	let (alice, bob, charlie, dave) = (dev::alice(), dev::bob(), dev::charlie(), dev::dave());
 
 	let mut seated = board(&api).await;
@@ -103,7 +98,10 @@ async fn board_motion_seats_a_member() {
 	let seat_dave = dynamic::tx(
 		"CouncilMembership",
 		"add_member",
-		Composite::named([("who", Value::unnamed_variant("Id", [Value::from_bytes(dave.public_key().0)]))]),
+		Composite::named([(
+			"who",
+			Value::unnamed_variant("Id", [Value::from_bytes(dave.public_key().0)]),
+		)]),
 	);
 	let at = api.at_current_block().await.unwrap();
 	let len = at.tx().call_data(&seat_dave).expect("call encodes").len() as u32;
@@ -136,7 +134,10 @@ async fn board_motion_seats_a_member() {
 
 	assert_eq!(submit(&api, &vote(true), &dave).await.unwrap_err(), "Council::NotMember");
 	let voted = submit(&api, &vote(true), &alice).await.expect("Alice votes");
-	assert_eq!(find(&voted, "Council", "Voted").fields.at("yes").and_then(|v| v.as_u128()), Some(1));
+	assert_eq!(
+		find(&voted, "Council", "Voted").fields.at("yes").and_then(|v| v.as_u128()),
+		Some(1)
+	);
 	assert_eq!(submit(&api, &vote(true), &alice).await.unwrap_err(), "Council::DuplicateVote");
 	assert_eq!(submit(&api, &close, &charlie).await.unwrap_err(), "Council::TooEarly");
 

@@ -3,63 +3,50 @@
 
 use ocm_e2e::{peer_id, DevNode};
 use std::time::Duration;
-use subxt::{
-	config::substrate::DigestItem,
-	ext::codec::Decode,
-	utils::H256,
-	OnlineClient, SubstrateConfig,
-};
-
-type Api = OnlineClient<SubstrateConfig>;
+use subxt::{config::substrate::DigestItem, ext::codec::Decode};
 
 // Validators on a non-dev chain must be given their network key.
 const ALICE_NODE_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000001";
 const BOB_NODE_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000002";
 const CHARLIE_NODE_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000003";
 
-async fn connect(node: &DevNode) -> Api {
-	Api::from_insecure_url(node.ws_url())
-		.await
-		.unwrap_or_else(|e| panic!("connect: {e}\n{}", node.log_tail()))
-}
-
-/// Waits until `api` has finalized block `target`; returns that block's hash.
-async fn finalized_hash_at(api: &Api, node: &DevNode, target: u64) -> H256 {
-	let mut finalized = api.stream_blocks().await.expect("finalized stream");
-	tokio::time::timeout(Duration::from_secs(120), async {
-		loop {
-			let block = finalized.next().await.expect("stream open").expect("block");
-			if block.number() >= target {
-				return;
-			}
-		}
-	})
-	.await
-	.unwrap_or_else(|_| panic!("block {target} not finalized in 120 s\n{}", node.log_tail()));
-	api.at_block(target).await.expect("finalized block is readable").block_hash()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn three_validators_author_and_finalize_one_chain() {
 	let alice = DevNode::start_with(&["--chain", "local", "--alice", "--node-key", ALICE_NODE_KEY]);
 	let boot = alice.bootnode(&peer_id(ALICE_NODE_KEY));
 	let bob = DevNode::start_with(&[
-		"--chain", "local", "--bob", "--node-key", BOB_NODE_KEY, "--bootnodes", &boot,
+		"--chain",
+		"local",
+		"--bob",
+		"--node-key",
+		BOB_NODE_KEY,
+		"--bootnodes",
+		&boot,
 	]);
 	let charlie = DevNode::start_with(&[
-		"--chain", "local", "--charlie", "--node-key", CHARLIE_NODE_KEY, "--bootnodes", &boot,
+		"--chain",
+		"local",
+		"--charlie",
+		"--node-key",
+		CHARLIE_NODE_KEY,
+		"--bootnodes",
+		&boot,
 	]);
 
-	let apis = [connect(&alice).await, connect(&bob).await, connect(&charlie).await];
 	let nodes = [&alice, &bob, &charlie];
+	let apis = [alice.connect().await, bob.connect().await, charlie.connect().await];
 
 	// GRANDPA needs two of the three voters: finality proves they are connected.
 	let target = 6;
 	let mut hashes = Vec::new();
 	for (api, node) in apis.iter().zip(nodes) {
-		hashes.push(finalized_hash_at(api, node, target).await);
+		node.wait_finalized(api, target, Duration::from_secs(120)).await;
+		hashes.push(api.at_block(target).await.expect("finalized block is readable").block_hash());
 	}
-	assert!(hashes.windows(2).all(|w| w[0] == w[1]), "nodes finalized different blocks: {hashes:?}");
+	assert!(
+		hashes.windows(2).all(|w| w[0] == w[1]),
+		"nodes finalized different blocks: {hashes:?}"
+	);
 
 	// Aura rotates the slot among the three authorities.
 	let at = apis[0].at_block(target).await.unwrap();
@@ -81,8 +68,9 @@ async fn three_validators_author_and_finalize_one_chain() {
 			.logs
 			.iter()
 			.find_map(|item| match item {
-				DigestItem::PreRuntime(engine, data) if engine == b"aura" =>
-					u64::decode(&mut &data[..]).ok(),
+				DigestItem::PreRuntime(engine, data) if engine == b"aura" => {
+					u64::decode(&mut &data[..]).ok()
+				}
 				_ => None,
 			})
 			.unwrap_or_else(|| panic!("block {number} has no Aura pre-digest"));

@@ -3,33 +3,18 @@
 
 use ocm_e2e::{node_binary, DevNode};
 use std::{process::Command, time::Duration};
-use subxt::{
-	ext::{
-		codec::{Decode, Encode},
-		frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed},
-	},
-	OnlineClient, SubstrateConfig,
+use subxt::ext::{
+	codec::{Decode, Encode},
+	frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed},
 };
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_node_produces_and_finalizes_blocks_and_serves_v16_metadata() {
 	let node = DevNode::start();
-	let api = OnlineClient::<SubstrateConfig>::from_insecure_url(node.ws_url())
-		.await
-		.unwrap_or_else(|e| panic!("connect: {e}\n{}", node.log_tail()));
+	let api = node.connect().await;
 
 	// Two-second slots: a handful of finalized blocks arrives within 30 s.
-	let mut finalized = api.stream_blocks().await.expect("finalized block stream");
-	let mut last = 0;
-	tokio::time::timeout(Duration::from_secs(60), async {
-		while last < 3 {
-			let block = finalized.next().await.expect("stream open").expect("block");
-			assert!(block.number() >= last, "finalized numbers never go back");
-			last = block.number();
-		}
-	})
-	.await
-	.unwrap_or_else(|_| panic!("fewer than 3 finalized blocks in 60 s\n{}", node.log_tail()));
+	node.wait_finalized(&api, 3, Duration::from_secs(60)).await;
 
 	let at = api.at_current_block().await.expect("latest finalized block");
 	assert!(at.block_number() >= 3);
@@ -50,7 +35,16 @@ async fn dev_node_produces_and_finalizes_blocks_and_serves_v16_metadata() {
 	assert!(matches!(prefixed.1, RuntimeMetadata::V16(_)));
 
 	let pallets: Vec<&str> = at.metadata_ref().pallets().map(|p| p.name()).collect();
-	for name in ["System", "Timestamp", "Aura", "Grandpa", "Balances", "TransactionPayment", "Council", "CouncilMembership"] {
+	for name in [
+		"System",
+		"Timestamp",
+		"Aura",
+		"Grandpa",
+		"Balances",
+		"TransactionPayment",
+		"Council",
+		"CouncilMembership",
+	] {
 		assert!(pallets.contains(&name), "{name} missing from {pallets:?}");
 	}
 	assert!(!pallets.contains(&"Sudo"));

@@ -10,10 +10,7 @@
 //! There is no sudo and no other source of `Root`.
 
 use crate::*;
-use frame_support::{
-	parameter_types,
-	traits::ConstU32,
-};
+use frame_support::{parameter_types, traits::ConstU32};
 use frame_system::EnsureRoot;
 use pallet_collective::{EnsureProportionAtLeast, EnsureProportionMoreThan};
 

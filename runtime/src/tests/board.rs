@@ -26,7 +26,11 @@ impl Motion {
 		self.call.encoded_size() as u32
 	}
 
-	fn vote(&self, who: Sr25519Keyring, approve: bool) -> frame_support::dispatch::DispatchResultWithPostInfo {
+	fn vote(
+		&self,
+		who: Sr25519Keyring,
+		approve: bool,
+	) -> frame_support::dispatch::DispatchResultWithPostInfo {
 		Council::vote(signed(who), self.hash, self.index, approve)
 	}
 
@@ -74,7 +78,9 @@ fn executed(hash: Hash) -> Option<Result<(), DispatchError>> {
 	System::events().into_iter().rev().find_map(|record| match record.event {
 		RuntimeEvent::Council(CouncilEvent::Executed { proposal_hash, result })
 			if proposal_hash == hash =>
-			Some(result),
+		{
+			Some(result)
+		}
 		_ => None,
 	})
 }

@@ -31,10 +31,7 @@ fn development_seats_the_board_and_alice_validates() {
 		);
 		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
 		assert_eq!(Grandpa::grandpa_authorities().len(), 1);
-		assert_eq!(
-			Balances::free_balance(account(Dave)),
-			genesis_config_presets::DEV_ENDOWMENT
-		);
+		assert_eq!(Balances::free_balance(account(Dave)), genesis_config_presets::DEV_ENDOWMENT);
 	});
 }
 
