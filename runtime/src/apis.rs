@@ -189,6 +189,19 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_capacity_registry::runtime_api::CapacityRegistryApi<Block, AccountId> for Runtime {
+		fn relays_for(
+			client: pallet_capacity_registry::runtime_api::ClientLocator,
+			min_capacity_mbps: u32,
+			limit: u32,
+		) -> Vec<pallet_capacity_registry::runtime_api::RelayMatch<AccountId>> {
+			CapacityRegistry::relays_for(client, min_capacity_mbps, limit)
+		}
+		fn fci_advertisement(relay: u32) -> Option<alloc::string::String> {
+			CapacityRegistry::fci_advertisement(relay)
+		}
+	}
+
 	impl frame_support::view_functions::runtime_api::RuntimeViewFunction<Block> for Runtime {
 		fn execute_view_function(id: ViewFunctionId, input: Vec<u8>) -> Result<Vec<u8>, ViewFunctionDispatchError> {
 			Runtime::execute_view_function(id, input)

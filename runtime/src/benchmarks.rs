@@ -8,6 +8,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_collective, Council]
 	[pallet_membership, CouncilMembership]
+	[pallet_capacity_registry, CapacityRegistry]
 );
 
 use crate::Runtime;

@@ -1,11 +1,10 @@
 //! The OCM runtime.
 //!
-//! Today: accounts and balances, Aura block production with GRANDPA
-//! finality, transaction fees, and the OCM board (`Council` with
-//! `CouncilMembership`). There is no sudo: the board governs from genesis.
-//! The marketplace pallets (capacity registry, proof of bandwidth, CDNi
-//! settlement, governance) are wired in here as they land, at pallet indices
-//! 20 and up.
+//! Accounts and balances, Aura block production with GRANDPA finality,
+//! transaction fees, the OCM board (`Council` with `CouncilMembership`) and
+//! the marketplace from pallet index 20: the capacity registry (relays,
+//! providers, footprints). There is no sudo: the board governs from genesis.
+//! Proof of bandwidth, CDNi settlement and governance join as they land.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // `construct_runtime` generates large enums and recursion-heavy impls.
@@ -148,4 +147,8 @@ mod runtime {
 	pub type Council = pallet_collective<Instance1>;
 	#[runtime::pallet_index(11)]
 	pub type CouncilMembership = pallet_membership<Instance1>;
+
+	// The marketplace.
+	#[runtime::pallet_index(20)]
+	pub type CapacityRegistry = pallet_capacity_registry;
 }

@@ -59,7 +59,7 @@ function findEvent(events, section, method) {
 test('metadata is V16 and decodes the OCM pallets', async () => {
   assert.equal(api.runtimeMetadata.version, 16);
   const pallets = api.runtimeMetadata.asLatest.pallets.map((p) => p.name.toString());
-  for (const name of ['System', 'Balances', 'Aura', 'Grandpa', 'TransactionPayment', 'Council', 'CouncilMembership']) {
+  for (const name of ['System', 'Balances', 'Aura', 'Grandpa', 'TransactionPayment', 'Council', 'CouncilMembership', 'CapacityRegistry']) {
     assert.ok(pallets.includes(name), `${name} in ${pallets}`);
   }
   assert.ok(!pallets.includes('Sudo'), 'no sudo: the board governs');
@@ -133,4 +133,54 @@ test('a board motion is proposed, voted and closed from Polkadot.js', async () =
 
   const members = (await api.query.council.members()).map((m) => m.toString());
   assert.ok(members.includes(dave.address), 'Dave sits on the board');
+});
+
+test('a relay registers from Polkadot.js and the registry runtime API answers', async () => {
+  const eve = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Eve');
+  const registration = {
+    endpoints: {
+      http: 'https://pjs.edge.example.net',
+      pob: 'https://pjs.edge.example.net/pob',
+      amtRelay: null,
+      multicastSource: null,
+    },
+    claims: {
+      location: { country: 'DE', asn: 64_511, coordinates: { latitudeDecidegrees: 525, longitudeDecidegrees: 134 } },
+      capacityMbps: 2_000,
+      footprints: [
+        { footprintType: 'ipv4cidr', footprintValue: '198.51.100.0/24', capacityMbps: 2_000 },
+        { footprintType: 'countrycode', footprintValue: 'de', capacityMbps: 500 },
+      ],
+      capabilities: 0b11, // HTTP/1.1 and HTTP/2
+    },
+  };
+  const bond = 100n * 10n ** 12n;
+  const { events } = await submit(api.tx.capacityRegistry.registerRelay(registration, bond), eve);
+  const registered = findEvent(events, 'capacityRegistry', 'RelayRegistered');
+  assert.ok(registered, 'RelayRegistered event');
+  const relay = registered.data.relay.toNumber();
+  assert.equal(registered.data.operator.toString(), eve.address);
+
+  const stored = (await api.query.capacityRegistry.relays(relay)).unwrap();
+  assert.equal(stored.status.type, 'Pending');
+  assert.equal(stored.claims.footprints.length, 2);
+  const held = await api.query.balances.holds(eve.address);
+  assert.ok(held.some((h) => h.id.isCapacityRegistry && h.amount.toBigInt() === bond), 'the bond is a hold');
+
+  // Pending relays serve nobody; the FCI advertisement is there already.
+  const serving = await api.call.capacityRegistryApi.relaysFor({ Country: 'DE' }, 1, 10);
+  assert.equal(serving.length, 0);
+  const fci = JSON.parse((await api.call.capacityRegistryApi.fciAdvertisement(relay)).unwrap().toString());
+  assert.deepEqual(fci.capabilities[0]['capability-value']['delivery-protocols'], ['http/1.1']);
+  assert.deepEqual(fci.capabilities[0].footprints, [
+    { 'footprint-type': 'ipv4cidr', 'footprint-value': ['198.51.100.0/24'] },
+    { 'footprint-type': 'countrycode', 'footprint-value': ['de'] },
+  ]);
+  assert.ok((await api.call.capacityRegistryApi.fciAdvertisement(relay + 1000)).isNone);
+
+  // A duplicate registration is refused with the pallet's error.
+  await assert.rejects(
+    submit(api.tx.capacityRegistry.registerRelay(registration, bond), eve),
+    /capacityRegistry\.DuplicateEndpoint/,
+  );
 });

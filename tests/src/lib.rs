@@ -9,8 +9,144 @@ use std::{
 	time::{Duration, Instant},
 };
 
+use subxt::{
+	dynamic::{self, At, Value},
+	error::{DispatchError, TransactionEventsError, TransactionFinalizedSuccessError},
+	ext::scale_value::{Composite, Primitive, ValueDef},
+	transactions::{DynamicPayload, Payload},
+};
+use subxt_signer::sr25519::{dev, Keypair};
+
 /// A subxt client for an OCM chain.
 pub type Api = subxt::OnlineClient<subxt::SubstrateConfig>;
+
+/// Flattens an H256 / AccountId32 decoded as nested composites of u8.
+pub fn value_bytes(v: &Value) -> Vec<u8> {
+	match &v.value {
+		ValueDef::Composite(c) => c.values().flat_map(value_bytes).collect(),
+		ValueDef::Primitive(Primitive::U128(b)) => vec![*b as u8],
+		_ => vec![],
+	}
+}
+
+/// One event of an extrinsic: pallet, variant and fields.
+#[derive(Debug)]
+pub struct SeenEvent {
+	pub pallet: String,
+	pub name: String,
+	pub fields: Value,
+}
+
+/// Submits `call` signed by `who`, waits for finality, and returns its events
+/// or the pallet error (`"Pallet::Error"`) it failed with.
+pub async fn submit<C: Payload>(
+	api: &Api,
+	call: &C,
+	who: &Keypair,
+) -> Result<Vec<SeenEvent>, String> {
+	let progress = api
+		.tx()
+		.await
+		.expect("transactions client")
+		.sign_and_submit_then_watch_default(call, who)
+		.await
+		.map_err(|e| format!("submit: {e}"))?;
+	match progress.wait_for_finalized_success().await {
+		Ok(events) => Ok(events
+			.iter()
+			.map(|ev| {
+				let ev = ev.expect("event decodes");
+				SeenEvent {
+					pallet: ev.pallet_name().to_string(),
+					name: ev.event_name().to_string(),
+					fields: ev.decode_fields_unchecked_as::<Value>().expect("fields decode"),
+				}
+			})
+			.collect()),
+		Err(TransactionFinalizedSuccessError::SuccessError(
+			TransactionEventsError::ExtrinsicFailed(DispatchError::Module(m)),
+		)) => Err(m.details_string()),
+		Err(e) => Err(format!("{e}")),
+	}
+}
+
+/// The first event `pallet.name` among `events`.
+pub fn find<'a>(events: &'a [SeenEvent], pallet: &str, name: &str) -> &'a SeenEvent {
+	events
+		.iter()
+		.find(|e| e.pallet == pallet && e.name == name)
+		.unwrap_or_else(|| panic!("no {pallet}.{name} in {events:?}"))
+}
+
+/// An open board motion, as `Council.Proposed` announced it.
+pub struct Motion {
+	pub hash: [u8; 32],
+	pub index: u32,
+	/// Encoded length of the proposed call.
+	pub len: u32,
+}
+
+impl Motion {
+	/// The motion a `Council.propose` of a call `len` bytes long opened.
+	pub fn proposed(events: &[SeenEvent], len: u32) -> Self {
+		let proposed = &find(events, "Council", "Proposed").fields;
+		let hash = value_bytes(proposed.at("proposal_hash").expect("proposal_hash"))
+			.try_into()
+			.expect("a 32-byte hash");
+		let index = proposed.at("proposal_index").and_then(|v| v.as_u128()).expect("index") as u32;
+		Self { hash, index, len }
+	}
+
+	pub fn vote(&self, aye: bool) -> DynamicPayload<Composite<()>> {
+		dynamic::tx(
+			"Council",
+			"vote",
+			Composite::unnamed([
+				Value::from_bytes(self.hash),
+				Value::u128(self.index.into()),
+				Value::bool(aye),
+			]),
+		)
+	}
+
+	pub fn close(&self) -> DynamicPayload<Composite<()>> {
+		dynamic::tx(
+			"Council",
+			"close",
+			Composite::unnamed([
+				Value::from_bytes(self.hash),
+				Value::u128(self.index.into()),
+				// Upper bound of the motion's weight; the pallet checks the call fits.
+				Value::named_composite([
+					("ref_time", Value::u128(10_000_000_000)),
+					("proof_size", Value::u128(1_000_000)),
+				]),
+				Value::u128(self.len.into()),
+			]),
+		)
+	}
+}
+
+/// Passes `call` as a board motion on a development chain: Alice proposes it
+/// with a threshold of two, Alice and Bob vote aye, Charlie closes. Returns
+/// the events of the close, in which the call executed.
+pub async fn board_motion(api: &Api, call: DynamicPayload<Composite<()>>) -> Vec<SeenEvent> {
+	let at = api.at_current_block().await.expect("finalized block");
+	let len = at.tx().call_data(&call).expect("call encodes").len() as u32;
+	let propose = dynamic::tx("Council", "propose", (2u32, call.into_value(), len));
+	let events = submit(api, &propose, &dev::alice()).await.expect("Alice proposes");
+	let motion = Motion::proposed(&events, len);
+	submit(api, &motion.vote(true), &dev::alice()).await.expect("Alice votes");
+	submit(api, &motion.vote(true), &dev::bob()).await.expect("Bob votes");
+	let closed = submit(api, &motion.close(), &dev::charlie()).await.expect("Charlie closes");
+	let executed = &find(&closed, "Council", "Executed").fields;
+	let result = executed.at("result").expect("result field");
+	assert!(
+		matches!(&result.value, ValueDef::Variant(v) if v.name == "Ok"),
+		"motion executed with {result}"
+	);
+	closed
+}
 
 /// The `ocm-node` binary: `$OCM_NODE_BIN`, else the debug build in
 /// `$CARGO_TARGET_DIR` (or the workspace's `target/`).

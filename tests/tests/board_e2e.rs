@@ -3,68 +3,13 @@
 //! and a double vote are refused, an early close is refused, two of three
 //! members vote aye, Charlie closes, and Dave sits on the board.
 
-use ocm_e2e::{Api, DevNode};
+use ocm_e2e::{find, submit, value_bytes, Api, DevNode, Motion};
 use subxt::{
 	dynamic::{self, At, Value},
-	error::{DispatchError, TransactionEventsError, TransactionFinalizedSuccessError},
-	ext::scale_value::{Composite, Primitive, ValueDef},
-	transactions::Payload,
+	ext::scale_value::{Composite, ValueDef},
 	utils::AccountId32,
 };
 use subxt_signer::sr25519::{dev, Keypair};
-
-/// Flattens an H256 / AccountId32 decoded as nested composites of u8.
-fn value_bytes(v: &Value) -> Vec<u8> {
-	match &v.value {
-		ValueDef::Composite(c) => c.values().flat_map(value_bytes).collect(),
-		ValueDef::Primitive(Primitive::U128(b)) => vec![*b as u8],
-		_ => vec![],
-	}
-}
-
-/// One event of an extrinsic: pallet, variant and fields.
-#[derive(Debug)]
-struct SeenEvent {
-	pallet: String,
-	name: String,
-	fields: Value,
-}
-
-/// Submits `call` signed by `who`, waits for finality, and returns its events
-/// or the pallet error (`"Pallet::Error"`) it failed with.
-async fn submit<C: Payload>(api: &Api, call: &C, who: &Keypair) -> Result<Vec<SeenEvent>, String> {
-	let progress = api
-		.tx()
-		.await
-		.expect("transactions client")
-		.sign_and_submit_then_watch_default(call, who)
-		.await
-		.map_err(|e| format!("submit: {e}"))?;
-	match progress.wait_for_finalized_success().await {
-		Ok(events) => Ok(events
-			.iter()
-			.map(|ev| {
-				let ev = ev.expect("event decodes");
-				SeenEvent {
-					pallet: ev.pallet_name().to_string(),
-					name: ev.event_name().to_string(),
-					fields: ev.decode_fields_unchecked_as::<Value>().expect("fields decode"),
-				}
-			})
-			.collect()),
-		Err(TransactionFinalizedSuccessError::SuccessError(
-			TransactionEventsError::ExtrinsicFailed(DispatchError::Module(m)),
-		)) => Err(m.details_string()),
-		Err(e) => Err(format!("{e}")),
-	}
-}
-
-fn find<'a>(events: &'a [SeenEvent], pallet: &str, name: &str) -> &'a SeenEvent {
-	events
-		.iter()
-		.find(|e| e.pallet == pallet && e.name == name)
-		.unwrap_or_else(|| panic!("no {pallet}.{name} in {events:?}"))
-}
 
 async fn board(api: &Api) -> Vec<AccountId32> {
 	api.at_current_block()
@@ -111,26 +56,13 @@ async fn board_motion_seats_a_member() {
 	assert_eq!(submit(&api, &propose, &dave).await.unwrap_err(), "Council::NotMember");
 
 	let events = submit(&api, &propose, &alice).await.expect("Alice proposes");
+	let motion = Motion::proposed(&events, len);
+	let hash = motion.hash;
 	let proposed = &find(&events, "Council", "Proposed").fields;
-	let hash: [u8; 32] = value_bytes(proposed.at("proposal_hash").unwrap()).try_into().unwrap();
-	let index = proposed.at("proposal_index").and_then(|v| v.as_u128()).unwrap() as u32;
 	assert_eq!(proposed.at("threshold").and_then(|v| v.as_u128()), Some(2));
 
-	let vote = |aye: bool| dynamic::tx("Council", "vote", (hash, index, aye));
-	let close = dynamic::tx(
-		"Council",
-		"close",
-		(
-			hash,
-			index,
-			// Upper bound of the motion's weight; the pallet checks the call fits.
-			Value::named_composite([
-				("ref_time", Value::u128(10_000_000_000)),
-				("proof_size", Value::u128(1_000_000)),
-			]),
-			len,
-		),
-	);
+	let vote = |aye: bool| motion.vote(aye);
+	let close = motion.close();
 
 	assert_eq!(submit(&api, &vote(true), &dave).await.unwrap_err(), "Council::NotMember");
 	let voted = submit(&api, &vote(true), &alice).await.expect("Alice votes");

@@ -274,3 +274,75 @@ fn open_motions_expire_and_silence_counts_as_nay() {
 		assert!(!board().contains(&account(Dave)));
 	});
 }
+
+/// A relay registered by Dave, 1 Gbit/s over 192.0.2.0/24, with the minimum bond.
+fn register_relay() -> pallet_capacity_registry::RelayId {
+	use pallet_capacity_registry::*;
+	let registration = RelayRegistration {
+		endpoints: EndpointsInput {
+			http: b"https://edge.example.net".to_vec(),
+			pob: b"https://edge.example.net/pob".to_vec(),
+			amt_relay: None,
+			multicast_source: None,
+		},
+		claims: ClaimsInput {
+			location: Location { country: CountryCode(*b"NL"), asn: 64_500, coordinates: None },
+			capacity_mbps: 1_000,
+			footprints: vec![FootprintInput {
+				footprint_type: b"ipv4cidr".to_vec(),
+				footprint_value: b"192.0.2.0/24".to_vec(),
+				capacity_mbps: 1_000,
+			}],
+			capabilities: Capabilities(Capabilities::HTTP_1_1),
+		},
+	};
+	let relay = pallet_capacity_registry::NextRelayId::<Runtime>::get();
+	assert_ok!(CapacityRegistry::register_relay(signed(Dave), registration, MinRelayBond::get()));
+	relay
+}
+
+fn registry(call: pallet_capacity_registry::Call<Runtime>) -> RuntimeCall {
+	RuntimeCall::CapacityRegistry(call)
+}
+
+#[test]
+fn a_board_majority_judges_relays_and_one_member_cannot() {
+	use frame_support::traits::fungible::InspectHold;
+	use pallet_capacity_registry::{Call, HoldReason, RelayStatus, Relays};
+	dev_chain().execute_with(|| {
+		let relay = register_relay();
+		let bond = MinRelayBond::get();
+		assert_eq!(
+			Balances::balance_on_hold(&HoldReason::RelayBond.into(), &account(Dave)),
+			bond,
+			"the bond is a hold under the runtime's hold reason"
+		);
+		assert_noop!(
+			CapacityRegistry::activate_relay(signed(Alice), relay, 900),
+			DispatchError::BadOrigin
+		);
+		let lone = propose(Alice, 1, registry(Call::activate_relay { relay, verified_mbps: 900 }));
+		assert_eq!(executed(lone.hash), Some(Err(DispatchError::BadOrigin)));
+
+		let activate =
+			propose(Alice, 2, registry(Call::activate_relay { relay, verified_mbps: 900 }));
+		assert_ok!(activate.vote(Alice, true));
+		assert_ok!(activate.vote(Bob, true));
+		assert_ok!(activate.close(Charlie));
+		assert_eq!(executed(activate.hash), Some(Ok(())));
+		assert_eq!(Relays::<Runtime>::get(relay).unwrap().status, RelayStatus::Active);
+
+		let issuance = Balances::total_issuance();
+		let slash = propose(
+			Bob,
+			2,
+			registry(Call::slash_relay { relay, fraction: sp_runtime::Perbill::from_percent(10) }),
+		);
+		assert_ok!(slash.vote(Bob, true));
+		assert_ok!(slash.vote(Charlie, true));
+		assert_ok!(slash.close(Alice));
+		assert_eq!(executed(slash.hash), Some(Ok(())));
+		assert_eq!(Relays::<Runtime>::get(relay).unwrap().bond, bond - bond / 10);
+		assert_eq!(Balances::total_issuance(), issuance - bond / 10, "slashed bonds are burned");
+	});
+}

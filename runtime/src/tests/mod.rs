@@ -2,6 +2,7 @@
 
 mod board;
 mod genesis;
+mod marketplace;
 
 use crate::*;
 use sp_keyring::Sr25519Keyring;

@@ -1,0 +1,150 @@
+//! Turns call inputs into stored records, refusing bad input with a distinct
+//! error each. Nothing here touches storage except the duplicate checks the
+//! callers do, so a refused call changes nothing.
+
+use crate::{types::*, Config, Error};
+use alloc::vec::Vec;
+use frame_support::{ensure, traits::Get, BoundedVec};
+use ocm_primitives::footprint::{is_reserved_asn, FootprintError};
+
+/// RFC 1035: a host name is at most 253 characters in text form.
+pub const MAX_HOST_NAME_LEN: u32 = 253;
+/// RFC 1035: a label is at most 63 characters.
+const MAX_LABEL_LEN: usize = 63;
+
+impl<T: Config> From<FootprintError> for Error<T> {
+	fn from(e: FootprintError) -> Self {
+		match e {
+			FootprintError::UnknownType => Error::UnknownFootprintType,
+			FootprintError::Malformed => Error::MalformedFootprint,
+			FootprintError::PrefixTooLong => Error::CidrPrefixTooLong,
+			FootprintError::HostBitsSet => Error::CidrHostBitsSet,
+			FootprintError::ReservedAsn => Error::ReservedAsn,
+			FootprintError::UnknownCountryCode => Error::InvalidCountryCode,
+		}
+	}
+}
+
+/// An `http://` or `https://` URL with a host, in visible ASCII.
+pub fn url<T: Config>(raw: Vec<u8>) -> Result<Url<T>, Error<T>> {
+	let url: Url<T> = raw.try_into().map_err(|_| Error::<T>::UrlTooLong)?;
+	let rest = url
+		.strip_prefix(b"https://")
+		.or_else(|| url.strip_prefix(b"http://"))
+		.ok_or(Error::<T>::InvalidUrl)?;
+	let host_end = rest.iter().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+	ensure!(host_end > 0, Error::<T>::InvalidUrl);
+	ensure!(url.iter().all(|b| (0x21..=0x7e).contains(b)), Error::<T>::InvalidUrl);
+	Ok(url)
+}
+
+pub fn endpoints<T: Config>(input: EndpointsInput) -> Result<Endpoints<T>, Error<T>> {
+	let EndpointsInput { http, pob, amt_relay, multicast_source } = input;
+	for address in amt_relay.iter().chain(multicast_source.iter()) {
+		ensure!(address.is_unicast(), Error::<T>::InvalidAddress);
+	}
+	Ok(Endpoints { http: url::<T>(http)?, pob: url::<T>(pob)?, amt_relay, multicast_source })
+}
+
+pub fn capacity<T: Config>(mbps: Mbps) -> Result<Mbps, Error<T>> {
+	ensure!(mbps > 0, Error::<T>::ZeroCapacity);
+	ensure!(mbps <= T::MaxCapacityMbps::get(), Error::<T>::CapacityTooHigh);
+	Ok(mbps)
+}
+
+pub fn location<T: Config>(location: Location) -> Result<Location, Error<T>> {
+	ensure!(location.country.is_assigned(), Error::<T>::InvalidCountryCode);
+	ensure!(!is_reserved_asn(location.asn), Error::<T>::ReservedAsn);
+	if let Some(c) = location.coordinates {
+		ensure!(
+			(-900..=900).contains(&c.latitude_decidegrees)
+				&& (-1800..=1800).contains(&c.longitude_decidegrees),
+			Error::<T>::InvalidCoordinates
+		);
+	}
+	Ok(location)
+}
+
+pub fn claims<T: Config>(input: ClaimsInput) -> Result<Claims<T>, Error<T>> {
+	let ClaimsInput { location: loc, capacity_mbps, footprints: inputs, capabilities } = input;
+	let location = location::<T>(loc)?;
+	let capacity_mbps = capacity::<T>(capacity_mbps)?;
+	ensure!(capabilities.is_known(), Error::<T>::UnknownCapability);
+	ensure!(!inputs.is_empty(), Error::<T>::NoFootprints);
+	ensure!(inputs.len() <= T::MaxFootprints::get() as usize, Error::<T>::TooManyFootprints);
+	let mut footprints = BoundedVec::<FootprintClaim, T::MaxFootprints>::new();
+	for input in inputs {
+		let footprint = Footprint::parse(&input.footprint_type, &input.footprint_value)
+			.map_err(Error::<T>::from)?;
+		let claimed = capacity::<T>(input.capacity_mbps)?;
+		ensure!(claimed <= capacity_mbps, Error::<T>::FootprintCapacityExceedsTotal);
+		ensure!(
+			!footprints.iter().any(|c| c.footprint == footprint),
+			Error::<T>::DuplicateFootprint
+		);
+		footprints
+			.try_push(FootprintClaim { footprint, capacity_mbps: claimed })
+			.map_err(|_| Error::<T>::TooManyFootprints)?;
+	}
+	Ok(Claims { location, capacity_mbps, footprints, capabilities })
+}
+
+/// Claims that need an endpoint must have it: an AMT relay needs its address,
+/// a MAHP sender its multicast source.
+pub fn consistent<T: Config>(endpoints: &Endpoints<T>, claims: &Claims<T>) -> Result<(), Error<T>> {
+	let caps = claims.capabilities;
+	ensure!(
+		!caps.has(Capabilities::AMT_RELAY) || endpoints.amt_relay.is_some(),
+		Error::<T>::MissingAmtRelayAddress
+	);
+	ensure!(
+		!caps.has(Capabilities::MAHP_SENDER) || endpoints.multicast_source.is_some(),
+		Error::<T>::MissingMulticastSource
+	);
+	Ok(())
+}
+
+/// A provider's display name: non-empty UTF-8 without control characters.
+pub fn name<T: Config>(raw: Vec<u8>) -> Result<BoundedVec<u8, T::MaxNameLen>, Error<T>> {
+	ensure!(!raw.is_empty(), Error::<T>::EmptyName);
+	let name: BoundedVec<u8, T::MaxNameLen> =
+		raw.try_into().map_err(|_| Error::<T>::NameTooLong)?;
+	let text = core::str::from_utf8(&name).map_err(|_| Error::<T>::InvalidName)?;
+	ensure!(!text.chars().any(char::is_control), Error::<T>::InvalidName);
+	Ok(name)
+}
+
+/// A DNS host name (RFC 1123 letters, digits and hyphens; at least two
+/// labels), lower-cased so that one host has one owner whatever its case.
+pub fn host_name<T: Config>(raw: Vec<u8>) -> Result<HostName, Error<T>> {
+	let mut host: HostName = raw.try_into().map_err(|_| Error::<T>::HostNameTooLong)?;
+	host.as_mut().make_ascii_lowercase();
+	let mut labels = 0;
+	for label in host.split(|b| *b == b'.') {
+		ensure!(
+			!label.is_empty()
+				&& label.len() <= MAX_LABEL_LEN
+				&& label.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+				&& label.first() != Some(&b'-')
+				&& label.last() != Some(&b'-'),
+			Error::<T>::InvalidHostName
+		);
+		labels += 1;
+	}
+	ensure!(labels >= 2, Error::<T>::InvalidHostName);
+	Ok(host)
+}
+
+pub fn host_names<T: Config>(
+	raw: Vec<Vec<u8>>,
+) -> Result<BoundedVec<HostName, T::MaxHosts>, Error<T>> {
+	ensure!(!raw.is_empty(), Error::<T>::NoHosts);
+	ensure!(raw.len() <= T::MaxHosts::get() as usize, Error::<T>::TooManyHosts);
+	let mut hosts = BoundedVec::<HostName, T::MaxHosts>::new();
+	for host in raw {
+		let host = host_name::<T>(host)?;
+		ensure!(!hosts.contains(&host), Error::<T>::DuplicateHost);
+		hosts.try_push(host).map_err(|_| Error::<T>::TooManyHosts)?;
+	}
+	Ok(hosts)
+}
