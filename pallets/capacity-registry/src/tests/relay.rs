@@ -423,3 +423,14 @@ fn leave_then_withdraw_after_unbonding_releases_the_bond_and_removes_everything(
 		assert_eq!(register(BOB, with_footprints(vec![fp("asn", "as64500", 5)])), 2);
 	});
 }
+
+#[test]
+fn relay_ids_are_never_reused_even_at_the_end() {
+	run(|| {
+		crate::NextRelayId::<Test>::put(u32::MAX);
+		register_err(registration("https://edge.example.net"), MIN_BOND, Error::RelayIdsExhausted);
+		crate::NextRelayId::<Test>::put(u32::MAX - 1);
+		assert_eq!(register(ALICE, registration("https://edge.example.net")), u32::MAX - 1);
+		register_err(registration("https://edge2.example.net"), MIN_BOND, Error::RelayIdsExhausted);
+	});
+}
