@@ -85,6 +85,14 @@ pub trait RelayRegistry<AccountId, BlockNumber> {
 	/// Takes the relay out of service until `by` lifts it.
 	fn suspend(relay: RelayId, by: Suspender) -> DispatchResult;
 
+	/// Lifts a suspension into Pending: the relay serves again once proof of
+	/// bandwidth verifies it.
+	fn reinstate(relay: RelayId) -> DispatchResult;
+
+	/// Registers a relay for another pallet's benchmarks.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_relay() -> RelayId;
+
 	/// Slashes `fraction` of the relay's bond and returns the amount taken.
 	fn slash(relay: RelayId, fraction: Perbill) -> Result<Self::Balance, DispatchError>;
 }

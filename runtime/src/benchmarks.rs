@@ -9,6 +9,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_collective, Council]
 	[pallet_membership, CouncilMembership]
 	[pallet_capacity_registry, CapacityRegistry]
+	[pallet_ocm_governance, Governance]
 );
 
 use crate::Runtime;

@@ -57,7 +57,13 @@ pub fn ocm_genesis(
 		board.try_into().expect("the presets seat fewer members than BOARD_MAX_MEMBERS; qed");
 	RuntimeGenesisConfig {
 		balances: BalancesConfig {
-			balances: endowed.into_iter().map(|who| (who, DEV_ENDOWMENT)).collect(),
+			balances: endowed
+				.into_iter()
+				.map(|who| (who, DEV_ENDOWMENT))
+				// The protocol pot exists from genesis, so a slash smaller than
+				// the existential deposit still reaches it.
+				.chain([(Governance::pot(), EXISTENTIAL_DEPOSIT)])
+				.collect(),
 			..Default::default()
 		},
 		aura: AuraConfig { authorities: validators.iter().map(|v| v.aura.clone()).collect() },

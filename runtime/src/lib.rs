@@ -3,8 +3,10 @@
 //! Accounts and balances, Aura block production with GRANDPA finality,
 //! transaction fees, the OCM board (`Council` with `CouncilMembership`) and
 //! the marketplace from pallet index 20: the capacity registry (relays,
-//! providers, footprints). There is no sudo: the board governs from genesis.
-//! Proof of bandwidth, CDNi settlement and governance join as they land.
+//! providers, footprints) and `Governance` (market parameters, the protocol
+//! pot, the pause, Root by two thirds of the board). There is no sudo: the
+//! board governs from genesis. Proof of bandwidth and CDNi settlement join as
+//! they land.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // `construct_runtime` generates large enums and recursion-heavy impls.
@@ -151,4 +153,6 @@ mod runtime {
 	// The marketplace.
 	#[runtime::pallet_index(20)]
 	pub type CapacityRegistry = pallet_capacity_registry;
+	#[runtime::pallet_index(21)]
+	pub type Governance = pallet_ocm_governance;
 }

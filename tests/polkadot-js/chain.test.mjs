@@ -184,3 +184,32 @@ test('a relay registers from Polkadot.js and the registry runtime API answers', 
     /capacityRegistry\.DuplicateEndpoint/,
   );
 });
+
+test('a board member changes a market parameter by motion from Polkadot.js', async () => {
+  const before = await api.query.governance.parameters();
+  assert.equal(before.protocolFee.toNumber(), 20_000_000, 'genesis fee: 2 % in Perbill');
+
+  const setFee = api.tx.governance.setParameter({ ProtocolFee: 30_000_000 });
+  // Straight from a member's account it is refused: it takes the board.
+  await assert.rejects(submit(setFee, alice), /[Bb]adOrigin/);
+
+  // The board has four members now (Dave joined above): three make a majority.
+  const members = (await api.query.council.members()).length;
+  const threshold = Math.floor(members / 2) + 1;
+  const length = setFee.method.encodedLength;
+  const { events } = await submit(api.tx.council.propose(threshold, setFee, length), bob);
+  const { proposalHash: hash, proposalIndex: index } = findEvent(events, 'council', 'Proposed').data;
+  for (const member of [alice, bob, charlie].slice(0, threshold)) {
+    await submit(api.tx.council.vote(hash, index, true), member);
+  }
+  const { weight } = await api.call.transactionPaymentCallApi.queryCallInfo(setFee.method, length);
+  const closed = await submit(api.tx.council.close(hash, index, weight, length), charlie);
+  assert.ok(findEvent(closed.events, 'council', 'Executed').data.result.isOk);
+  const set = findEvent(closed.events, 'governance', 'ParameterSet');
+  assert.equal(set.data.motion.toHex(), hash.toHex(), 'the event names the motion');
+  assert.equal(set.data.parameter.asProtocolFee.toNumber(), 30_000_000);
+
+  const after = await api.query.governance.parameters();
+  assert.equal(after.protocolFee.toNumber(), 30_000_000);
+  assert.equal(after.minRelayBond.toBigInt(), before.minRelayBond.toBigInt(), 'nothing else moved');
+});

@@ -1,5 +1,7 @@
 //! Harness for OCM's end-to-end tests: starts real binaries on loopback.
 
+pub mod registry;
+
 use std::{
 	io::{BufRead, BufReader},
 	net::{TcpListener, TcpStream},
@@ -38,7 +40,7 @@ pub struct SeenEvent {
 }
 
 /// Submits `call` signed by `who`, waits for finality, and returns its events
-/// or the pallet error (`"Pallet::Error"`) it failed with.
+/// or the error it failed with: `"Pallet::Error"` for a pallet's, `"BadOrigin"`.
 pub async fn submit<C: Payload>(
 	api: &Api,
 	call: &C,
@@ -66,6 +68,9 @@ pub async fn submit<C: Payload>(
 		Err(TransactionFinalizedSuccessError::SuccessError(
 			TransactionEventsError::ExtrinsicFailed(DispatchError::Module(m)),
 		)) => Err(m.details_string()),
+		Err(TransactionFinalizedSuccessError::SuccessError(
+			TransactionEventsError::ExtrinsicFailed(DispatchError::BadOrigin),
+		)) => Err("BadOrigin".into()),
 		Err(e) => Err(format!("{e}")),
 	}
 }

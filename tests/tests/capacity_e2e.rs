@@ -3,73 +3,18 @@
 //! the board activates one relay by motion, and the node's `capacity_*` RPC
 //! answers which relays serve a client and with what FCI advertisement.
 
-use ocm_e2e::{board_motion, find, submit, Api, DevNode};
+use ocm_e2e::{
+	board_motion, find,
+	registry::{footprint, register_relay, Call},
+	submit, Api, DevNode,
+};
 use serde_json::{json, Value as Json};
 use subxt::{
 	dynamic::{self, At, Value},
 	ext::scale_value::Composite,
 	rpcs::{rpc_params, RpcClient},
-	transactions::DynamicPayload,
 };
 use subxt_signer::sr25519::{dev, Keypair};
-
-type Call = DynamicPayload<Composite<()>>;
-
-const UNITS: u128 = 1_000_000_000_000;
-const HTTP_1_1: u128 = 1;
-const TLS: u128 = 1 << 2;
-const HLS: u128 = 1 << 3;
-
-fn none() -> Value {
-	Value::unnamed_variant("None", [])
-}
-
-fn footprint(ty: &str, value: &str, capacity_mbps: u32) -> Value {
-	Value::named_composite([
-		("footprint_type", Value::from_bytes(ty)),
-		("footprint_value", Value::from_bytes(value)),
-		("capacity_mbps", Value::u128(capacity_mbps.into())),
-	])
-}
-
-/// `CapacityRegistry.register_relay` for a relay at `http` in the Netherlands.
-fn register_relay(http: &str, capacity_mbps: u32, footprints: Vec<Value>) -> Call {
-	let registration = Value::named_composite([
-		(
-			"endpoints",
-			Value::named_composite([
-				("http", Value::from_bytes(http)),
-				("pob", Value::from_bytes(format!("{http}/.well-known/ocm/pob"))),
-				("amt_relay", none()),
-				("multicast_source", none()),
-			]),
-		),
-		(
-			"claims",
-			Value::named_composite([
-				(
-					"location",
-					Value::named_composite([
-						("country", Value::unnamed_composite([Value::from_bytes("NL")])),
-						("asn", Value::u128(64_500)),
-						("coordinates", none()),
-					]),
-				),
-				("capacity_mbps", Value::u128(capacity_mbps.into())),
-				("footprints", Value::unnamed_composite(footprints)),
-				("capabilities", Value::unnamed_composite([Value::u128(HTTP_1_1 | TLS | HLS)])),
-			]),
-		),
-	]);
-	dynamic::tx(
-		"CapacityRegistry",
-		"register_relay",
-		Composite::named([
-			("registration".to_string(), registration),
-			("bond".to_string(), Value::u128(100 * UNITS)),
-		]),
-	)
-}
 
 async fn registered(api: &Api, call: &Call, who: &Keypair) -> u32 {
 	let events = submit(api, call, who).await.expect("registration succeeds");

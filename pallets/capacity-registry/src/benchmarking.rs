@@ -74,6 +74,16 @@ fn relay<T: Config>(who: &T::AccountId, n: u32) -> RelayId {
 	.expect("a valid registration")
 }
 
+/// A relay with one footprint, of a fresh funded operator: what other
+/// pallets' benchmarks act on.
+pub fn funded_relay<T: Config>() -> RelayId {
+	let id = NextRelayId::<T>::get();
+	let operator = funded::<T>("relay-operator", id);
+	let mut r = registration::<T>(1, &format!("relay{id}"));
+	r.claims.footprints = footprints(1, (id % 0xfff) as u16);
+	CapacityRegistry::<T>::do_register_relay(operator, r, T::MinRelayBond::get()).expect("valid")
+}
+
 /// `n` distinct host names of maximal length (253 bytes, labels of at most 63).
 fn hosts(n: u32, seed: u32) -> Vec<Vec<u8>> {
 	const SUFFIX: &[u8] = b".example.com";

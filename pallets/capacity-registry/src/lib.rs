@@ -35,7 +35,7 @@
 extern crate alloc;
 
 #[cfg(feature = "runtime-benchmarks")]
-mod benchmarking;
+pub mod benchmarking;
 mod features;
 mod index;
 #[cfg(test)]
@@ -90,8 +90,12 @@ pub mod pallet {
 		/// The board: activates, suspends, reinstates and slashes relays.
 		type BoardOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
-		/// The least bond a relay registers with.
-		#[pallet::constant]
+		/// While true, no relay or provider registers: the board's emergency brake.
+		type RegistrationsPaused: Get<bool>;
+
+		/// The least bond a relay registers with. Not a metadata constant: the
+		/// runtime reads it from the board's market parameters, as it does
+		/// `UnbondingPeriod` and `FootprintLimit`.
 		type MinRelayBond: Get<BalanceOf<Self>>;
 
 		/// Held from a provider while it is registered, for the storage it uses.
@@ -100,7 +104,6 @@ pub mod pallet {
 
 		/// Blocks between `leave` and `withdraw_bond`, during which the bond
 		/// stays slashable for what the relay did while it served.
-		#[pallet::constant]
 		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
 
 		/// A relay that has not sent a heartbeat for this many blocks is left
@@ -112,9 +115,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxRelaysPerOperator: Get<u32>;
 
-		/// Footprints one relay may claim.
+		/// Footprints one relay may claim: the storage bound. The market's
+		/// limit, `FootprintLimit`, may be lower.
 		#[pallet::constant]
 		type MaxFootprints: Get<u32>;
+
+		/// Footprints one relay may claim now (capped by `MaxFootprints`).
+		type FootprintLimit: Get<u32>;
 
 		/// Longest endpoint URL, in bytes.
 		#[pallet::constant]
@@ -356,6 +363,8 @@ pub mod pallet {
 		DuplicateHost,
 		/// Another provider registered this host name.
 		HostTaken,
+		/// The board has paused new registrations.
+		RegistrationsPaused,
 	}
 
 	#[pallet::hooks]

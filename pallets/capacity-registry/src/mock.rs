@@ -44,6 +44,9 @@ parameter_types! {
 	pub const UnbondingPeriod: u64 = UNBONDING;
 	pub const HeartbeatTimeout: u64 = HEARTBEAT_TIMEOUT;
 	pub const MaxCapacityMbps: u32 = MAX_CAPACITY;
+	/// Settable per test, as the governance pallet sets them on chain.
+	pub static RegistrationsPaused: bool = false;
+	pub static FootprintLimit: u32 = MAX_FOOTPRINTS;
 }
 
 impl pallet_capacity_registry::Config for Test {
@@ -51,12 +54,14 @@ impl pallet_capacity_registry::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type OnSlash = ();
 	type BoardOrigin = frame_system::EnsureRoot<AccountId>;
+	type RegistrationsPaused = RegistrationsPaused;
 	type MinRelayBond = MinRelayBond;
 	type ProviderDeposit = ProviderDeposit;
 	type UnbondingPeriod = UnbondingPeriod;
 	type HeartbeatTimeout = HeartbeatTimeout;
 	type MaxRelaysPerOperator = ConstU32<MAX_RELAYS>;
 	type MaxFootprints = ConstU32<MAX_FOOTPRINTS>;
+	type FootprintLimit = FootprintLimit;
 	type MaxUrlLen = ConstU32<MAX_URL>;
 	type MaxCapacityMbps = MaxCapacityMbps;
 	type MaxHosts = ConstU32<MAX_HOSTS>;

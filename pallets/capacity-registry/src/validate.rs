@@ -71,7 +71,8 @@ pub fn claims<T: Config>(input: ClaimsInput) -> Result<Claims<T>, Error<T>> {
 	let capacity_mbps = capacity::<T>(capacity_mbps)?;
 	ensure!(capabilities.is_known(), Error::<T>::UnknownCapability);
 	ensure!(!inputs.is_empty(), Error::<T>::NoFootprints);
-	ensure!(inputs.len() <= T::MaxFootprints::get() as usize, Error::<T>::TooManyFootprints);
+	let limit = T::FootprintLimit::get().min(T::MaxFootprints::get());
+	ensure!(inputs.len() <= limit as usize, Error::<T>::TooManyFootprints);
 	let mut footprints = BoundedVec::<FootprintClaim, T::MaxFootprints>::new();
 	for input in inputs {
 		let footprint = Footprint::parse(&input.footprint_type, &input.footprint_value)

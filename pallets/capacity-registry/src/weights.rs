@@ -35,6 +35,10 @@ pub trait WeightInfo {
 /// Measured weights, with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `Governance::Paused` (r:1 w:0)
+	/// Proof: `Governance::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Governance::Parameters` (r:1 w:0)
+	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `CapacityRegistry::RelayByHttp` (r:1 w:1)
 	/// Proof: `CapacityRegistry::RelayByHttp` (`max_values`: None, `max_size`: Some(278), added: 2753, mode: `MaxEncodedLen`)
 	/// Storage: `CapacityRegistry::OperatorRelays` (r:1 w:1)
@@ -53,12 +57,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
 	/// The range of component `f` is `[1, 64]`.
 	fn register_relay(f: u32, ) -> Weight {
-		// Proof size: measured `1372`, estimated `3915`.
-		// Minimum execution time: 91_598_000 picoseconds.
-		Weight::from_parts(100_885_746, 3915)
-			// Standard error: 13_211
-			.saturating_add(Weight::from_parts(3_612_772, 0).saturating_mul(f.into()))
-			.saturating_add(T::DbWeight::get().reads(6_u64))
+		// Proof size: measured `1513`, estimated `3915`.
+		// Minimum execution time: 89_192_000 picoseconds.
+		Weight::from_parts(96_599_052, 3915)
+			// Standard error: 12_875
+			.saturating_add(Weight::from_parts(3_609_997, 0).saturating_mul(f.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(f.into())))
 	}
@@ -68,25 +72,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CapacityRegistry::RelayByHttp` (`max_values`: None, `max_size`: Some(278), added: 2753, mode: `MaxEncodedLen`)
 	fn update_endpoints() -> Weight {
 		// Proof size: measured `1089`, estimated `5522`.
-		// Minimum execution time: 19_748_000 picoseconds.
-		Weight::from_parts(24_018_000, 5522)
+		// Minimum execution time: 19_414_000 picoseconds.
+		Weight::from_parts(21_108_000, 5522)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `CapacityRegistry::Relays` (r:1 w:1)
 	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
+	/// Storage: `Governance::Parameters` (r:1 w:0)
+	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `CapacityRegistry::CidrLengthsInUse` (r:1 w:1)
 	/// Proof: `CapacityRegistry::CidrLengthsInUse` (`max_values`: None, `max_size`: Some(22), added: 2497, mode: `MaxEncodedLen`)
 	/// Storage: `CapacityRegistry::Ipv6Footprints` (r:0 w:128)
 	/// Proof: `CapacityRegistry::Ipv6Footprints` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
 	/// The range of component `f` is `[1, 64]`.
 	fn update_claims(f: u32, ) -> Weight {
-		// Proof size: measured `2217`, estimated `5522`.
-		// Minimum execution time: 190_502_000 picoseconds.
-		Weight::from_parts(209_298_928, 5522)
-			// Standard error: 7_081
-			.saturating_add(Weight::from_parts(3_523_533, 0).saturating_mul(f.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Proof size: measured `2321`, estimated `5522`.
+		// Minimum execution time: 196_067_000 picoseconds.
+		Weight::from_parts(211_220_311, 5522)
+			// Standard error: 10_018
+			.saturating_add(Weight::from_parts(3_562_318, 0).saturating_mul(f.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(66_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(f.into())))
 	}
@@ -94,18 +100,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
 	fn heartbeat() -> Weight {
 		// Proof size: measured `820`, estimated `5522`.
-		// Minimum execution time: 11_334_000 picoseconds.
-		Weight::from_parts(15_170_000, 5522)
+		// Minimum execution time: 11_145_000 picoseconds.
+		Weight::from_parts(14_348_000, 5522)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `CapacityRegistry::Relays` (r:1 w:1)
 	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
+	/// Storage: `Governance::Parameters` (r:1 w:0)
+	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	fn leave() -> Weight {
-		// Proof size: measured `820`, estimated `5522`.
-		// Minimum execution time: 11_724_000 picoseconds.
-		Weight::from_parts(16_302_000, 5522)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
+		// Proof size: measured `924`, estimated `5522`.
+		// Minimum execution time: 13_685_000 picoseconds.
+		Weight::from_parts(18_400_000, 5522)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `CapacityRegistry::Relays` (r:1 w:1)
@@ -124,15 +132,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CapacityRegistry::RelayByHttp` (`max_values`: None, `max_size`: Some(278), added: 2753, mode: `MaxEncodedLen`)
 	/// The range of component `f` is `[1, 64]`.
 	fn withdraw_bond(f: u32, ) -> Weight {
-		// Proof size: measured `1012 + f * (22 ±0)`, estimated `5522`.
-		// Minimum execution time: 51_641_000 picoseconds.
-		Weight::from_parts(61_052_487, 5522)
-			// Standard error: 4_299
-			.saturating_add(Weight::from_parts(3_314_072, 0).saturating_mul(f.into()))
+		// Proof size: measured `1049 + f * (22 ±0)`, estimated `5522`.
+		// Minimum execution time: 50_354_000 picoseconds.
+		Weight::from_parts(53_664_954, 5522)
+			// Standard error: 3_594
+			.saturating_add(Weight::from_parts(3_121_994, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(f.into())))
 	}
+	/// Storage: `Governance::Paused` (r:1 w:0)
+	/// Proof: `Governance::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `CapacityRegistry::Providers` (r:1 w:1)
 	/// Proof: `CapacityRegistry::Providers` (`max_values`: None, `max_size`: Some(8291), added: 10766, mode: `MaxEncodedLen`)
 	/// Storage: `CapacityRegistry::HostOwner` (r:32 w:32)
@@ -143,12 +153,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// The range of component `h` is `[1, 32]`.
 	fn register_provider(h: u32, ) -> Weight {
-		// Proof size: measured `180`, estimated `11756 + h * (2778 ±0)`.
-		// Minimum execution time: 48_632_000 picoseconds.
-		Weight::from_parts(57_507_860, 11756)
-			// Standard error: 5_337
-			.saturating_add(Weight::from_parts(5_056_336, 0).saturating_mul(h.into()))
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		// Proof size: measured `223`, estimated `11756 + h * (2778 ±0)`.
+		// Minimum execution time: 48_680_000 picoseconds.
+		Weight::from_parts(52_194_384, 11756)
+			// Standard error: 4_700
+			.saturating_add(Weight::from_parts(4_771_402, 0).saturating_mul(h.into()))
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(h.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(h.into())))
@@ -161,10 +171,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `h` is `[1, 32]`.
 	fn update_provider(h: u32, ) -> Weight {
 		// Proof size: measured `9099 + h * (110 ±0)`, estimated `11756 + h * (2778 ±0)`.
-		// Minimum execution time: 80_218_000 picoseconds.
-		Weight::from_parts(86_672_201, 11756)
-			// Standard error: 9_509
-			.saturating_add(Weight::from_parts(6_854_446, 0).saturating_mul(h.into()))
+		// Minimum execution time: 76_698_000 picoseconds.
+		Weight::from_parts(79_502_141, 11756)
+			// Standard error: 10_320
+			.saturating_add(Weight::from_parts(6_311_053, 0).saturating_mul(h.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(h.into())))
 			.saturating_add(T::DbWeight::get().writes(33_u64))
@@ -182,10 +192,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `h` is `[1, 32]`.
 	fn deregister_provider(h: u32, ) -> Weight {
 		// Proof size: measured `428 + h * (255 ±0)`, estimated `11756`.
-		// Minimum execution time: 42_490_000 picoseconds.
-		Weight::from_parts(53_319_915, 11756)
-			// Standard error: 3_373
-			.saturating_add(Weight::from_parts(2_141_962, 0).saturating_mul(h.into()))
+		// Minimum execution time: 39_640_000 picoseconds.
+		Weight::from_parts(42_588_980, 11756)
+			// Standard error: 2_326
+			.saturating_add(Weight::from_parts(1_917_098, 0).saturating_mul(h.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(h.into())))
@@ -194,8 +204,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
 	fn activate_relay() -> Weight {
 		// Proof size: measured `820`, estimated `5522`.
-		// Minimum execution time: 11_131_000 picoseconds.
-		Weight::from_parts(16_252_000, 5522)
+		// Minimum execution time: 10_424_000 picoseconds.
+		Weight::from_parts(13_596_000, 5522)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -203,8 +213,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
 	fn suspend_relay() -> Weight {
 		// Proof size: measured `820`, estimated `5522`.
-		// Minimum execution time: 11_574_000 picoseconds.
-		Weight::from_parts(16_347_000, 5522)
+		// Minimum execution time: 10_989_000 picoseconds.
+		Weight::from_parts(14_313_000, 5522)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -212,8 +222,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
 	fn reinstate_relay() -> Weight {
 		// Proof size: measured `825`, estimated `5522`.
-		// Minimum execution time: 10_952_000 picoseconds.
-		Weight::from_parts(16_052_000, 5522)
+		// Minimum execution time: 10_650_000 picoseconds.
+		Weight::from_parts(15_288_000, 5522)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -221,14 +231,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
+	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn slash_relay() -> Weight {
-		// Proof size: measured `978`, estimated `5522`.
-		// Minimum execution time: 29_357_000 picoseconds.
-		Weight::from_parts(35_783_000, 5522)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		// Proof size: measured `1117`, estimated `6196`.
+		// Minimum execution time: 41_691_000 picoseconds.
+		Weight::from_parts(50_730_000, 6196)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 }
 
@@ -236,53 +246,53 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// runtimes that do not set their own.
 impl WeightInfo for () {
 	fn register_relay(f: u32, ) -> Weight {
-		Weight::from_parts(100_885_746, 3915)
-			.saturating_add(Weight::from_parts(3_612_772, 0).saturating_mul(f.into()))
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
+		Weight::from_parts(96_599_052, 3915)
+			.saturating_add(Weight::from_parts(3_609_997, 0).saturating_mul(f.into()))
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(f.into())))
 	}
 	fn update_endpoints() -> Weight {
-		Weight::from_parts(24_018_000, 5522)
+		Weight::from_parts(21_108_000, 5522)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn update_claims(f: u32, ) -> Weight {
-		Weight::from_parts(209_298_928, 5522)
-			.saturating_add(Weight::from_parts(3_523_533, 0).saturating_mul(f.into()))
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
+		Weight::from_parts(211_220_311, 5522)
+			.saturating_add(Weight::from_parts(3_562_318, 0).saturating_mul(f.into()))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(66_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(f.into())))
 	}
 	fn heartbeat() -> Weight {
-		Weight::from_parts(15_170_000, 5522)
+		Weight::from_parts(14_348_000, 5522)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn leave() -> Weight {
-		Weight::from_parts(16_302_000, 5522)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
+		Weight::from_parts(18_400_000, 5522)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_bond(f: u32, ) -> Weight {
-		Weight::from_parts(61_052_487, 5522)
-			.saturating_add(Weight::from_parts(3_314_072, 0).saturating_mul(f.into()))
+		Weight::from_parts(53_664_954, 5522)
+			.saturating_add(Weight::from_parts(3_121_994, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(f.into())))
 	}
 	fn register_provider(h: u32, ) -> Weight {
-		Weight::from_parts(57_507_860, 11756)
-			.saturating_add(Weight::from_parts(5_056_336, 0).saturating_mul(h.into()))
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		Weight::from_parts(52_194_384, 11756)
+			.saturating_add(Weight::from_parts(4_771_402, 0).saturating_mul(h.into()))
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(h.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(h.into())))
 			.saturating_add(Weight::from_parts(0, 2778).saturating_mul(h.into()))
 	}
 	fn update_provider(h: u32, ) -> Weight {
-		Weight::from_parts(86_672_201, 11756)
-			.saturating_add(Weight::from_parts(6_854_446, 0).saturating_mul(h.into()))
+		Weight::from_parts(79_502_141, 11756)
+			.saturating_add(Weight::from_parts(6_311_053, 0).saturating_mul(h.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(h.into())))
 			.saturating_add(ParityDbWeight::get().writes(33_u64))
@@ -290,30 +300,30 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2778).saturating_mul(h.into()))
 	}
 	fn deregister_provider(h: u32, ) -> Weight {
-		Weight::from_parts(53_319_915, 11756)
-			.saturating_add(Weight::from_parts(2_141_962, 0).saturating_mul(h.into()))
+		Weight::from_parts(42_588_980, 11756)
+			.saturating_add(Weight::from_parts(1_917_098, 0).saturating_mul(h.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(h.into())))
 	}
 	fn activate_relay() -> Weight {
-		Weight::from_parts(16_252_000, 5522)
+		Weight::from_parts(13_596_000, 5522)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn suspend_relay() -> Weight {
-		Weight::from_parts(16_347_000, 5522)
+		Weight::from_parts(14_313_000, 5522)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reinstate_relay() -> Weight {
-		Weight::from_parts(16_052_000, 5522)
+		Weight::from_parts(15_288_000, 5522)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn slash_relay() -> Weight {
-		Weight::from_parts(35_783_000, 5522)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+		Weight::from_parts(50_730_000, 6196)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 }

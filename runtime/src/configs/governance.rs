@@ -48,7 +48,8 @@ impl pallet_collective::Config<CouncilCollective> for Runtime {
 	type WeightInfo = crate::weights::pallet_collective::WeightInfo<Runtime>;
 	/// Members change only through `CouncilMembership`, which keeps the two
 	/// pallets in step; `set_members` would bypass it, so it takes `Root`,
-	/// which this runtime never produces.
+	/// which only two thirds of the board produce (`Governance.dispatch_as_root`),
+	/// the same proportion a seat change takes.
 	type SetMembersOrigin = EnsureRoot<AccountId>;
 	type MaxProposalWeight = MaxProposalWeight;
 	/// A majority can reject an open motion outright (for example a spam one).

@@ -297,7 +297,11 @@ fn register_relay() -> pallet_capacity_registry::RelayId {
 		},
 	};
 	let relay = pallet_capacity_registry::NextRelayId::<Runtime>::get();
-	assert_ok!(CapacityRegistry::register_relay(signed(Dave), registration, MinRelayBond::get()));
+	assert_ok!(CapacityRegistry::register_relay(
+		signed(Dave),
+		registration,
+		GENESIS_MARKET_PARAMETERS.min_relay_bond
+	));
 	relay
 }
 
@@ -311,7 +315,7 @@ fn a_board_majority_judges_relays_and_one_member_cannot() {
 	use pallet_capacity_registry::{Call, HoldReason, RelayStatus, Relays};
 	dev_chain().execute_with(|| {
 		let relay = register_relay();
-		let bond = MinRelayBond::get();
+		let bond = GENESIS_MARKET_PARAMETERS.min_relay_bond;
 		assert_eq!(
 			Balances::balance_on_hold(&HoldReason::RelayBond.into(), &account(Dave)),
 			bond,
@@ -333,6 +337,7 @@ fn a_board_majority_judges_relays_and_one_member_cannot() {
 		assert_eq!(Relays::<Runtime>::get(relay).unwrap().status, RelayStatus::Active);
 
 		let issuance = Balances::total_issuance();
+		let pot = Governance::pot();
 		let slash = propose(
 			Bob,
 			2,
@@ -343,6 +348,57 @@ fn a_board_majority_judges_relays_and_one_member_cannot() {
 		assert_ok!(slash.close(Alice));
 		assert_eq!(executed(slash.hash), Some(Ok(())));
 		assert_eq!(Relays::<Runtime>::get(relay).unwrap().bond, bond - bond / 10);
-		assert_eq!(Balances::total_issuance(), issuance - bond / 10, "slashed bonds are burned");
+		assert_eq!(Balances::total_issuance(), issuance, "slashed bonds are not burned");
+		assert_eq!(
+			Balances::free_balance(&pot),
+			EXISTENTIAL_DEPOSIT + bond / 10,
+			"they go to the protocol pot"
+		);
+	});
+}
+
+#[test]
+fn a_board_majority_sets_a_market_parameter_and_the_event_names_the_motion() {
+	use pallet_ocm_governance::{Call, Event as GovernanceEvent, MarketParameter, Parameters};
+	dev_chain().execute_with(|| {
+		let raise = MarketParameter::MinRelayBond(500 * UNITS);
+		let call = RuntimeCall::Governance(Call::set_parameter { parameter: raise });
+		let lone = propose(Alice, 1, call.clone());
+		assert_eq!(executed(lone.hash), Some(Err(DispatchError::BadOrigin)));
+
+		let motion = propose(Alice, 2, call);
+		assert_ok!(motion.vote(Alice, true));
+		assert_ok!(motion.vote(Bob, true));
+		assert_ok!(motion.close(Charlie));
+		assert_eq!(executed(motion.hash), Some(Ok(())));
+		assert_eq!(Parameters::<Runtime>::get().min_relay_bond, 500 * UNITS);
+		System::assert_has_event(RuntimeEvent::Governance(GovernanceEvent::ParameterSet {
+			parameter: raise,
+			motion: motion.hash,
+		}));
+	});
+}
+
+#[test]
+fn root_takes_two_thirds_of_the_board() {
+	use pallet_ocm_governance::Call;
+	dev_chain().execute_with(|| {
+		let as_root = |call: RuntimeCall| {
+			RuntimeCall::Governance(Call::dispatch_as_root { call: Box::new(call) })
+		};
+		// Root can reseat the collective directly; two of three may.
+		let reseat = RuntimeCall::Council(pallet_collective::Call::set_members {
+			new_members: vec![account(Alice), account(Bob), account(Charlie), account(Dave)],
+			prime: None,
+			old_count: 3,
+		});
+		let lone = propose(Alice, 1, as_root(reseat.clone()));
+		assert_eq!(executed(lone.hash), Some(Err(DispatchError::BadOrigin)));
+		let motion = propose(Alice, 2, as_root(reseat));
+		assert_ok!(motion.vote(Alice, true));
+		assert_ok!(motion.vote(Bob, true));
+		assert_ok!(motion.close(Charlie));
+		assert_eq!(executed(motion.hash), Some(Ok(())));
+		assert!(board().contains(&account(Dave)));
 	});
 }

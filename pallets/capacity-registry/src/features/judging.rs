@@ -130,4 +130,13 @@ impl<T: Config> RelayRegistry<T::AccountId, frame_system::pallet_prelude::BlockN
 	fn slash(relay: RelayId, fraction: Perbill) -> Result<BalanceOf<T>, DispatchError> {
 		Self::do_slash(relay, fraction)
 	}
+
+	fn reinstate(relay: RelayId) -> DispatchResult {
+		Self::do_reinstate(relay)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_relay() -> RelayId {
+		crate::benchmarking::funded_relay::<T>()
+	}
 }

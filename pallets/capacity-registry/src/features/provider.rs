@@ -29,6 +29,7 @@ impl<T: Config> Pallet<T> {
 		name: Vec<u8>,
 		hosts: Vec<Vec<u8>>,
 	) -> DispatchResult {
+		ensure!(!T::RegistrationsPaused::get(), Error::<T>::RegistrationsPaused);
 		ensure!(!Providers::<T>::contains_key(&who), Error::<T>::ProviderAlreadyRegistered);
 		let name = validate::name::<T>(name)?;
 		let hosts = validate::host_names::<T>(hosts)?;

@@ -35,6 +35,7 @@ impl<T: Config> Pallet<T> {
 		registration: RelayRegistration,
 		bond: BalanceOf<T>,
 	) -> Result<RelayId, Error<T>> {
+		ensure!(!T::RegistrationsPaused::get(), Error::<T>::RegistrationsPaused);
 		let endpoints = validate::endpoints::<T>(registration.endpoints)?;
 		let claims = validate::claims::<T>(registration.claims)?;
 		validate::consistent(&endpoints, &claims)?;

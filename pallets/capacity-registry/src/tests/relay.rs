@@ -434,3 +434,47 @@ fn relay_ids_are_never_reused_even_at_the_end() {
 		register_err(registration("https://edge2.example.net"), MIN_BOND, Error::RelayIdsExhausted);
 	});
 }
+
+#[test]
+fn a_pause_stops_new_relays_and_providers_but_not_the_ones_registered() {
+	run(|| {
+		let relay = register(ALICE, registration("https://edge.example.net"));
+		RegistrationsPaused::set(true);
+		register_err(
+			registration("https://edge2.example.net"),
+			MIN_BOND,
+			Error::RegistrationsPaused,
+		);
+		assert_noop!(
+			CapacityRegistry::register_provider(
+				RuntimeOrigin::signed(BOB),
+				b"B".to_vec(),
+				vec![b"b.example.com".to_vec()]
+			),
+			Error::<Test>::RegistrationsPaused
+		);
+		assert_ok!(CapacityRegistry::heartbeat(RuntimeOrigin::signed(ALICE), relay));
+		RegistrationsPaused::set(false);
+		register(ALICE, registration("https://edge2.example.net"));
+	});
+}
+
+#[test]
+fn the_market_footprint_limit_applies_below_the_storage_bound() {
+	run(|| {
+		FootprintLimit::set(2);
+		let three = (0..3).map(|i| fp("ipv4cidr", &format!("10.{i}.0.0/16"), 10)).collect();
+		register_err(with_footprints(three), MIN_BOND, Error::TooManyFootprints);
+		let two = (0..2).map(|i| fp("ipv4cidr", &format!("10.{i}.0.0/16"), 10)).collect();
+		assert_ok!(CapacityRegistry::register_relay(
+			RuntimeOrigin::signed(ALICE),
+			with_footprints(two),
+			MIN_BOND
+		));
+		// A limit above the storage bound is capped by it.
+		FootprintLimit::set(MAX_FOOTPRINTS + 10);
+		let many =
+			(0..=MAX_FOOTPRINTS).map(|i| fp("ipv4cidr", &format!("11.{i}.0.0/16"), 10)).collect();
+		register_err(with_footprints(many), MIN_BOND, Error::TooManyFootprints);
+	});
+}
