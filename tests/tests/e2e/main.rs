@@ -1,0 +1,10 @@
+//! OCM's end-to-end tests: each starts its own real `ocm-node` processes on
+//! free loopback ports and talks to them over RPC. One test binary, so that
+//! cargo runs them in parallel: they spend most of their time waiting for
+//! blocks.
+
+mod board;
+mod capacity;
+mod governance;
+mod local_testnet;
+mod node;
