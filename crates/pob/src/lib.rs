@@ -1,0 +1,20 @@
+//! Proof of bandwidth (PoB), sans I/O.
+//!
+//! The chain assigns, each epoch, a set of beacons to each relay under test
+//! ([`assignment`]); each beacon downloads a payload stream from the relay
+//! that it can check byte for byte without trusting the relay
+//! ([`payload`]); the beacons report bytes received per second; the chain
+//! sums the beacons' reports per second and takes the median over the test
+//! window ([`verdict`]), FlashFlow's rule, and compares it with the claim.
+//!
+//! Pure functions and plain data: no clock, no sockets, no storage. The
+//! pallet, `ocm-relay` and `ocm-beacon` drive them. `no_std` so the runtime
+//! can use the assignment and the verdict.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod assignment;
+pub mod payload;
+pub mod verdict;

@@ -1,0 +1,168 @@
+//! The verdict arithmetic: from the beacons' per-second byte counts to the
+//! relay's measured capacity, FlashFlow's way (the median, over the test
+//! window, of the per-second sums across beacons measuring at once), and
+//! whether it supports the claim.
+//!
+//! A relay that serves test traffic faster than clients gains nothing: the
+//! beacons measure together, so it must deliver the whole claim at once. A
+//! beacon cannot inflate a result beyond its own link: a report with more
+//! bytes in a second than the beacon's capacity allows is refused
+//! ([`check_report`]). The median makes a few slow or fast seconds (TCP
+//! start, a hiccup) irrelevant.
+
+use alloc::vec::Vec;
+
+/// Slack over a beacon's registered capacity before a second's count is
+/// impossible: links are measured, not exact. Parts per million.
+pub const CAPACITY_SLACK_PPM: u64 = 100_000;
+
+/// Why a beacon's report was refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReportError {
+	/// It does not have one count per second of the window.
+	WrongLength { expected: u32, got: u32 },
+	/// In `second` it counts more bytes than the beacon's link carries.
+	Impossible { second: u32, bytes: u64, max: u64 },
+}
+
+/// Bytes per second a link of `mbps` carries, with [`CAPACITY_SLACK_PPM`].
+pub fn max_bytes_per_second(mbps: u32) -> u64 {
+	let exact = u64::from(mbps) * 1_000_000 / 8;
+	exact + exact * CAPACITY_SLACK_PPM / 1_000_000
+}
+
+/// A report is one byte count per second of the window, none beyond what the
+/// beacon's link can carry.
+pub fn check_report(
+	window_secs: u32,
+	beacon_mbps: u32,
+	bytes_per_second: &[u64],
+) -> Result<(), ReportError> {
+	if bytes_per_second.len() != window_secs as usize {
+		return Err(ReportError::WrongLength {
+			expected: window_secs,
+			got: bytes_per_second.len() as u32,
+		});
+	}
+	let max = max_bytes_per_second(beacon_mbps);
+	match bytes_per_second.iter().position(|b| *b > max) {
+		Some(second) => Err(ReportError::Impossible {
+			second: second as u32,
+			bytes: bytes_per_second[second],
+			max,
+		}),
+		None => Ok(()),
+	}
+}
+
+/// The relay's measured rate in bytes per second: for each second of the
+/// window, the sum over the beacons' reports; then the median of those sums
+/// (the lower one for an even window, the conservative choice). `None`
+/// without reports or with reports of different lengths.
+pub fn measured_bytes_per_second(reports: &[&[u64]]) -> Option<u64> {
+	let window = reports.first()?.len();
+	if window == 0 || reports.iter().any(|r| r.len() != window) {
+		return None;
+	}
+	let mut sums: Vec<u64> =
+		(0..window).map(|s| reports.iter().fold(0u64, |sum, r| sum.saturating_add(r[s]))).collect();
+	sums.sort_unstable();
+	Some(sums[(window - 1) / 2])
+}
+
+/// Bytes per second as whole Mbit/s, rounded down.
+pub fn to_mbps(bytes_per_second: u64) -> u32 {
+	u32::try_from(bytes_per_second.saturating_mul(8) / 1_000_000).unwrap_or(u32::MAX)
+}
+
+/// Whether `measured_mbps` supports `claimed_mbps`: at least the claim less
+/// `tolerance_ppm` parts per million of it.
+pub fn supports_claim(measured_mbps: u32, claimed_mbps: u32, tolerance_ppm: u32) -> bool {
+	let claimed = u64::from(claimed_mbps);
+	let allowed_shortfall = claimed * u64::from(tolerance_ppm.min(1_000_000)) / 1_000_000;
+	u64::from(measured_mbps) >= claimed - allowed_shortfall
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	const MB: u64 = 1_000_000;
+
+	#[test]
+	fn per_second_sums_then_the_median() {
+		// Three beacons, five seconds. Sums: 30, 33, 9, 36, 31 MB -> sorted
+		// 9, 30, 31, 33, 36 -> median 31 MB/s = 248 Mbit/s.
+		let a = [10 * MB, 11 * MB, 3 * MB, 12 * MB, 10 * MB];
+		let b = [10 * MB, 11 * MB, 3 * MB, 12 * MB, 11 * MB];
+		let c = [10 * MB, 11 * MB, 3 * MB, 12 * MB, 10 * MB];
+		let rate = measured_bytes_per_second(&[&a, &b, &c]).unwrap();
+		assert_eq!(rate, 31 * MB);
+		assert_eq!(to_mbps(rate), 248);
+	}
+
+	#[test]
+	fn an_even_window_takes_the_lower_median() {
+		let a = [4 * MB, 1 * MB, 3 * MB, 2 * MB];
+		assert_eq!(measured_bytes_per_second(&[&a]), Some(2 * MB));
+	}
+
+	#[test]
+	fn a_burst_or_a_stall_does_not_move_the_median() {
+		let steady = [12_500_000u64; 9]; // 100 Mbit/s
+		let mut bursty = steady;
+		bursty[0] = 0; // TCP start
+		bursty[4] = 0; // a stall
+		bursty[8] = 40_000_000; // a burst
+		assert_eq!(to_mbps(measured_bytes_per_second(&[&bursty]).unwrap()), 100);
+	}
+
+	#[test]
+	fn malformed_report_sets_have_no_measurement() {
+		assert_eq!(measured_bytes_per_second(&[]), None);
+		assert_eq!(measured_bytes_per_second(&[&[]]), None);
+		assert_eq!(measured_bytes_per_second(&[&[1, 2], &[1]]), None);
+	}
+
+	#[test]
+	fn sums_saturate_instead_of_overflowing() {
+		let huge = [u64::MAX; 3];
+		assert_eq!(measured_bytes_per_second(&[&huge, &huge]), Some(u64::MAX));
+		assert_eq!(to_mbps(u64::MAX), u32::MAX);
+	}
+
+	#[test]
+	fn reports_beyond_the_beacons_link_are_impossible() {
+		// 100 Mbit/s = 12.5 MB/s, plus 10 % slack = 13.75 MB/s.
+		assert_eq!(max_bytes_per_second(100), 13_750_000);
+		assert_eq!(check_report(3, 100, &[13_750_000, 0, 1]), Ok(()));
+		assert_eq!(
+			check_report(3, 100, &[1, 13_750_001, 0]),
+			Err(ReportError::Impossible { second: 1, bytes: 13_750_001, max: 13_750_000 })
+		);
+		assert_eq!(
+			check_report(3, 100, &[1, 2]),
+			Err(ReportError::WrongLength { expected: 3, got: 2 })
+		);
+	}
+
+	#[test]
+	fn claims_pass_within_the_tolerance() {
+		// 10 % tolerance on a 1000 Mbit/s claim: 900 passes, 899 fails.
+		assert!(supports_claim(900, 1_000, 100_000));
+		assert!(!supports_claim(899, 1_000, 100_000));
+		assert!(supports_claim(1_500, 1_000, 0));
+		assert!(!supports_claim(999, 1_000, 0));
+		assert!(supports_claim(0, 1_000, 2_000_000), "tolerance is capped at 100 %");
+	}
+
+	#[test]
+	fn a_relay_claiming_twice_its_rate_fails() {
+		// Shaped to 100 Mbit/s, three beacons splitting it; claims 200.
+		let share = [12_500_000u64 / 3; 10];
+		let measured = to_mbps(measured_bytes_per_second(&[&share, &share, &share]).unwrap());
+		assert_eq!(measured, 99);
+		assert!(supports_claim(measured, 100, 100_000));
+		assert!(!supports_claim(measured, 200, 100_000));
+	}
+}

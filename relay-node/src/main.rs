@@ -1,0 +1,52 @@
+//! `ocm-relay`: what a supplier runs. See `relay-node/README.md`.
+
+mod config;
+mod metrics;
+mod pob;
+mod range;
+mod server;
+
+use clap::Parser;
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+	let cli = config::Cli::parse();
+	tracing_subscriber::fmt()
+		.with_env_filter(
+			tracing_subscriber::EnvFilter::try_new(&cli.log)
+				.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+		)
+		.init();
+	let config = match config::Config::load(&cli) {
+		Ok(config) => config,
+		Err(e) => {
+			eprintln!("ocm-relay: {e}");
+			return std::process::ExitCode::from(2);
+		}
+	};
+	let listener = match TcpListener::bind(config.listen).await {
+		Ok(listener) => listener,
+		Err(e) => {
+			eprintln!("ocm-relay: cannot listen on {}: {e}", config.listen);
+			return std::process::ExitCode::from(1);
+		}
+	};
+	let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+	tracing::info!(%address, "serving HTTP/1.1 and HTTP/2");
+	let shutdown = async {
+		let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+			.expect("install the SIGTERM handler");
+		tokio::select! {
+			_ = tokio::signal::ctrl_c() => {},
+			_ = term.recv() => {},
+		}
+	};
+	match server::serve(listener, config, shutdown).await {
+		Ok(()) => std::process::ExitCode::SUCCESS,
+		Err(e) => {
+			eprintln!("ocm-relay: {e}");
+			std::process::ExitCode::FAILURE
+		}
+	}
+}

@@ -1,0 +1,170 @@
+//! The HTTP server: accepts connections (HTTP/1.1 and HTTP/2), routes
+//! requests, and drains connections on shutdown.
+
+use crate::{
+	config::Config,
+	metrics::{Metrics, RequestLabels},
+	pob::{self, PobError},
+};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
+use hyper::{
+	body::{Frame, Incoming},
+	header, Method, Request, Response, StatusCode,
+};
+use hyper_util::{
+	rt::{TokioExecutor, TokioIo},
+	server::{conn::auto, graceful::GracefulShutdown},
+};
+use std::{convert::Infallible, future::Future, sync::Arc, time::Duration};
+use tokio::net::TcpListener;
+
+type Body = BoxBody<Bytes, Infallible>;
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response<Body> {
+	let mut response = Response::new(Full::new(Bytes::from(body.into())).boxed());
+	*response.status_mut() = status;
+	response
+		.headers_mut()
+		.insert(header::CONTENT_TYPE, "text/plain; charset=utf-8".parse().expect("valid"));
+	response
+}
+
+struct State {
+	config: Config,
+	metrics: Metrics,
+}
+
+fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str, Response<Body>) {
+	let path = request.uri().path();
+	if request.method() != Method::GET && request.method() != Method::HEAD {
+		let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+		r.headers_mut().insert(header::ALLOW, "GET, HEAD".parse().expect("valid"));
+		return ("other", r);
+	}
+	if path == "/healthz" {
+		return ("healthz", text(StatusCode::OK, "ok\n"));
+	}
+	if path == "/metrics" {
+		let mut r = text(StatusCode::OK, state.metrics.encode());
+		r.headers_mut().insert(
+			header::CONTENT_TYPE,
+			"application/openmetrics-text; version=1.0.0; charset=utf-8".parse().expect("valid"),
+		);
+		return ("metrics", r);
+	}
+	if let Some(rest) = path.strip_prefix(pob::PATH_PREFIX) {
+		let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
+		return ("pob", pob_response(state, rest, range, request.method() == Method::HEAD));
+	}
+	("other", text(StatusCode::NOT_FOUND, "not found\n"))
+}
+
+fn pob_response(state: &Arc<State>, rest: &str, range: Option<&str>, head: bool) -> Response<Body> {
+	let plan = match pob::plan(rest, range, state.config.pob_max_request_bytes) {
+		Ok(plan) => plan,
+		Err(PobError::BadPath) => {
+			return text(
+				StatusCode::BAD_REQUEST,
+				"expected /.well-known/ocm/pob/v1/{64 hex seed}/{relay id}/{64 hex beacon key}\n",
+			)
+		}
+		Err(PobError::NoRange) => {
+			return text(StatusCode::BAD_REQUEST, "a Range: bytes=first-last header is required\n")
+		}
+		Err(PobError::Range(e)) => {
+			let mut r =
+				text(StatusCode::RANGE_NOT_SATISFIABLE, format!("unservable range: {e:?}\n"));
+			r.headers_mut().insert(
+				header::CONTENT_RANGE,
+				format!("bytes */{}", pob::STREAM_LEN).parse().expect("valid"),
+			);
+			return r;
+		}
+		Err(PobError::TooLarge { max }) => {
+			return text(
+				StatusCode::RANGE_NOT_SATISFIABLE,
+				format!("at most {max} bytes per request\n"),
+			)
+		}
+	};
+	let range = plan.range;
+	let body: Body = if head {
+		Full::new(Bytes::new()).boxed()
+	} else {
+		let sent = state.metrics.pob_bytes.clone();
+		BodyExt::boxed(StreamBody::new(plan.chunks().map(move |chunk| {
+			sent.inc_by(chunk.len() as u64);
+			Ok::<_, Infallible>(Frame::data(chunk))
+		})))
+	};
+	let mut response = Response::new(body);
+	*response.status_mut() = StatusCode::PARTIAL_CONTENT;
+	let headers = response.headers_mut();
+	headers.insert(header::CONTENT_TYPE, "application/octet-stream".parse().expect("valid"));
+	headers.insert(header::CONTENT_LENGTH, range.len().into());
+	headers.insert(
+		header::CONTENT_RANGE,
+		range.content_range(pob::STREAM_LEN).parse().expect("digits and spaces"),
+	);
+	// Every byte must come from this relay, now: no cache may answer for it.
+	headers.insert(header::CACHE_CONTROL, "no-store".parse().expect("valid"));
+	response
+}
+
+/// Serves until `shutdown` completes, then lets open connections finish
+/// (up to 10 s).
+pub async fn serve(
+	listener: TcpListener,
+	config: Config,
+	shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+	let state = Arc::new(State { config, metrics: Metrics::new() });
+	let builder = auto::Builder::new(TokioExecutor::new());
+	let graceful = GracefulShutdown::new();
+	tokio::pin!(shutdown);
+	loop {
+		tokio::select! {
+			accepted = listener.accept() => {
+				let (stream, peer) = match accepted {
+					Ok(accepted) => accepted,
+					Err(e) => {
+						// Out of file descriptors and the like: back off, keep serving.
+						tracing::warn!(error = %e, "accept failed");
+						tokio::time::sleep(Duration::from_millis(50)).await;
+						continue;
+					},
+				};
+				let _ = stream.set_nodelay(true);
+				let state = state.clone();
+				let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+					let state = state.clone();
+					async move {
+						let (endpoint, response) = route(&state, &request);
+						state
+							.metrics
+							.requests
+							.get_or_create(&RequestLabels { endpoint, status: response.status().as_u16() })
+							.inc();
+						Ok::<_, Infallible>(response)
+					}
+				});
+				let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+				let connection = graceful.watch(connection);
+				tokio::spawn(async move {
+					if let Err(e) = connection.await {
+						tracing::debug!(%peer, error = %e, "connection ended with an error");
+					}
+				});
+			},
+			_ = &mut shutdown => break,
+		}
+	}
+	drop(listener);
+	tracing::info!("shutting down: draining open connections");
+	if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
+		tracing::warn!("connections still open after 10 s; closing them");
+	}
+	Ok(())
+}

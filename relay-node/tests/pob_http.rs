@@ -1,0 +1,159 @@
+//! The real `ocm-relay` binary on loopback, driven by `curl` over HTTP/1.1
+//! and HTTP/2: what a beacon downloads is the PoB stream, byte for byte;
+//! bad requests get the right status; metrics count; SIGTERM stops it.
+
+use ocm_pob::payload::{PayloadVerifier, StreamId};
+use std::{
+	net::{TcpListener, TcpStream},
+	process::{Child, Command, Output, Stdio},
+	time::{Duration, Instant},
+};
+
+const SEED: [u8; 32] = [0x5e; 32];
+const BEACON: [u8; 32] = [0xbe; 32];
+const RELAY: u32 = 7;
+
+fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct Relay {
+	child: Child,
+	port: u16,
+}
+
+impl Relay {
+	fn start(extra: &[&str]) -> Self {
+		let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+		let child = Command::new(env!("CARGO_BIN_EXE_ocm-relay"))
+			.args(["--listen", &format!("127.0.0.1:{port}"), "--log", "warn"])
+			.args(extra)
+			.stdout(Stdio::null())
+			.stderr(Stdio::inherit())
+			.spawn()
+			.expect("start ocm-relay");
+		let deadline = Instant::now() + Duration::from_secs(20);
+		while TcpStream::connect(("127.0.0.1", port)).is_err() {
+			assert!(Instant::now() < deadline, "ocm-relay did not listen");
+			std::thread::sleep(Duration::from_millis(50));
+		}
+		Self { child, port }
+	}
+
+	fn url(&self, path: &str) -> String {
+		format!("http://127.0.0.1:{}{path}", self.port)
+	}
+
+	fn pob_url(&self) -> String {
+		self.url(&format!("/.well-known/ocm/pob/v1/{}/{RELAY}/{}", hex(&SEED), hex(&BEACON)))
+	}
+}
+
+impl Drop for Relay {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+/// `curl` with `args`; returns its output with `-w` status appended on stderr.
+fn curl(args: &[&str]) -> Output {
+	Command::new("curl")
+		.args(["-sS", "--max-time", "30", "-w", "%{stderr}%{http_code} %{http_version}"])
+		.args(args)
+		.output()
+		.expect("run curl")
+}
+
+fn status(out: &Output) -> String {
+	String::from_utf8_lossy(&out.stderr).trim().to_string()
+}
+
+fn verifier() -> PayloadVerifier {
+	PayloadVerifier::new(&StreamId { epoch_seed: SEED, relay: RELAY, beacon: BEACON })
+}
+
+#[test]
+fn a_beacon_downloads_the_stream_over_http1_and_http2() {
+	let relay = Relay::start(&[]);
+	let url = relay.pob_url();
+
+	let out = curl(&["-H", "Range: bytes=1000000-1999999", &url]);
+	assert_eq!(status(&out), "206 1.1");
+	assert_eq!(out.stdout.len(), 1_000_000);
+	assert!(verifier().verify(1_000_000, &out.stdout), "HTTP/1.1 bytes are the stream");
+
+	let out = curl(&["--http2-prior-knowledge", "-H", "Range: bytes=-4096", &url]);
+	assert_eq!(status(&out), "206 2");
+	assert!(verifier().verify((1 << 40) - 4096, &out.stdout), "HTTP/2 suffix range");
+
+	// 32 MiB in one request, as a beacon's window would move.
+	let started = Instant::now();
+	let out = curl(&["-H", "Range: bytes=0-33554431", &url]);
+	let secs = started.elapsed().as_secs_f64();
+	assert_eq!(out.stdout.len(), 32 << 20);
+	assert!(verifier().verify(0, &out.stdout));
+	println!("32 MiB over loopback in {secs:.2} s: {:.0} Mbit/s", 32.0 * 8.388_608 / secs);
+
+	let headers = curl(&["-I", "-H", "Range: bytes=0-9", &url]);
+	let text = String::from_utf8_lossy(&headers.stdout).to_lowercase();
+	assert!(text.contains("content-range: bytes 0-9/1099511627776"), "{text}");
+	assert!(text.contains("cache-control: no-store"), "{text}");
+}
+
+#[test]
+fn bad_requests_get_clear_statuses() {
+	let relay = Relay::start(&["--pob-max-request-bytes", "1048576"]);
+	let url = relay.pob_url();
+	let cases: &[(&[&str], &str)] = &[
+		(&[&url], "400"),
+		(&["-H", "Range: bytes=5-1", &url], "416"),
+		(&["-H", "Range: bytes=0-1,4-5", &url], "416"),
+		(&["-H", "Range: bytes=0-1048576", &url], "416"),
+		(&["-H", "Range: bytes=1099511627776-", &url], "416"),
+	];
+	for (args, expected) in cases {
+		let out = curl(args);
+		assert!(status(&out).starts_with(expected), "{args:?}: {}", status(&out));
+	}
+	let bad_path = relay.url("/.well-known/ocm/pob/v1/zz/7/zz");
+	assert!(status(&curl(&["-H", "Range: bytes=0-1", &bad_path])).starts_with("400"));
+	assert!(status(&curl(&[&relay.url("/nothing-here")])).starts_with("404"));
+	assert!(status(&curl(&["-X", "POST", &url])).starts_with("405"));
+
+	let health = curl(&[&relay.url("/healthz")]);
+	assert_eq!(health.stdout, b"ok\n");
+	// The one good request so far is counted, with its bytes.
+	assert!(
+		status(&curl(&["-o", "/dev/null", "-H", "Range: bytes=0-999", &url])).starts_with("206")
+	);
+	let metrics = String::from_utf8(curl(&[&relay.url("/metrics")]).stdout).unwrap();
+	assert!(metrics.contains("ocm_relay_pob_payload_bytes_total 1000"), "{metrics}");
+	assert!(
+		metrics.contains(r#"ocm_relay_http_requests_total{endpoint="pob",status="416"} 4"#),
+		"{metrics}"
+	);
+}
+
+#[test]
+fn sigterm_stops_the_relay_cleanly_and_bad_config_is_refused() {
+	let mut relay = Relay::start(&[]);
+	let pid = relay.child.id().to_string();
+	assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+	let deadline = Instant::now() + Duration::from_secs(15);
+	let exit = loop {
+		if let Some(exit) = relay.child.try_wait().unwrap() {
+			break exit;
+		}
+		assert!(Instant::now() < deadline, "ocm-relay did not stop on SIGTERM");
+		std::thread::sleep(Duration::from_millis(50));
+	};
+	assert!(exit.success(), "{exit:?}");
+
+	let out = Command::new(env!("CARGO_BIN_EXE_ocm-relay"))
+		.args(["--config", "/nonexistent/relay.toml"])
+		.output()
+		.unwrap();
+	assert_eq!(out.status.code(), Some(2));
+	assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/relay.toml"));
+}
