@@ -21,6 +21,15 @@ pub struct Cli {
 	#[arg(long, env = "OCM_RELAY_POB_MAX_REQUEST_BYTES")]
 	pub pob_max_request_bytes: Option<u64>,
 
+	/// A host this relay serves and its origin, as `host=http://origin:port`;
+	/// repeatable, added to the file's `[[origins]]`.
+	#[arg(long = "origin", value_name = "HOST=URL")]
+	pub origins: Vec<String>,
+
+	/// Memory tier size in bytes [default: 268435456].
+	#[arg(long, env = "OCM_RELAY_CACHE_MEMORY_BYTES")]
+	pub cache_memory_bytes: Option<u64>,
+
 	/// Log filter, as `RUST_LOG` takes it.
 	#[arg(long, env = "OCM_RELAY_LOG", default_value = "info")]
 	pub log: String,
@@ -33,6 +42,24 @@ struct FileConfig {
 	listen: Option<SocketAddr>,
 	#[serde(default)]
 	pob: FilePob,
+	#[serde(default)]
+	cache: FileCache,
+	#[serde(default)]
+	origins: Vec<FileOrigin>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileCache {
+	memory_bytes: Option<u64>,
+	max_object_bytes: Option<u64>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileOrigin {
+	host: String,
+	url: String,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -46,6 +73,22 @@ struct FilePob {
 pub struct Config {
 	pub listen: SocketAddr,
 	pub pob_max_request_bytes: u64,
+	/// Host (lower case, no port) to origin base URL (`http://...`).
+	pub origins: std::collections::BTreeMap<String, http::Uri>,
+	pub cache_memory_bytes: u64,
+	pub cache_max_object_bytes: u64,
+}
+
+fn origin(host: &str, url: &str) -> Result<(String, http::Uri), String> {
+	let uri: http::Uri = url.parse().map_err(|e| format!("origin {url:?} for {host:?}: {e}"))?;
+	if uri.scheme_str() != Some("http") || uri.host().is_none() {
+		return Err(format!("origin {url:?} for {host:?}: only http:// origins with a host (TLS to origins comes later)"));
+	}
+	let host = host.trim().to_ascii_lowercase();
+	if host.is_empty() || host.contains(['/', ':', ' ']) {
+		return Err(format!("{host:?} is not a host name"));
+	}
+	Ok((host, uri))
 }
 
 impl Config {
@@ -60,7 +103,25 @@ impl Config {
 			}
 			None => FileConfig::default(),
 		};
+		let mut origins = std::collections::BTreeMap::new();
+		for o in &file.origins {
+			let (host, uri) = origin(&o.host, &o.url)?;
+			origins.insert(host, uri);
+		}
+		for flag in &cli.origins {
+			let (host, url) = flag
+				.split_once('=')
+				.ok_or_else(|| format!("--origin {flag:?}: expected HOST=URL"))?;
+			let (host, uri) = origin(host, url)?;
+			origins.insert(host, uri);
+		}
 		let config = Config {
+			origins,
+			cache_memory_bytes: cli
+				.cache_memory_bytes
+				.or(file.cache.memory_bytes)
+				.unwrap_or(256 << 20),
+			cache_max_object_bytes: file.cache.max_object_bytes.unwrap_or(64 << 20),
 			listen: cli
 				.listen
 				.or(file.listen)
@@ -102,6 +163,16 @@ mod tests {
 		assert_eq!(overridden.pob_max_request_bytes, 1024);
 		let defaults = Config::load(&cli(&[])).unwrap();
 		assert_eq!(defaults.pob_max_request_bytes, 256 << 20);
+		std::fs::write(
+			&file,
+			"[[origins]]\nhost = \"Video.Example\"\nurl = \"http://127.0.0.1:9\"\n",
+		)
+		.unwrap();
+		let with_origins =
+			Config::load(&cli(&["--config", path, "--origin", "live.example=http://127.0.0.1:10"]))
+				.unwrap();
+		assert_eq!(with_origins.origins.len(), 2);
+		assert_eq!(with_origins.origins["video.example"], "http://127.0.0.1:9");
 	}
 
 	#[test]
@@ -118,5 +189,10 @@ mod tests {
 			.contains("at least 1"));
 		let missing = Config::load(&cli(&["--config", "/nonexistent/relay.toml"])).unwrap_err();
 		assert!(missing.contains("cannot read"), "{missing}");
+		let ftp = Config::load(&cli(&["--origin", "video.example=ftp://origin"])).unwrap_err();
+		assert!(ftp.contains("only http://"), "{ftp}");
+		assert!(Config::load(&cli(&["--origin", "no-equals-sign"]))
+			.unwrap_err()
+			.contains("HOST=URL"));
 	}
 }

@@ -1,5 +1,6 @@
 //! `ocm-relay`: what a supplier runs. See `relay-node/README.md`.
 
+mod cache;
 mod config;
 mod metrics;
 mod pob;

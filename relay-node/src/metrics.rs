@@ -18,6 +18,15 @@ pub struct Metrics {
 	pub requests: Family<RequestLabels, Counter>,
 	/// Bytes of PoB payload sent.
 	pub pob_bytes: Counter,
+	/// Cache answers by outcome (HIT, MISS, REVALIDATED, BYPASS).
+	pub cache: Family<OutcomeLabels, Counter>,
+	/// Bytes held by the memory tier, as of the last scrape.
+	pub cache_bytes: prometheus_client::metrics::gauge::Gauge,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+	pub outcome: &'static str,
 }
 
 impl Metrics {
@@ -35,7 +44,15 @@ impl Metrics {
 			"Proof-of-bandwidth payload bytes sent",
 			pob_bytes.clone(),
 		);
-		Self { registry, requests, pob_bytes }
+		let cache = Family::<OutcomeLabels, Counter>::default();
+		registry.register("cache_responses", "Cache answers by outcome", cache.clone());
+		let cache_bytes = prometheus_client::metrics::gauge::Gauge::default();
+		registry.register(
+			"cache_memory_bytes",
+			"Bytes held by the memory tier",
+			cache_bytes.clone(),
+		);
+		Self { registry, requests, pob_bytes, cache, cache_bytes }
 	}
 
 	pub fn encode(&self) -> String {

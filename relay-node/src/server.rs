@@ -2,8 +2,9 @@
 //! requests, and drains connections on shutdown.
 
 use crate::{
+	cache::proxy::Proxy,
 	config::Config,
-	metrics::{Metrics, RequestLabels},
+	metrics::{Metrics, OutcomeLabels, RequestLabels},
 	pob::{self, PobError},
 };
 use bytes::Bytes;
@@ -34,9 +35,10 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response<Body> {
 struct State {
 	config: Config,
 	metrics: Metrics,
+	proxy: Arc<Proxy>,
 }
 
-fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str, Response<Body>) {
+async fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str, Response<Body>) {
 	let path = request.uri().path();
 	if request.method() != Method::GET && request.method() != Method::HEAD {
 		let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
@@ -47,6 +49,7 @@ fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str, Resp
 		return ("healthz", text(StatusCode::OK, "ok\n"));
 	}
 	if path == "/metrics" {
+		state.metrics.cache_bytes.set(state.proxy.store().weighted_size().await as i64);
 		let mut r = text(StatusCode::OK, state.metrics.encode());
 		r.headers_mut().insert(
 			header::CONTENT_TYPE,
@@ -58,7 +61,9 @@ fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str, Resp
 		let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
 		return ("pob", pob_response(state, rest, range, request.method() == Method::HEAD));
 	}
-	("other", text(StatusCode::NOT_FOUND, "not found\n"))
+	let (outcome, response) = state.proxy.handle(request).await;
+	state.metrics.cache.get_or_create(&OutcomeLabels { outcome: outcome.as_str() }).inc();
+	("cache", response)
 }
 
 fn pob_response(state: &Arc<State>, rest: &str, range: Option<&str>, head: bool) -> Response<Body> {
@@ -120,7 +125,12 @@ pub async fn serve(
 	config: Config,
 	shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-	let state = Arc::new(State { config, metrics: Metrics::new() });
+	let proxy = Arc::new(Proxy::new(
+		config.origins.iter().map(|(h, u)| (h.clone(), u.clone())).collect(),
+		config.cache_memory_bytes,
+		usize::try_from(config.cache_max_object_bytes).unwrap_or(usize::MAX),
+	));
+	let state = Arc::new(State { config, metrics: Metrics::new(), proxy });
 	let builder = auto::Builder::new(TokioExecutor::new());
 	let graceful = GracefulShutdown::new();
 	tokio::pin!(shutdown);
@@ -141,7 +151,7 @@ pub async fn serve(
 				let service = hyper::service::service_fn(move |request: Request<Incoming>| {
 					let state = state.clone();
 					async move {
-						let (endpoint, response) = route(&state, &request);
+						let (endpoint, response) = route(&state, &request).await;
 						state
 							.metrics
 							.requests

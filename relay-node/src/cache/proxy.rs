@@ -1,0 +1,341 @@
+//! The caching reverse proxy: answers from the store when it may, asks the
+//! origin when it must, and asks it once however many viewers miss at once.
+
+use super::{
+	policy::{self, Received, Use},
+	store::{Store, Stored},
+};
+use crate::range;
+use bytes::Bytes;
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use http_body_util::{BodyExt, Empty, Full, Limited};
+use hyper_util::{
+	client::legacy::{connect::HttpConnector, Client},
+	rt::TokioExecutor,
+};
+use std::{
+	collections::HashMap,
+	sync::{Arc, Mutex},
+	time::{Duration, SystemTime},
+};
+
+/// How a response was produced, in `X-Cache` and the metrics.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Outcome {
+	Hit,
+	Miss,
+	Revalidated,
+	/// Not storable (or not stored): passed through.
+	Bypass,
+}
+
+impl Outcome {
+	pub fn as_str(self) -> &'static str {
+		match self {
+			Outcome::Hit => "HIT",
+			Outcome::Miss => "MISS",
+			Outcome::Revalidated => "REVALIDATED",
+			Outcome::Bypass => "BYPASS",
+		}
+	}
+}
+
+type Fetched = Result<Arc<Stored>, String>;
+
+pub struct Proxy {
+	origins: HashMap<String, Uri>,
+	store: Store,
+	client: Client<HttpConnector, Empty<Bytes>>,
+	max_object_bytes: usize,
+	origin_timeout: Duration,
+	/// Origin fetches in flight, by cache key: followers await the leader's.
+	inflight: Mutex<HashMap<String, Shared<BoxFuture<'static, Fetched>>>>,
+}
+
+/// Hop-by-hop headers never forwarded or stored (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [&str; 8] = [
+	"connection",
+	"keep-alive",
+	"proxy-authenticate",
+	"proxy-authorization",
+	"te",
+	"trailer",
+	"transfer-encoding",
+	"upgrade",
+];
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+	for name in HOP_BY_HOP {
+		headers.remove(name);
+	}
+}
+
+pub type ProxyBody = http_body_util::combinators::BoxBody<Bytes, std::convert::Infallible>;
+
+fn text(status: StatusCode, body: &str) -> Response<ProxyBody> {
+	let mut r = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
+	*r.status_mut() = status;
+	r
+}
+
+impl Proxy {
+	pub fn new(
+		origins: HashMap<String, Uri>,
+		capacity_bytes: u64,
+		max_object_bytes: usize,
+	) -> Self {
+		Self {
+			origins,
+			store: Store::new(capacity_bytes),
+			client: Client::builder(TokioExecutor::new()).build_http(),
+			max_object_bytes,
+			origin_timeout: Duration::from_secs(30),
+			inflight: Mutex::new(HashMap::new()),
+		}
+	}
+
+	pub fn store(&self) -> &Store {
+		&self.store
+	}
+
+	/// Answers a GET or HEAD for a host this proxy serves.
+	pub async fn handle<B>(
+		self: &Arc<Self>,
+		request: &Request<B>,
+	) -> (Outcome, Response<ProxyBody>) {
+		let host = host_of(request);
+		let Some(origin) = self.origins.get(&host) else {
+			return (
+				Outcome::Bypass,
+				text(StatusCode::MISDIRECTED_REQUEST, "this relay does not serve that host\n"),
+			);
+		};
+		let path = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+		let key = format!("{host}{path}");
+		let url = format!("{}{}", origin.to_string().trim_end_matches('/'), path);
+		let now = SystemTime::now();
+
+		let (outcome, stored) = match self.store.get(&key, request.headers()).await {
+			Some(stored)
+				if policy::usable(
+					request.headers(),
+					stored.status,
+					&stored.headers,
+					stored.received,
+					now,
+				) == Use::Fresh =>
+			{
+				(Outcome::Hit, stored)
+			}
+			Some(stale) => {
+				match self.fetch(&key, &url, request.headers(), Some(stale.clone())).await {
+					Ok(fresh) if Arc::ptr_eq(&fresh, &stale) => (Outcome::Hit, fresh),
+					Ok(fresh) => (
+						if fresh.received.response_time >= now {
+							Outcome::Revalidated
+						} else {
+							Outcome::Hit
+						},
+						fresh,
+					),
+					Err(e) => {
+						return (
+							Outcome::Bypass,
+							text(StatusCode::BAD_GATEWAY, &format!("origin: {e}\n")),
+						)
+					}
+				}
+			}
+			None => match self.fetch(&key, &url, request.headers(), None).await {
+				Ok(fetched) => (Outcome::Miss, fetched),
+				Err(e) => {
+					return (
+						Outcome::Bypass,
+						text(StatusCode::BAD_GATEWAY, &format!("origin: {e}\n")),
+					)
+				}
+			},
+		};
+		let outcome = if outcome == Outcome::Miss
+			&& self.store.get(&key, request.headers()).await.is_none()
+		{
+			Outcome::Bypass
+		} else {
+			outcome
+		};
+		(outcome, respond(request, &stored, outcome, SystemTime::now()))
+	}
+
+	/// Fetches `url` once for every concurrent caller with the same key;
+	/// with `stale`, conditionally. Stores what may be stored.
+	async fn fetch(
+		self: &Arc<Self>,
+		key: &str,
+		url: &str,
+		request: &HeaderMap,
+		stale: Option<Arc<Stored>>,
+	) -> Fetched {
+		let shared = {
+			let mut inflight = self.inflight.lock().expect("not poisoned");
+			if let Some(running) = inflight.get(key) {
+				running.clone()
+			} else {
+				let this = self.clone();
+				let (key_owned, url, request) = (key.to_string(), url.to_string(), request.clone());
+				let future = async move {
+					let result = this.fetch_from_origin(&key_owned, &url, &request, stale).await;
+					this.inflight.lock().expect("not poisoned").remove(&key_owned);
+					result
+				}
+				.boxed()
+				.shared();
+				inflight.insert(key.to_string(), future.clone());
+				future
+			}
+		};
+		shared.await
+	}
+
+	async fn fetch_from_origin(
+		&self,
+		key: &str,
+		url: &str,
+		request: &HeaderMap,
+		stale: Option<Arc<Stored>>,
+	) -> Fetched {
+		let uri: Uri = url.parse().map_err(|e| format!("bad origin URL {url}: {e}"))?;
+		let mut outgoing = Request::builder().method(Method::GET).uri(uri);
+		for (name, value) in request {
+			// The origin sees the viewer's request minus hop-by-hop fields, the
+			// range (the whole object is cached) and its own validators.
+			if HOP_BY_HOP.contains(&name.as_str())
+				|| name == header::RANGE
+				|| name == header::HOST
+				|| name == header::IF_NONE_MATCH
+				|| name == header::IF_MODIFIED_SINCE
+			{
+				continue;
+			}
+			outgoing = outgoing.header(name, value);
+		}
+		if let Some(stale) = &stale {
+			for (name, value) in &policy::conditional_headers(&stale.headers) {
+				outgoing = outgoing.header(name, value);
+			}
+		}
+		let outgoing = outgoing.body(Empty::<Bytes>::new()).map_err(|e| e.to_string())?;
+		let request_time = SystemTime::now();
+		let response = tokio::time::timeout(self.origin_timeout, self.client.request(outgoing))
+			.await
+			.map_err(|_| "timed out".to_string())?
+			.map_err(|e| e.to_string())?;
+		let (parts, body) = response.into_parts();
+		let body = Limited::new(body, self.max_object_bytes)
+			.collect()
+			.await
+			.map_err(|e| format!("reading the body: {e}"))?
+			.to_bytes();
+		let response_time = SystemTime::now();
+		let received = Received { request_time, response_time };
+
+		if parts.status == StatusCode::NOT_MODIFIED {
+			if let Some(stale) = stale {
+				// RFC 9111 §4.3.4: the stored response with the new headers.
+				let mut headers = stale.headers.clone();
+				for (name, value) in &parts.headers {
+					if !HOP_BY_HOP.contains(&name.as_str()) && name != header::CONTENT_LENGTH {
+						headers.insert(name, value.clone());
+					}
+				}
+				let refreshed = Stored { headers, received, ..(*stale).clone() };
+				self.store.put(key.to_string(), refreshed.clone()).await;
+				return Ok(Arc::new(refreshed));
+			}
+		}
+		let mut headers = parts.headers;
+		strip_hop_by_hop(&mut headers);
+		let stored = Stored {
+			status: parts.status,
+			vary: policy::vary_key(&headers, request),
+			headers,
+			body,
+			received,
+		};
+		if policy::storable(&Method::GET, request, stored.status, &stored.headers) {
+			self.store.put(key.to_string(), stored.clone()).await;
+		} else {
+			self.store.remove(key).await;
+		}
+		Ok(Arc::new(stored))
+	}
+}
+
+fn host_of<B>(request: &Request<B>) -> String {
+	let host = request
+		.uri()
+		.host()
+		.map(str::to_string)
+		.or_else(|| {
+			request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string)
+		})
+		.unwrap_or_default();
+	// Without the port, lower-cased.
+	let host = host
+		.rsplit_once(':')
+		.filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+		.map(|(h, _)| h.to_string())
+		.unwrap_or(host);
+	host.to_ascii_lowercase()
+}
+
+/// The viewer's response from a stored one: `Age`, `X-Cache`, and the
+/// requested range of a complete `200`.
+fn respond<B>(
+	request: &Request<B>,
+	stored: &Stored,
+	outcome: Outcome,
+	now: SystemTime,
+) -> Response<ProxyBody> {
+	let mut headers = stored.headers.clone();
+	let age = policy::current_age(&stored.headers, stored.received, now).as_secs();
+	headers.insert(header::AGE, HeaderValue::from(age));
+	headers.insert("x-cache", HeaderValue::from_static(outcome.as_str()));
+	let head = request.method() == Method::HEAD;
+	let range_header = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
+	let (status, body) = match range_header {
+		Some(spec) if stored.status == StatusCode::OK => {
+			match range::parse(spec, stored.body.len() as u64) {
+				Ok(r) => {
+					headers.insert(
+						header::CONTENT_RANGE,
+						HeaderValue::from_str(&r.content_range(stored.body.len() as u64))
+							.expect("ascii"),
+					);
+					(
+						StatusCode::PARTIAL_CONTENT,
+						stored.body.slice(r.first as usize..=r.last as usize),
+					)
+				}
+				Err(range::RangeError::Unsatisfiable) => {
+					headers.insert(
+						header::CONTENT_RANGE,
+						HeaderValue::from_str(&format!("bytes */{}", stored.body.len()))
+							.expect("ascii"),
+					);
+					(StatusCode::RANGE_NOT_SATISFIABLE, Bytes::new())
+				}
+				// A malformed or multi-range header is ignored: the whole object (RFC 9110 §14.2).
+				Err(_) => (StatusCode::OK, stored.body.clone()),
+			}
+		}
+		_ => (stored.status, stored.body.clone()),
+	};
+	headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+	headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+	let body = if head { Bytes::new() } else { body };
+	let mut response = Response::new(Full::new(body).boxed());
+	*response.status_mut() = status;
+	*response.headers_mut() = headers;
+	response
+}

@@ -1,0 +1,84 @@
+//! The memory tier: stored responses by URL, each with its `Vary` variants,
+//! bounded in bytes with TinyLFU admission and LRU eviction (moka).
+
+use super::policy::{vary_key, Received};
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use std::sync::Arc;
+
+/// One stored response.
+#[derive(Clone, Debug)]
+pub struct Stored {
+	pub status: StatusCode,
+	pub headers: HeaderMap,
+	pub body: Bytes,
+	pub received: Received,
+	/// The request header values it was stored for (its `Vary` key).
+	pub vary: Vec<(String, String)>,
+}
+
+impl Stored {
+	/// Bytes this entry costs in memory, roughly: body plus headers.
+	fn weight(&self) -> u32 {
+		let headers: usize =
+			self.headers.iter().map(|(n, v)| n.as_str().len() + v.len() + 32).sum();
+		u32::try_from(self.body.len() + headers + 256).unwrap_or(u32::MAX)
+	}
+
+	/// Whether it was stored for a request with these headers.
+	pub fn matches(&self, request: &HeaderMap) -> bool {
+		vary_key(&self.headers, request) == self.vary
+	}
+}
+
+/// Most variants kept per URL; a new one replaces the oldest.
+const MAX_VARIANTS: usize = 8;
+
+#[derive(Clone)]
+pub struct Store {
+	entries: moka::future::Cache<String, Arc<Vec<Arc<Stored>>>>,
+}
+
+impl Store {
+	pub fn new(capacity_bytes: u64) -> Self {
+		let entries = moka::future::Cache::builder()
+			.max_capacity(capacity_bytes)
+			.weigher(|_key: &String, variants: &Arc<Vec<Arc<Stored>>>| {
+				variants.iter().map(|v| v.weight()).fold(0u32, u32::saturating_add)
+			})
+			.build();
+		Self { entries }
+	}
+
+	/// The variant of `key` stored for a request with these headers.
+	pub async fn get(&self, key: &str, request: &HeaderMap) -> Option<Arc<Stored>> {
+		let variants = self.entries.get(key).await?;
+		variants.iter().find(|v| v.matches(request)).cloned()
+	}
+
+	/// Stores `stored`, replacing the variant with the same `Vary` key.
+	pub async fn put(&self, key: String, stored: Stored) {
+		let stored = Arc::new(stored);
+		let mut variants: Vec<Arc<Stored>> = self
+			.entries
+			.get(&key)
+			.await
+			.map(|v| v.iter().filter(|old| old.vary != stored.vary).cloned().collect())
+			.unwrap_or_default();
+		if variants.len() >= MAX_VARIANTS {
+			variants.remove(0);
+		}
+		variants.push(stored);
+		self.entries.insert(key, Arc::new(variants)).await;
+	}
+
+	pub async fn remove(&self, key: &str) {
+		self.entries.invalidate(key).await;
+	}
+
+	/// Bytes held now (after pending maintenance).
+	pub async fn weighted_size(&self) -> u64 {
+		self.entries.run_pending_tasks().await;
+		self.entries.weighted_size()
+	}
+}
