@@ -8,12 +8,14 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{body::Incoming, header, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+mod common;
+
+use common::Relay;
 use std::{
 	collections::HashMap,
-	net::{TcpListener, TcpStream},
-	process::{Child, Command, Output, Stdio},
+	process::{Command, Output},
 	sync::{Arc, Mutex},
-	time::{Duration, Instant},
+	time::Duration,
 };
 
 /// Requests that reached the origin, by path, with their If-None-Match.
@@ -97,32 +99,8 @@ fn start_origin(runtime: &tokio::runtime::Runtime, seen: Seen) -> u16 {
 	port
 }
 
-struct Relay {
-	child: Child,
-	port: u16,
-}
-
-impl Drop for Relay {
-	fn drop(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
-	}
-}
-
 fn start_relay(origin_port: u16) -> Relay {
-	let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-	let child = Command::new(env!("CARGO_BIN_EXE_ocm-relay"))
-		.args(["--listen", &format!("127.0.0.1:{port}"), "--log", "warn"])
-		.args(["--origin", &format!("video.test=http://127.0.0.1:{origin_port}")])
-		.stdout(Stdio::null())
-		.spawn()
-		.expect("start ocm-relay");
-	let deadline = Instant::now() + Duration::from_secs(20);
-	while TcpStream::connect(("127.0.0.1", port)).is_err() {
-		assert!(Instant::now() < deadline, "ocm-relay did not listen");
-		std::thread::sleep(Duration::from_millis(50));
-	}
-	Relay { child, port }
+	Relay::start(&["--origin", &format!("video.test=http://127.0.0.1:{origin_port}")])
 }
 
 /// `curl -i` against the relay as `video.test`; returns (status, headers lower-cased, body).
@@ -130,7 +108,7 @@ fn get(relay: &Relay, path: &str, extra: &[&str]) -> (u16, String, Vec<u8>) {
 	let out: Output = Command::new("curl")
 		.args(["-sS", "--max-time", "20", "-D", "-", "-H", "Host: video.test"])
 		.args(extra)
-		.arg(format!("http://127.0.0.1:{}{path}", relay.port))
+		.arg(relay.url(path))
 		.output()
 		.expect("curl");
 	let split = out.stdout.windows(4).position(|w| w == b"\r\n\r\n").expect("headers end") + 4;
@@ -221,7 +199,7 @@ fn the_relay_caches_by_rfc9111_and_asks_the_origin_once() {
 	// A host the relay does not serve.
 	let out = Command::new("curl")
 		.args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: other.test"])
-		.arg(format!("http://127.0.0.1:{}/seg.ts", relay.port))
+		.arg(relay.url("/seg.ts"))
 		.output()
 		.unwrap();
 	assert_eq!(out.stdout, b"421");

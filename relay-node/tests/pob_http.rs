@@ -2,10 +2,12 @@
 //! and HTTP/2: what a beacon downloads is the PoB stream, byte for byte;
 //! bad requests get the right status; metrics count; SIGTERM stops it.
 
+mod common;
+
+use common::Relay;
 use ocm_pob::payload::{PayloadVerifier, StreamId};
 use std::{
-	net::{TcpListener, TcpStream},
-	process::{Child, Command, Output, Stdio},
+	process::{Command, Output},
 	time::{Duration, Instant},
 };
 
@@ -17,43 +19,8 @@ fn hex(bytes: &[u8]) -> String {
 	bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-struct Relay {
-	child: Child,
-	port: u16,
-}
-
-impl Relay {
-	fn start(extra: &[&str]) -> Self {
-		let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-		let child = Command::new(env!("CARGO_BIN_EXE_ocm-relay"))
-			.args(["--listen", &format!("127.0.0.1:{port}"), "--log", "warn"])
-			.args(extra)
-			.stdout(Stdio::null())
-			.stderr(Stdio::inherit())
-			.spawn()
-			.expect("start ocm-relay");
-		let deadline = Instant::now() + Duration::from_secs(20);
-		while TcpStream::connect(("127.0.0.1", port)).is_err() {
-			assert!(Instant::now() < deadline, "ocm-relay did not listen");
-			std::thread::sleep(Duration::from_millis(50));
-		}
-		Self { child, port }
-	}
-
-	fn url(&self, path: &str) -> String {
-		format!("http://127.0.0.1:{}{path}", self.port)
-	}
-
-	fn pob_url(&self) -> String {
-		self.url(&format!("/.well-known/ocm/pob/v1/{}/{RELAY}/{}", hex(&SEED), hex(&BEACON)))
-	}
-}
-
-impl Drop for Relay {
-	fn drop(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
-	}
+fn pob_url(relay: &Relay) -> String {
+	relay.url(&format!("/.well-known/ocm/pob/v1/{}/{RELAY}/{}", hex(&SEED), hex(&BEACON)))
 }
 
 /// `curl` with `args`; returns its output with `-w` status appended on stderr.
@@ -76,7 +43,7 @@ fn verifier() -> PayloadVerifier {
 #[test]
 fn a_beacon_downloads_the_stream_over_http1_and_http2() {
 	let relay = Relay::start(&[]);
-	let url = relay.pob_url();
+	let url = pob_url(&relay);
 
 	let out = curl(&["-H", "Range: bytes=1000000-1999999", &url]);
 	assert_eq!(status(&out), "206 1.1");
@@ -104,7 +71,7 @@ fn a_beacon_downloads_the_stream_over_http1_and_http2() {
 #[test]
 fn bad_requests_get_clear_statuses() {
 	let relay = Relay::start(&["--pob-max-request-bytes", "1048576"]);
-	let url = relay.pob_url();
+	let url = pob_url(&relay);
 	let cases: &[(&[&str], &str)] = &[
 		(&[&url], "400"),
 		(&["-H", "Range: bytes=5-1", &url], "416"),
