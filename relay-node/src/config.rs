@@ -53,6 +53,7 @@ struct FileConfig {
 struct FileCache {
 	memory_bytes: Option<u64>,
 	max_object_bytes: Option<u64>,
+	stale_if_error_secs: Option<u64>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -77,6 +78,9 @@ pub struct Config {
 	pub origins: std::collections::BTreeMap<String, http::Uri>,
 	pub cache_memory_bytes: u64,
 	pub cache_max_object_bytes: u64,
+	/// How long past freshness a response may serve when its origin fails,
+	/// unless it names its own `stale-if-error`.
+	pub cache_stale_if_error_secs: u64,
 }
 
 fn origin(host: &str, url: &str) -> Result<(String, http::Uri), String> {
@@ -122,6 +126,7 @@ impl Config {
 				.or(file.cache.memory_bytes)
 				.unwrap_or(256 << 20),
 			cache_max_object_bytes: file.cache.max_object_bytes.unwrap_or(64 << 20),
+			cache_stale_if_error_secs: file.cache.stale_if_error_secs.unwrap_or(3_600),
 			listen: cli
 				.listen
 				.or(file.listen)

@@ -22,6 +22,8 @@ pub struct Metrics {
 	pub cache: Family<OutcomeLabels, Counter>,
 	/// Bytes held by the memory tier, as of the last scrape.
 	pub cache_bytes: prometheus_client::metrics::gauge::Gauge,
+	/// Seconds from sending a request to the origin to its response head.
+	pub origin_seconds: prometheus_client::metrics::histogram::Histogram,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -52,7 +54,15 @@ impl Metrics {
 			"Bytes held by the memory tier",
 			cache_bytes.clone(),
 		);
-		Self { registry, requests, pob_bytes, cache, cache_bytes }
+		let origin_seconds = prometheus_client::metrics::histogram::Histogram::new(
+			prometheus_client::metrics::histogram::exponential_buckets(0.001, 2.0, 14),
+		);
+		registry.register(
+			"origin_response_seconds",
+			"Origin latency to the response head",
+			origin_seconds.clone(),
+		);
+		Self { registry, requests, pob_bytes, cache, cache_bytes, origin_seconds }
 	}
 
 	pub fn encode(&self) -> String {

@@ -125,12 +125,15 @@ pub async fn serve(
 	config: Config,
 	shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+	let metrics = Metrics::new();
 	let proxy = Arc::new(Proxy::new(
 		config.origins.iter().map(|(h, u)| (h.clone(), u.clone())).collect(),
 		config.cache_memory_bytes,
 		usize::try_from(config.cache_max_object_bytes).unwrap_or(usize::MAX),
+		Duration::from_secs(config.cache_stale_if_error_secs),
+		metrics.origin_seconds.clone(),
 	));
-	let state = Arc::new(State { config, metrics: Metrics::new(), proxy });
+	let state = Arc::new(State { config, metrics, proxy });
 	let builder = auto::Builder::new(TokioExecutor::new());
 	let graceful = GracefulShutdown::new();
 	tokio::pin!(shutdown);

@@ -1,8 +1,9 @@
 //! The real `ocm-relay` as a caching reverse proxy in front of a real origin
 //! (a hyper server in this test that counts what reaches it), driven by
 //! `curl`: misses then hits, one origin fetch for many concurrent viewers,
-//! revalidation with ETags, `Vary`, ranges from cache, HLS freshness, and
-//! what must not be stored.
+//! revalidation with ETags, `Vary`, ranges from cache, HLS freshness,
+//! stale content when the origin fails or while it is asked (RFC 5861),
+//! viewers' own conditional requests, and what must not be stored.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -61,6 +62,27 @@ async fn origin(
 					.unwrap());
 			}
 			b"validated".to_vec()
+		}
+		"/flaky" | "/strict" => {
+			// Fine once, then failing.
+			if seen.lock().unwrap()[&path].len() > 1 {
+				return Ok(Response::builder()
+					.status(503)
+					.body(Full::new(Bytes::from_static(b"down")))
+					.unwrap());
+			}
+			let cc = if path == "/strict" { "max-age=1, must-revalidate" } else { "max-age=1" };
+			r = r.header("cache-control", cc);
+			b"v1".to_vec()
+		}
+		"/swr" => {
+			let n = seen.lock().unwrap()[&path].len();
+			r = r.header("cache-control", "max-age=2, stale-while-revalidate=30");
+			format!("n={n}").into_bytes()
+		}
+		"/fresh-etag" => {
+			r = r.header("cache-control", "max-age=60").header("etag", "\"f1\"");
+			b"fresh".to_vec()
 		}
 		"/vary" => {
 			let enc = request
@@ -189,10 +211,38 @@ fn the_relay_caches_by_rfc9111_and_asks_the_origin_once() {
 	assert_eq!(header(&head, "x-cache"), Some("bypass"));
 	assert_eq!(count(&seen, "/private"), 2);
 
-	// A playlist is fresh for a second, then fetched again.
+	// A viewer's own conditional request: 304 from the cache.
+	get(&relay, "/fresh-etag", &[]);
+	let (status, head, body) = get(&relay, "/fresh-etag", &["-H", "If-None-Match: \"f1\""]);
+	assert_eq!((status, body.len()), (304, 0));
+	assert_eq!(header(&head, "etag"), Some("\"f1\""));
+	assert_eq!(count(&seen, "/fresh-etag"), 1);
+
+	// The origin fails: stale content serves (stale-if-error), unless the
+	// origin said must-revalidate.
+	assert_eq!(get(&relay, "/flaky", &[]).2, b"v1");
+	assert_eq!(get(&relay, "/strict", &[]).2, b"v1");
+	// stale-while-revalidate: the stale copy answers at once, a background
+	// fetch refreshes it.
+	assert_eq!(get(&relay, "/swr", &[]).2, b"n=1");
+	// A playlist is fresh for two seconds, then fetched again.
 	get(&relay, "/live.m3u8", &[]);
 	assert_eq!(header(&get(&relay, "/live.m3u8", &[]).1, "x-cache"), Some("hit"));
-	std::thread::sleep(Duration::from_millis(1_100));
+	// Past all three freshness lifetimes (1 s, 2 s, 2 s; the origin's `Date` has
+	// whole seconds, so ages carry up to a second more).
+	std::thread::sleep(Duration::from_millis(3_100));
+	let (status, head, body) = get(&relay, "/flaky", &[]);
+	assert_eq!(
+		(status, body.as_slice(), header(&head, "x-cache")),
+		(200, b"v1".as_slice(), Some("stale"))
+	);
+	assert_eq!(get(&relay, "/strict", &[]).0, 503, "must-revalidate: the error passes through");
+	let (_, head, body) = get(&relay, "/swr", &[]);
+	assert_eq!((body.as_slice(), header(&head, "x-cache")), (b"n=1".as_slice(), Some("stale")));
+	std::thread::sleep(Duration::from_millis(300));
+	let (_, head, body) = get(&relay, "/swr", &[]);
+	assert_eq!((body.as_slice(), header(&head, "x-cache")), (b"n=2".as_slice(), Some("hit")));
+	assert_eq!(count(&seen, "/swr"), 2);
 	get(&relay, "/live.m3u8", &[]);
 	assert_eq!(count(&seen, "/live.m3u8"), 2, "playlists stay short-lived");
 

@@ -20,6 +20,10 @@ pub struct CacheControl {
 	/// Request only: the client accepts nothing older than this.
 	pub min_fresh: Option<u64>,
 	pub only_if_cached: bool,
+	/// RFC 5861: serve stale this long while revalidating in the background.
+	pub stale_while_revalidate: Option<u64>,
+	/// RFC 5861: serve stale this long when the origin fails.
+	pub stale_if_error: Option<u64>,
 }
 
 impl CacheControl {
@@ -47,6 +51,8 @@ impl CacheControl {
 					"must-revalidate" => cc.must_revalidate = true,
 					"proxy-revalidate" => cc.proxy_revalidate = true,
 					"only-if-cached" => cc.only_if_cached = true,
+					"stale-while-revalidate" => cc.stale_while_revalidate = seconds(),
+					"stale-if-error" => cc.stale_if_error = seconds(),
 					_ => {}
 				}
 			}
@@ -102,7 +108,8 @@ pub fn storable(
 }
 
 /// Freshness for streaming media when the origin says nothing: playlists and
-/// manifests change every segment, segments never change.
+/// manifests change every segment (2 s: half the shortest common segment
+/// duration), segments never change.
 fn media_heuristic(response: &HeaderMap) -> Option<Duration> {
 	let content_type = response.get(header::CONTENT_TYPE)?.to_str().ok()?.to_ascii_lowercase();
 	let essence = content_type.split(';').next().unwrap_or("").trim().to_string();
@@ -210,6 +217,73 @@ pub fn usable(
 		Use::Fresh
 	} else {
 		Use::Revalidate
+	}
+}
+
+/// How long past its freshness a stored response is.
+pub fn staleness(
+	status: StatusCode,
+	response: &HeaderMap,
+	received: Received,
+	now: SystemTime,
+) -> Duration {
+	current_age(response, received, now).saturating_sub(freshness_lifetime(
+		status,
+		response,
+		received.response_time,
+	))
+}
+
+/// Whether a stale response may be served while a background revalidation
+/// runs (RFC 5861 `stale-while-revalidate`).
+pub fn serve_while_revalidating(
+	request: &HeaderMap,
+	status: StatusCode,
+	response: &HeaderMap,
+	received: Received,
+	now: SystemTime,
+) -> bool {
+	let res = CacheControl::parse(response);
+	let req = CacheControl::parse(request);
+	if res.must_revalidate || res.proxy_revalidate || res.no_cache || req.no_cache {
+		return false;
+	}
+	res.stale_while_revalidate.is_some_and(|window| {
+		staleness(status, response, received, now) <= Duration::from_secs(window)
+	})
+}
+
+/// Whether a stale response may be served because the origin failed
+/// (RFC 5861 `stale-if-error`; `default_window` when the origin names none).
+/// RFC 9111 forbids it for `must-revalidate`, `proxy-revalidate` and `no-cache`.
+pub fn serve_on_error(
+	status: StatusCode,
+	response: &HeaderMap,
+	received: Received,
+	now: SystemTime,
+	default_window: Duration,
+) -> bool {
+	let res = CacheControl::parse(response);
+	if res.must_revalidate || res.proxy_revalidate || res.no_cache {
+		return false;
+	}
+	let window = res.stale_if_error.map(Duration::from_secs).unwrap_or(default_window);
+	staleness(status, response, received, now) <= window
+}
+
+/// Whether a viewer's conditional request is satisfied by the stored
+/// response, so it gets `304 Not Modified` (RFC 9110 §13.1.2, §13.1.3).
+pub fn not_modified(request: &HeaderMap, response: &HeaderMap) -> bool {
+	if let Some(condition) = request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+		let Some(etag) = response.get(header::ETAG).and_then(|v| v.to_str().ok()) else {
+			return false;
+		};
+		let weak = |t: &str| t.trim().trim_start_matches("W/").to_string();
+		return condition.trim() == "*" || condition.split(',').any(|c| weak(c) == weak(etag));
+	}
+	match (date(request, header::IF_MODIFIED_SINCE), date(response, header::LAST_MODIFIED)) {
+		(Some(since), Some(modified)) => modified <= since,
+		_ => false,
 	}
 }
 
@@ -410,6 +484,63 @@ mod tests {
 		);
 		let no_cache = headers(&[("cache-control", "no-cache, max-age=60")]);
 		assert_eq!(usable(&none, OK, &no_cache, received, at(1)), Use::Revalidate);
+	}
+
+	#[test]
+	fn stale_content_is_served_only_as_rfc5861_and_rfc9111_allow() {
+		let received = Received { request_time: at(0), response_time: at(0) };
+		let none = HeaderMap::new();
+		let swr = headers(&[
+			("date", &http_date(0)),
+			("cache-control", "max-age=10, stale-while-revalidate=20"),
+		]);
+		assert!(serve_while_revalidating(&none, OK, &swr, received, at(30)));
+		assert!(!serve_while_revalidating(&none, OK, &swr, received, at(31)));
+		assert!(!serve_while_revalidating(
+			&headers(&[("cache-control", "no-cache")]),
+			OK,
+			&swr,
+			received,
+			at(15)
+		));
+		let plain = headers(&[("date", &http_date(0)), ("cache-control", "max-age=10")]);
+		assert!(
+			!serve_while_revalidating(&none, OK, &plain, received, at(15)),
+			"only when the origin allows"
+		);
+
+		let day = Duration::from_secs(86_400);
+		assert!(serve_on_error(OK, &plain, received, at(3_600), day), "the relay's default window");
+		assert!(!serve_on_error(OK, &plain, received, at(86_411), day));
+		let sie =
+			headers(&[("date", &http_date(0)), ("cache-control", "max-age=10, stale-if-error=5")]);
+		assert!(serve_on_error(OK, &sie, received, at(15), day));
+		assert!(!serve_on_error(OK, &sie, received, at(16), day), "the origin's window wins");
+		let strict =
+			headers(&[("date", &http_date(0)), ("cache-control", "max-age=10, must-revalidate")]);
+		assert!(!serve_on_error(OK, &strict, received, at(11), day));
+	}
+
+	#[test]
+	fn viewers_conditions_are_checked_against_the_stored_validators() {
+		let stored = headers(&[("etag", "W/\"v2\""), ("last-modified", &http_date(0))]);
+		assert!(
+			not_modified(&headers(&[("if-none-match", "\"v1\", \"v2\"")]), &stored),
+			"weak comparison"
+		);
+		assert!(not_modified(&headers(&[("if-none-match", "*")]), &stored));
+		assert!(!not_modified(&headers(&[("if-none-match", "\"v3\"")]), &stored));
+		// If-None-Match present: If-Modified-Since is ignored.
+		assert!(!not_modified(
+			&headers(&[("if-none-match", "\"v3\""), ("if-modified-since", &http_date(10))]),
+			&stored
+		));
+		assert!(not_modified(&headers(&[("if-modified-since", &http_date(10))]), &stored));
+		assert!(!not_modified(
+			&headers(&[("if-modified-since", &http_date(0).replace("GMT", "XYZ"))]),
+			&stored
+		));
+		assert!(!not_modified(&HeaderMap::new(), &stored));
 	}
 
 	#[test]

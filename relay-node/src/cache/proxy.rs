@@ -26,6 +26,8 @@ pub enum Outcome {
 	Hit,
 	Miss,
 	Revalidated,
+	/// Stale, served while revalidating or because the origin failed (RFC 5861).
+	Stale,
 	/// Not storable (or not stored): passed through.
 	Bypass,
 }
@@ -36,6 +38,7 @@ impl Outcome {
 			Outcome::Hit => "HIT",
 			Outcome::Miss => "MISS",
 			Outcome::Revalidated => "REVALIDATED",
+			Outcome::Stale => "STALE",
 			Outcome::Bypass => "BYPASS",
 		}
 	}
@@ -49,6 +52,10 @@ pub struct Proxy {
 	client: Client<HttpConnector, Empty<Bytes>>,
 	max_object_bytes: usize,
 	origin_timeout: Duration,
+	/// How long past freshness a response may be served when the origin
+	/// fails, unless the response names its own `stale-if-error`.
+	stale_if_error: Duration,
+	origin_latency: prometheus_client::metrics::histogram::Histogram,
 	/// Origin fetches in flight, by cache key: followers await the leader's.
 	inflight: Mutex<HashMap<String, Shared<BoxFuture<'static, Fetched>>>>,
 }
@@ -84,6 +91,8 @@ impl Proxy {
 		origins: HashMap<String, Uri>,
 		capacity_bytes: u64,
 		max_object_bytes: usize,
+		stale_if_error: Duration,
+		origin_latency: prometheus_client::metrics::histogram::Histogram,
 	) -> Self {
 		Self {
 			origins,
@@ -91,6 +100,8 @@ impl Proxy {
 			client: Client::builder(TokioExecutor::new()).build_http(),
 			max_object_bytes,
 			origin_timeout: Duration::from_secs(30),
+			stale_if_error,
+			origin_latency,
 			inflight: Mutex::new(HashMap::new()),
 		}
 	}
@@ -116,10 +127,11 @@ impl Proxy {
 		let url = format!("{}{}", origin.to_string().trim_end_matches('/'), path);
 		let now = SystemTime::now();
 
-		let (outcome, stored) = match self.store.get(&key, request.headers()).await {
+		let headers = request.headers();
+		let (outcome, stored) = match self.store.get(&key, headers).await {
 			Some(stored)
 				if policy::usable(
-					request.headers(),
+					headers,
 					stored.status,
 					&stored.headers,
 					stored.received,
@@ -128,41 +140,50 @@ impl Proxy {
 			{
 				(Outcome::Hit, stored)
 			}
-			Some(stale) => {
-				match self.fetch(&key, &url, request.headers(), Some(stale.clone())).await {
-					Ok(fresh) if Arc::ptr_eq(&fresh, &stale) => (Outcome::Hit, fresh),
-					Ok(fresh) => (
-						if fresh.received.response_time >= now {
-							Outcome::Revalidated
-						} else {
-							Outcome::Hit
-						},
-						fresh,
-					),
-					Err(e) => {
-						return (
-							Outcome::Bypass,
-							text(StatusCode::BAD_GATEWAY, &format!("origin: {e}\n")),
-						)
+			Some(stale)
+				if policy::serve_while_revalidating(
+					headers,
+					stale.status,
+					&stale.headers,
+					stale.received,
+					now,
+				) =>
+			{
+				// RFC 5861: answer now, refresh in the background (coalesced).
+				let (this, key, url, request_headers) =
+					(self.clone(), key.clone(), url.clone(), headers.clone());
+				let background = stale.clone();
+				tokio::spawn(async move {
+					let _ = this.fetch(&key, &url, &request_headers, Some(background)).await;
+				});
+				(Outcome::Stale, stale)
+			}
+			Some(stale) => match self.fetch(&key, &url, headers, Some(stale.clone())).await {
+				Ok(fresh) if !fresh.status.is_server_error() => (Outcome::Revalidated, fresh),
+				failed => {
+					if policy::serve_on_error(
+						stale.status,
+						&stale.headers,
+						stale.received,
+						now,
+						self.stale_if_error,
+					) {
+						(Outcome::Stale, stale)
+					} else {
+						match failed {
+							Ok(error_response) => (Outcome::Bypass, error_response),
+							Err(e) => return (Outcome::Bypass, origin_failed(&e)),
+						}
 					}
 				}
-			}
-			None => match self.fetch(&key, &url, request.headers(), None).await {
-				Ok(fetched) => (Outcome::Miss, fetched),
-				Err(e) => {
-					return (
-						Outcome::Bypass,
-						text(StatusCode::BAD_GATEWAY, &format!("origin: {e}\n")),
-					)
-				}
 			},
-		};
-		let outcome = if outcome == Outcome::Miss
-			&& self.store.get(&key, request.headers()).await.is_none()
-		{
-			Outcome::Bypass
-		} else {
-			outcome
+			None => match self.fetch(&key, &url, headers, None).await {
+				Ok(fetched) => {
+					let stored = self.store.get(&key, headers).await.is_some();
+					(if stored { Outcome::Miss } else { Outcome::Bypass }, fetched)
+				}
+				Err(e) => return (Outcome::Bypass, origin_failed(&e)),
+			},
 		};
 		(outcome, respond(request, &stored, outcome, SystemTime::now()))
 	}
@@ -230,6 +251,7 @@ impl Proxy {
 			.await
 			.map_err(|_| "timed out".to_string())?
 			.map_err(|e| e.to_string())?;
+		self.origin_latency.observe(request_time.elapsed().unwrap_or_default().as_secs_f64());
 		let (parts, body) = response.into_parts();
 		let body = Limited::new(body, self.max_object_bytes)
 			.collect()
@@ -264,11 +286,16 @@ impl Proxy {
 		};
 		if policy::storable(&Method::GET, request, stored.status, &stored.headers) {
 			self.store.put(key.to_string(), stored.clone()).await;
-		} else {
+		} else if stale.is_none() || !stored.status.is_server_error() {
+			// A server error keeps the stale copy, which may still serve (stale-if-error).
 			self.store.remove(key).await;
 		}
 		Ok(Arc::new(stored))
 	}
+}
+
+fn origin_failed(error: &str) -> Response<ProxyBody> {
+	text(StatusCode::BAD_GATEWAY, &format!("origin: {error}\n"))
 }
 
 fn host_of<B>(request: &Request<B>) -> String {
@@ -302,6 +329,13 @@ fn respond<B>(
 	headers.insert(header::AGE, HeaderValue::from(age));
 	headers.insert("x-cache", HeaderValue::from_static(outcome.as_str()));
 	let head = request.method() == Method::HEAD;
+	if stored.status == StatusCode::OK && policy::not_modified(request.headers(), &stored.headers) {
+		headers.remove(header::CONTENT_LENGTH);
+		let mut response = Response::new(Full::new(Bytes::new()).boxed());
+		*response.status_mut() = StatusCode::NOT_MODIFIED;
+		*response.headers_mut() = headers;
+		return response;
+	}
 	let range_header = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
 	let (status, body) = match range_header {
 		Some(spec) if stored.status == StatusCode::OK => {
