@@ -30,6 +30,10 @@ pub struct Cli {
 	#[arg(long, env = "OCM_RELAY_CACHE_MEMORY_BYTES")]
 	pub cache_memory_bytes: Option<u64>,
 
+	/// The operator's secret URI, for the `[chain]` link (overrides the file's).
+	#[arg(long, env = "OCM_RELAY_OPERATOR", hide_env_values = true)]
+	pub operator: Option<String>,
+
 	/// Log filter, as `RUST_LOG` takes it.
 	#[arg(long, env = "OCM_RELAY_LOG", default_value = "info")]
 	pub log: String,
@@ -46,6 +50,7 @@ struct FileConfig {
 	cache: FileCache,
 	#[serde(default)]
 	origins: Vec<FileOrigin>,
+	chain: Option<crate::chain::ChainConfig>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -81,6 +86,8 @@ pub struct Config {
 	/// How long past freshness a response may serve when its origin fails,
 	/// unless it names its own `stale-if-error`.
 	pub cache_stale_if_error_secs: u64,
+	/// The link to the chain, with the operator's secret URI resolved.
+	pub chain: Option<crate::chain::ChainConfig>,
 }
 
 fn origin(host: &str, url: &str) -> Result<(String, http::Uri), String> {
@@ -119,7 +126,21 @@ impl Config {
 			let (host, uri) = origin(host, url)?;
 			origins.insert(host, uri);
 		}
+		let chain = match file.chain {
+			Some(mut chain) => {
+				if let Some(operator) = &cli.operator {
+					chain.operator = Some(operator.clone());
+				}
+				let operator = chain.operator.as_deref().ok_or(
+					"[chain] needs the operator's key: `operator` in the file, --operator or OCM_RELAY_OPERATOR",
+				)?;
+				crate::chain::operator(operator)?;
+				Some(chain)
+			}
+			None => None,
+		};
 		let config = Config {
+			chain,
 			origins,
 			cache_memory_bytes: cli
 				.cache_memory_bytes
@@ -192,6 +213,17 @@ mod tests {
 		assert!(Config::load(&cli(&["--config", file.to_str().unwrap()]))
 			.unwrap_err()
 			.contains("at least 1"));
+		std::fs::write(&file, "[chain]\nurl = \"ws://127.0.0.1:9944\"\npublic_url = \"http://r\"\nbond = 1\ncountry = \"nl\"\nasn = 1\ncapacity_mbps = 1\ncapabilities = []\nfootprints = []\n").unwrap();
+		let no_key = Config::load(&cli(&["--config", file.to_str().unwrap()])).unwrap_err();
+		assert!(no_key.contains("operator's key"), "{no_key}");
+		let bad_key =
+			Config::load(&cli(&["--config", file.to_str().unwrap(), "--operator", "not a key"]))
+				.unwrap_err();
+		assert!(bad_key.contains("operator key"), "{bad_key}");
+		let keyed =
+			Config::load(&cli(&["--config", file.to_str().unwrap(), "--operator", "//Dave"]))
+				.unwrap();
+		assert_eq!(keyed.chain.unwrap().operator.as_deref(), Some("//Dave"));
 		let missing = Config::load(&cli(&["--config", "/nonexistent/relay.toml"])).unwrap_err();
 		assert!(missing.contains("cannot read"), "{missing}");
 		let ftp = Config::load(&cli(&["--origin", "video.example=ftp://origin"])).unwrap_err();

@@ -1,6 +1,7 @@
 //! `ocm-relay`: what a supplier runs. See `relay-node/README.md`.
 
 mod cache;
+mod chain;
 mod config;
 mod metrics;
 mod pob;
@@ -43,7 +44,21 @@ async fn main() -> std::process::ExitCode {
 			_ = term.recv() => {},
 		}
 	};
-	match server::serve(listener, config, shutdown).await {
+	let chain = chain::SharedChain::default();
+	if let Some(link) = config.chain.clone() {
+		// Checked when the configuration loaded.
+		let operator = chain::operator(link.operator.as_deref().unwrap_or_default());
+		match operator {
+			Ok(operator) => {
+				tokio::spawn(chain::run(link, operator, chain.clone()));
+			}
+			Err(e) => {
+				eprintln!("ocm-relay: {e}");
+				return std::process::ExitCode::from(2);
+			}
+		}
+	}
+	match server::serve(listener, config, chain, shutdown).await {
 		Ok(()) => std::process::ExitCode::SUCCESS,
 		Err(e) => {
 			eprintln!("ocm-relay: {e}");

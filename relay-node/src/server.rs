@@ -36,6 +36,7 @@ struct State {
 	config: Config,
 	metrics: Metrics,
 	proxy: Arc<Proxy>,
+	chain: crate::chain::SharedChain,
 }
 
 async fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str, Response<Body>) {
@@ -56,6 +57,20 @@ async fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str
 			"application/openmetrics-text; version=1.0.0; charset=utf-8".parse().expect("valid"),
 		);
 		return ("metrics", r);
+	}
+	if path == "/.well-known/ocm/fci" {
+		return (
+			"fci",
+			match crate::chain::fci(&state.chain).await {
+				Ok(json) => {
+					let mut r = text(StatusCode::OK, json);
+					r.headers_mut()
+						.insert(header::CONTENT_TYPE, "application/json".parse().expect("valid"));
+					r
+				}
+				Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")),
+			},
+		);
 	}
 	if let Some(rest) = path.strip_prefix(pob::PATH_PREFIX) {
 		let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
@@ -123,6 +138,7 @@ fn pob_response(state: &Arc<State>, rest: &str, range: Option<&str>, head: bool)
 pub async fn serve(
 	listener: TcpListener,
 	config: Config,
+	chain: crate::chain::SharedChain,
 	shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
 	let metrics = Metrics::new();
@@ -133,7 +149,7 @@ pub async fn serve(
 		Duration::from_secs(config.cache_stale_if_error_secs),
 		metrics.origin_seconds.clone(),
 	));
-	let state = Arc::new(State { config, metrics, proxy });
+	let state = Arc::new(State { config, metrics, proxy, chain });
 	let builder = auto::Builder::new(TokioExecutor::new());
 	let graceful = GracefulShutdown::new();
 	tokio::pin!(shutdown);

@@ -165,6 +165,14 @@ pub fn node_binary() -> PathBuf {
 	target.join("debug").join("ocm-node")
 }
 
+/// The `ocm-relay` binary: `$OCM_RELAY_BIN`, else next to `ocm-node`.
+pub fn relay_binary() -> PathBuf {
+	if let Some(bin) = std::env::var_os("OCM_RELAY_BIN") {
+		return bin.into();
+	}
+	node_binary().with_file_name("ocm-relay")
+}
+
 /// A port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0")

@@ -8,3 +8,4 @@ mod capacity;
 mod governance;
 mod local_testnet;
 mod node;
+mod relay;
