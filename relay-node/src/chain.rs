@@ -75,14 +75,38 @@ impl ChainConfig {
 		Ok(bits)
 	}
 
-	/// `CapacityRegistry.register_relay` for these claims.
-	fn registration(&self) -> Result<Composite<()>, String> {
+	/// The `ClaimsInput` of these claims.
+	fn claims(&self) -> Result<Value, String> {
 		let country: [u8; 2] = self
 			.country
 			.to_ascii_uppercase()
 			.as_bytes()
 			.try_into()
 			.map_err(|_| format!("country {:?} is not two letters", self.country))?;
+		let footprints = self.footprints.iter().map(|f| {
+			Value::named_composite([
+				("footprint_type", Value::from_bytes(&f.footprint_type)),
+				("footprint_value", Value::from_bytes(&f.value)),
+				("capacity_mbps", Value::u128(f.capacity_mbps.into())),
+			])
+		});
+		Ok(Value::named_composite([
+			(
+				"location",
+				Value::named_composite([
+					("country", Value::unnamed_composite([Value::from_bytes(country)])),
+					("asn", Value::u128(self.asn.into())),
+					("coordinates", Value::unnamed_variant("None", [])),
+				]),
+			),
+			("capacity_mbps", Value::u128(self.capacity_mbps.into())),
+			("footprints", Value::unnamed_composite(footprints)),
+			("capabilities", Value::unnamed_composite([Value::u128(self.capability_bits()?)])),
+		]))
+	}
+
+	/// `CapacityRegistry.register_relay` for these claims.
+	fn registration(&self) -> Result<Composite<()>, String> {
 		let none = || Value::unnamed_variant("None", []);
 		let base = self.public_url.trim_end_matches('/');
 		let registration = Value::named_composite([
@@ -95,39 +119,67 @@ impl ChainConfig {
 					("multicast_source", none()),
 				]),
 			),
-			(
-				"claims",
-				Value::named_composite([
-					(
-						"location",
-						Value::named_composite([
-							("country", Value::unnamed_composite([Value::from_bytes(country)])),
-							("asn", Value::u128(self.asn.into())),
-							("coordinates", none()),
-						]),
-					),
-					("capacity_mbps", Value::u128(self.capacity_mbps.into())),
-					(
-						"footprints",
-						Value::unnamed_composite(self.footprints.iter().map(|f| {
-							Value::named_composite([
-								("footprint_type", Value::from_bytes(&f.footprint_type)),
-								("footprint_value", Value::from_bytes(&f.value)),
-								("capacity_mbps", Value::u128(f.capacity_mbps.into())),
-							])
-						})),
-					),
-					(
-						"capabilities",
-						Value::unnamed_composite([Value::u128(self.capability_bits()?)]),
-					),
-				]),
-			),
+			("claims", self.claims()?),
 		]);
 		Ok(Composite::named([
 			("registration".to_string(), registration),
 			("bond".to_string(), Value::u128(u128::from(self.bond).saturating_mul(UNITS))),
 		]))
+	}
+
+	/// Whether the chain's record (its FCI advertisement) claims what this
+	/// configuration claims: overall and per-footprint capacity, location and
+	/// capabilities, with footprints compared in canonical form.
+	pub fn matches_advertisement(&self, fci: &serde_json::Value) -> Result<bool, String> {
+		let caps = fci["capabilities"].as_array().ok_or("no capabilities")?;
+		let relay = caps
+			.iter()
+			.find(|c| c["capability-type"] == "OCM.Relay")
+			.map(|c| &c["capability-value"])
+			.ok_or("no OCM.Relay")?;
+		let mut on_chain: Vec<(String, u64)> = caps
+			.iter()
+			.filter(|c| c["capability-type"] == "FCI.CapacityLimits")
+			.filter_map(|c| {
+				let text = c["footprints"][0]["footprint-value"][0].as_str()?;
+				let bps = c["capability-value"]["limits"][0]["maximum-hard"].as_u64()?;
+				Some((text.to_string(), bps / 1_000_000))
+			})
+			.collect();
+		let mut configured = Vec::new();
+		for f in &self.footprints {
+			let canonical = ocm_primitives::footprint::Footprint::parse(
+				f.footprint_type.as_bytes(),
+				f.value.as_bytes(),
+			)
+			.map_err(|e| format!("footprint {} {}: {e:?}", f.footprint_type, f.value))?;
+			configured.push((canonical.to_string(), u64::from(f.capacity_mbps)));
+		}
+		on_chain.sort();
+		configured.sort();
+		let names = |key: &str| -> Vec<String> {
+			relay[key]
+				.as_array()
+				.map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+				.unwrap_or_default()
+		};
+		let mut chain_caps: Vec<String> =
+			names("http-versions").into_iter().map(|v| format!("http/{v}")).collect();
+		if relay["tls"] == true {
+			chain_caps.push("tls".into());
+		}
+		chain_caps.extend(names("streaming"));
+		chain_caps.extend(names("multicast"));
+		let mut config_caps = self.capabilities.clone();
+		chain_caps.sort();
+		config_caps.sort();
+		config_caps.dedup();
+		Ok(on_chain == configured
+			&& relay["claimed-mbps"].as_u64() == Some(u64::from(self.capacity_mbps))
+			&& relay["asn"].as_u64() == Some(u64::from(self.asn))
+			&& relay["country"].as_str().map(str::to_ascii_lowercase)
+				== Some(self.country.to_ascii_lowercase())
+			&& chain_caps == config_caps)
 	}
 }
 
@@ -168,16 +220,28 @@ async fn registered(api: &Api, url: &str) -> Result<Option<u32>, String> {
 }
 
 /// Submits `call` signed by `operator`; returns the events' (pallet, name, fields).
+///
+/// The nonce comes from the node's `system_accountNextIndex`, which counts
+/// transactions in the pool and in unfinalized blocks: after a restart, a
+/// heartbeat sent by the previous process may still be pending, and a nonce
+/// read from the finalized state would make this one "outdated".
 async fn submit(
 	api: &Api,
+	rpc: &RpcClient,
 	call: &subxt::transactions::DynamicPayload<Composite<()>>,
 	operator: &Keypair,
 ) -> Result<Vec<(String, String, Value)>, String> {
+	let account = operator.public_key().to_account_id().to_string();
+	let nonce: u64 = rpc
+		.request("system_accountNextIndex", rpc_params![account])
+		.await
+		.map_err(|e| format!("account nonce: {e}"))?;
+	let params = subxt::config::SubstrateExtrinsicParamsBuilder::new().nonce(nonce).build();
 	let progress = api
 		.tx()
 		.await
 		.map_err(|e| e.to_string())?
-		.sign_and_submit_then_watch_default(call, operator)
+		.sign_and_submit_then_watch(call, operator, params)
 		.await
 		.map_err(|e| e.to_string())?;
 	let events = progress.wait_for_finalized_success().await.map_err(|e| e.to_string())?;
@@ -202,17 +266,18 @@ pub async fn run(config: ChainConfig, operator: Keypair, state: SharedChain) {
 	};
 	let url = config.public_url.trim_end_matches('/').to_string();
 	let (api, rpc) = connect(&config.url).await;
-	state.write().await.rpc = Some(rpc);
+	state.write().await.rpc = Some(rpc.clone());
 	let relay = loop {
 		match registered(&api, &url).await {
 			Ok(Some(relay)) => {
 				tracing::info!(relay, "already registered");
+				update_claims_if_changed(&api, &rpc, &config, &operator, relay).await;
 				break relay;
 			}
 			Ok(None) => {}
 			Err(e) => tracing::warn!(error = %e, "cannot read the registry"),
 		}
-		match submit(&api, &call, &operator).await {
+		match submit(&api, &rpc, &call, &operator).await {
 			Ok(events) => {
 				let id = events
 					.iter()
@@ -242,10 +307,50 @@ pub async fn run(config: ChainConfig, operator: Keypair, state: SharedChain) {
 	tick.tick().await; // registration counts as the first heartbeat
 	loop {
 		tick.tick().await;
-		match submit(&api, &heartbeat, &operator).await {
+		match submit(&api, &rpc, &heartbeat, &operator).await {
 			Ok(_) => tracing::debug!(relay, "heartbeat"),
 			Err(e) => tracing::warn!(relay, error = %e, "heartbeat failed"),
 		}
+	}
+}
+
+/// Sends `update_claims` when the configuration claims something else than
+/// the chain records (an operator edited the file and restarted). The relay
+/// then waits for verification again, as the registry requires.
+async fn update_claims_if_changed(
+	api: &Api,
+	rpc: &RpcClient,
+	config: &ChainConfig,
+	operator: &Keypair,
+	relay: u32,
+) {
+	let advertisement: Result<serde_json::Value, _> =
+		rpc.request("capacity_fciAdvertisement", rpc_params![relay]).await;
+	let same = match advertisement
+		.map_err(|e| e.to_string())
+		.and_then(|fci| config.matches_advertisement(&fci))
+	{
+		Ok(same) => same,
+		Err(e) => {
+			tracing::warn!(relay, error = %e, "cannot compare the claims with the chain's");
+			return;
+		}
+	};
+	if same {
+		return;
+	}
+	let claims = match config.claims() {
+		Ok(claims) => claims,
+		Err(e) => return tracing::error!(error = %e, "the [chain] claims are invalid"),
+	};
+	let call = dynamic::tx(
+		"CapacityRegistry",
+		"update_claims",
+		Composite::unnamed([Value::u128(relay.into()), claims]),
+	);
+	match submit(api, rpc, &call, operator).await {
+		Ok(_) => tracing::info!(relay, "claims updated on chain; waiting for verification"),
+		Err(e) => tracing::error!(relay, error = %e, "the chain refused the new claims"),
 	}
 }
 
@@ -269,4 +374,68 @@ pub async fn fci(state: &SharedChain) -> Result<String, String> {
 		.await
 		.map_err(|e| e.to_string())?;
 	Ok(advertisement.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn config() -> ChainConfig {
+		toml::from_str(
+			r#"
+url = "ws://x"
+public_url = "http://r"
+bond = 100
+country = "NL"
+asn = 64500
+capacity_mbps = 1000
+capabilities = ["http/1.1", "tls", "hls"]
+footprints = [
+	{ type = "ipv4cidr", value = "10.0.0.0/8", capacity_mbps = 1000 },
+	{ type = "asn", value = "AS64500", capacity_mbps = 500 },
+]
+"#,
+		)
+		.unwrap()
+	}
+
+	/// The advertisement the registry publishes for `config()`'s claims.
+	fn advertisement(claimed: u32) -> serde_json::Value {
+		serde_json::json!({"capabilities": [
+			{"capability-type": "FCI.DeliveryProtocol", "capability-value": {"delivery-protocols": ["http/1.1", "https/1.1"]}},
+			{"capability-type": "FCI.CapacityLimits", "capability-value": {"limits": [{"limit-type": "egress", "maximum-hard": 1_000_000_000u64}]},
+			 "footprints": [{"footprint-type": "ipv4cidr", "footprint-value": ["10.0.0.0/8"]}]},
+			{"capability-type": "FCI.CapacityLimits", "capability-value": {"limits": [{"limit-type": "egress", "maximum-hard": 500_000_000u64}]},
+			 "footprints": [{"footprint-type": "asn", "footprint-value": ["as64500"]}]},
+			{"capability-type": "OCM.Relay", "capability-value": {
+				"claimed-mbps": claimed, "country": "nl", "asn": 64500,
+				"http-versions": ["1.1"], "tls": true, "streaming": ["hls"], "multicast": []}},
+		]})
+	}
+
+	#[test]
+	fn claims_compare_with_the_chain_in_canonical_form() {
+		assert_eq!(config().matches_advertisement(&advertisement(1000)), Ok(true));
+		assert_eq!(config().matches_advertisement(&advertisement(2000)), Ok(false));
+		let mut fewer = config();
+		fewer.capabilities.retain(|c| c != "hls");
+		assert_eq!(fewer.matches_advertisement(&advertisement(1000)), Ok(false));
+		let mut moved = config();
+		moved.footprints[0].value = "11.0.0.0/8".into();
+		assert_eq!(moved.matches_advertisement(&advertisement(1000)), Ok(false));
+		let mut broken = config();
+		broken.footprints[0].value = "10.1.2.3/8".into();
+		assert!(broken
+			.matches_advertisement(&advertisement(1000))
+			.unwrap_err()
+			.contains("HostBitsSet"));
+	}
+
+	#[test]
+	fn capabilities_map_to_the_registry_bits() {
+		assert_eq!(config().capability_bits(), Ok(0b1101));
+		let mut unknown = config();
+		unknown.capabilities.push("quic".into());
+		assert!(unknown.capability_bits().unwrap_err().contains("quic"));
+	}
 }

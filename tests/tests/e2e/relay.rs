@@ -1,7 +1,8 @@
 //! `ocm-relay` joins the marketplace: started with a `[chain]` section and
 //! its operator's key, it registers itself on the real dev chain, sends
-//! heartbeats, serves its FCI advertisement from the chain, and after a
-//! restart finds its registration instead of registering twice.
+//! heartbeats, serves its FCI advertisement from the chain, after a restart
+//! finds its registration instead of registering twice, and updates its
+//! claims when its configuration changed.
 
 use ocm_e2e::{free_port, relay_binary, Api, DevNode};
 use std::{
@@ -147,4 +148,26 @@ capacity_mbps = 1000
 		.decode()
 		.unwrap();
 	assert_eq!(next, id + 1, "registered once");
+	let claimed = |fci: &serde_json::Value| {
+		fci["capabilities"].as_array().unwrap().last().unwrap()["capability-value"]["claimed-mbps"]
+			.clone()
+	};
+	assert_eq!(claimed(&again), 1000, "the same claims are not sent again");
+
+	// The operator raises its claims and restarts: the relay updates them.
+	drop(_relay);
+	let edited = std::fs::read_to_string(&config)
+		.unwrap()
+		.replace("capacity_mbps = 1000", "capacity_mbps = 2000");
+	std::fs::write(&config, edited).unwrap();
+	let _relay = start_relay(&config, port);
+	let deadline = Instant::now() + Duration::from_secs(40);
+	loop {
+		let fci = fci(port, Duration::from_secs(30)).await;
+		if claimed(&fci) == 2000 {
+			break;
+		}
+		assert!(Instant::now() < deadline, "claims not updated: {fci}");
+		tokio::time::sleep(Duration::from_secs(1)).await;
+	}
 }
