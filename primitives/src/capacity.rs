@@ -68,6 +68,8 @@ pub struct RelaySummary<AccountId, BlockNumber> {
 	pub claimed_mbps: Mbps,
 	/// What proof of bandwidth last verified (0 before the first verdict).
 	pub verified_mbps: Mbps,
+	/// The network the relay is in: beacons from it do not test it.
+	pub asn: u32,
 }
 
 /// The registry's side of proof of bandwidth and board actions.
@@ -76,6 +78,10 @@ pub trait RelayRegistry<AccountId, BlockNumber> {
 
 	/// The relay's operator, status and capacities; `None` if it does not exist.
 	fn relay(relay: RelayId) -> Option<RelaySummary<AccountId, BlockNumber>>;
+
+	/// Every relay id ever given is below this one (ids are sequential), so
+	/// a judge walks the relays with a cursor, a bounded number per block.
+	fn relay_id_bound() -> RelayId;
 
 	/// Records a passing verdict: stores `verified` and activates a Pending
 	/// relay or one that proof of bandwidth had suspended. A relay that the

@@ -10,6 +10,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_membership, CouncilMembership]
 	[pallet_capacity_registry, CapacityRegistry]
 	[pallet_ocm_governance, Governance]
+	[pallet_proof_of_bandwidth, ProofOfBandwidth]
 );
 
 use crate::Runtime;

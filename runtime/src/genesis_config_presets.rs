@@ -87,11 +87,18 @@ fn dev_board() -> Vec<AccountId> {
 
 /// `--dev`: Alice validates alone.
 pub fn development() -> RuntimeGenesisConfig {
-	ocm_genesis(
+	let mut genesis = ocm_genesis(
 		vec![Validator::dev(Sr25519Keyring::Alice)],
 		dev_board(),
 		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
-	)
+	);
+	// Proof-of-bandwidth epochs of 15 blocks (30 s) instead of 30 minutes,
+	// so a relay started with `./scripts/dev` is verified within a minute.
+	genesis.governance.parameters = Some(pallet_ocm_governance::MarketParameters {
+		pob_epoch_length: 15,
+		..configs::GENESIS_MARKET_PARAMETERS
+	});
+	genesis
 }
 
 /// `--chain local`: Alice, Bob and Charlie validate.

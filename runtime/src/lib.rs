@@ -155,4 +155,6 @@ mod runtime {
 	pub type CapacityRegistry = pallet_capacity_registry;
 	#[runtime::pallet_index(21)]
 	pub type Governance = pallet_ocm_governance;
+	#[runtime::pallet_index(22)]
+	pub type ProofOfBandwidth = pallet_proof_of_bandwidth;
 }

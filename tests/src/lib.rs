@@ -1,5 +1,7 @@
 //! Harness for OCM's end-to-end tests: starts real binaries on loopback.
 
+pub mod netns;
+pub mod pob;
 pub mod registry;
 
 use std::{
@@ -171,6 +173,14 @@ pub fn relay_binary() -> PathBuf {
 		return bin.into();
 	}
 	node_binary().with_file_name("ocm-relay")
+}
+
+/// The `ocm-beacon` binary: `$OCM_BEACON_BIN`, else next to `ocm-node`.
+pub fn beacon_binary() -> PathBuf {
+	if let Some(bin) = std::env::var_os("OCM_BEACON_BIN") {
+		return bin.into();
+	}
+	node_binary().with_file_name("ocm-beacon")
 }
 
 /// A port that was free a moment ago on 127.0.0.1.

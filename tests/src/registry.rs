@@ -46,7 +46,7 @@ pub fn register_relay_bonded(
 			"endpoints",
 			Value::named_composite([
 				("http", Value::from_bytes(http)),
-				("pob", Value::from_bytes(format!("{http}/.well-known/ocm/pob"))),
+				("pob", Value::from_bytes(format!("{http}/.well-known/ocm/pob/v1"))),
 				("amt_relay", none()),
 				("multicast_source", none()),
 			]),

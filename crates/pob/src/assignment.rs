@@ -2,11 +2,13 @@
 //! epoch's seed (on-chain randomness), so every node computes the same
 //! assignment and no relay or beacon can choose its partners.
 //!
-//! For each relay, in an order drawn from the seed, the free beacons outside
-//! the relay's own network (a different ASN: independence) are ranked by a
-//! hash of (seed, relay, beacon) and taken in that order until there are at
-//! least `beacons_per_test` of them and their combined capacity exceeds the
-//! claim by `margin_ppm`, so the beacons, not their links, are never the
+//! The relays are put in an order drawn from the seed, and so are the
+//! beacons (one hash each: the work is `O(B log B + R·B)` comparisons with
+//! `R + B` hashes, which the runtime can afford at a thousand beacons). For
+//! each relay in turn, the free beacons outside the relay's own network (a
+//! different ASN: independence) are taken in the drawn order until there are
+//! at least `beacons_per_test` of them and their combined capacity exceeds
+//! the claim by `margin_ppm`, so the beacons, not their links, are never the
 //! bottleneck. A beacon tests one relay per epoch. A relay that cannot be
 //! covered is left untested this epoch and its beacons go back to the pool.
 
@@ -77,27 +79,29 @@ pub fn assign(
 		.collect();
 	order.sort_by(|a, b| a.1.cmp(&b.1));
 
+	let mut drawn: Vec<(usize, [u8; 32])> = beacons
+		.iter()
+		.enumerate()
+		.filter(|(_, beacon)| beacon.capacity_mbps > 0)
+		.map(|(b, beacon)| (b, draw(seed, &[b"beacon", &beacon.id])))
+		.collect();
+	drawn.sort_by(|a, b| a.1.cmp(&b.1));
 	let mut taken = alloc::vec![false; beacons.len()];
 	let mut out = Vec::new();
 	for (index, _) in order {
 		let relay = relays[index];
-		let mut ranked: Vec<(usize, [u8; 32])> = beacons
-			.iter()
-			.enumerate()
-			.filter(|(b, beacon)| !taken[*b] && beacon.asn != relay.asn && beacon.capacity_mbps > 0)
-			.map(|(b, beacon)| (b, draw(seed, &[b"beacon", &relay.id.to_le_bytes(), &beacon.id])))
-			.collect();
-		ranked.sort_by(|a, b| a.1.cmp(&b.1));
-
 		let target = required_capacity(relay.claimed_mbps, rules.margin_ppm);
 		let mut chosen = Vec::new();
 		let mut capacity = 0u64;
-		for (b, _) in ranked {
+		for (b, _) in &drawn {
 			if chosen.len() >= rules.beacons_per_test as usize && capacity > target {
 				break;
 			}
-			chosen.push(b);
-			capacity += u64::from(beacons[b].capacity_mbps);
+			if taken[*b] || beacons[*b].asn == relay.asn {
+				continue;
+			}
+			chosen.push(*b);
+			capacity += u64::from(beacons[*b].capacity_mbps);
 		}
 		if chosen.len() >= rules.beacons_per_test as usize && capacity > target {
 			for b in &chosen {

@@ -83,6 +83,95 @@ pub fn supports_claim(measured_mbps: u32, claimed_mbps: u32, tolerance_ppm: u32)
 	u64::from(measured_mbps) >= claimed - allowed_shortfall
 }
 
+/// One beacon's evidence for [`judge`].
+#[derive(Clone, Copy, Debug)]
+pub struct Evidence<'a> {
+	/// The beacon's registered capacity.
+	pub capacity_mbps: u32,
+	/// Bytes received in each second of the window.
+	pub bytes_per_second: &'a [u64],
+}
+
+/// The verdict's numbers: what the relay delivered and which beacons' words
+/// were not taken.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Judgement {
+	/// The median over the window of the per-second sums, after outliers'
+	/// counts were replaced by what the honest majority's evidence implies.
+	pub bytes_per_second: u64,
+	/// Indices (into the evidence) of beacons whose share of their own link
+	/// differs from the group's median share by more than [`OUTLIER_FACTOR`].
+	pub outliers: Vec<usize>,
+}
+
+/// A beacon is an outlier when its share of its own link is over this many
+/// times the group's median share, or under it by as much.
+pub const OUTLIER_FACTOR: u64 = 2;
+
+/// Judges a test that several beacons ran at once against one relay.
+///
+/// A relay can serve assigned beacons better than others; measuring with all
+/// of them at once, together above the claim, bounds that (FlashFlow). What
+/// FlashFlow assumes away is a beacon that lies: one inflating its counts up
+/// to its own link, or deflating them to nothing, moves a plain sum by its
+/// whole share. Here each beacon's load (its median second over its link's
+/// capacity) is compared with the group's median load; a beacon loaded more
+/// than [`OUTLIER_FACTOR`] times more or less is an outlier, and its seconds
+/// are replaced by the group's median load on its link before the sums. A
+/// minority of lying beacons then moves the result only within that factor
+/// band, and is named so the chain can take its reputation. With fewer than
+/// three beacons there is no majority and nobody is an outlier.
+///
+/// `None` when there is no evidence or the windows differ in length.
+pub fn judge(evidence: &[Evidence]) -> Option<Judgement> {
+	let window = evidence.first()?.bytes_per_second.len();
+	if window == 0 || evidence.iter().any(|e| e.bytes_per_second.len() != window) {
+		return None;
+	}
+	// Load in parts per million of the beacon's link, per beacon.
+	let loads: Vec<u64> = evidence
+		.iter()
+		.map(|e| {
+			let mut seconds = e.bytes_per_second.to_vec();
+			seconds.sort_unstable();
+			let median = seconds[(window - 1) / 2];
+			let link = (u64::from(e.capacity_mbps) * 1_000_000 / 8).max(1);
+			median.saturating_mul(1_000_000) / link
+		})
+		.collect();
+	let mut sorted = loads.clone();
+	sorted.sort_unstable();
+	let group = sorted[(sorted.len() - 1) / 2];
+	let outliers: Vec<usize> = if evidence.len() < 3 {
+		Vec::new()
+	} else {
+		loads
+			.iter()
+			.enumerate()
+			.filter(|(_, load)| {
+				**load > group.saturating_mul(OUTLIER_FACTOR)
+					|| load.saturating_mul(OUTLIER_FACTOR) < group
+			})
+			.map(|(i, _)| i)
+			.collect()
+	};
+	let sums: Vec<u64> = (0..window)
+		.map(|second| {
+			evidence.iter().enumerate().fold(0u64, |sum, (i, e)| {
+				let bytes = if outliers.contains(&i) {
+					(u64::from(e.capacity_mbps) * 1_000_000 / 8).saturating_mul(group) / 1_000_000
+				} else {
+					e.bytes_per_second[second]
+				};
+				sum.saturating_add(bytes)
+			})
+		})
+		.collect();
+	let mut sums = sums;
+	sums.sort_unstable();
+	Some(Judgement { bytes_per_second: sums[(window - 1) / 2], outliers })
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -164,5 +253,77 @@ mod tests {
 		assert_eq!(measured, 99);
 		assert!(supports_claim(measured, 100, 100_000));
 		assert!(!supports_claim(measured, 200, 100_000));
+	}
+
+	fn evidence(capacity_mbps: u32, seconds: &[u64]) -> Evidence<'_> {
+		Evidence { capacity_mbps, bytes_per_second: seconds }
+	}
+
+	#[test]
+	fn honest_beacons_are_summed_as_flashflow_does() {
+		// Three 100 Mbit/s beacons, each receiving a third of 90 Mbit/s.
+		let share = [3_750_000u64; 5];
+		let j =
+			judge(&[evidence(100, &share), evidence(100, &share), evidence(100, &share)]).unwrap();
+		assert_eq!(j, Judgement { bytes_per_second: 11_250_000, outliers: vec![] });
+		assert_eq!(to_mbps(j.bytes_per_second), 90);
+	}
+
+	#[test]
+	fn an_inflating_beacon_is_named_and_replaced_by_the_groups_load() {
+		// The relay delivers 30 Mbit/s to each of three 100 Mbit/s beacons;
+		// the third claims its whole link (13.75 MB/s, the most allowed).
+		let honest = [3_750_000u64; 5];
+		let liar = [13_750_000u64; 5];
+		let j =
+			judge(&[evidence(100, &honest), evidence(100, &honest), evidence(100, &liar)]).unwrap();
+		assert_eq!(j.outliers, vec![2]);
+		// Group load: 3.75 / 12.5 = 30 %; the liar's link at 30 % = 3.75 MB/s.
+		assert_eq!(j.bytes_per_second, 3 * 3_750_000);
+		// A plain sum would have credited 21.25 MB/s = 170 Mbit/s.
+		let plain = measured_bytes_per_second(&[&honest, &honest, &liar]).unwrap();
+		assert_eq!(to_mbps(plain), 170);
+		assert_eq!(to_mbps(j.bytes_per_second), 90);
+	}
+
+	#[test]
+	fn a_deflating_beacon_cannot_sink_an_honest_relay() {
+		let honest = [5_000_000u64; 5]; // 40 % of a 100 Mbit/s link
+		let zero = [0u64; 5];
+		let j = judge(&[
+			evidence(100, &honest),
+			evidence(200, &[10_000_000; 5]), // 40 % of 200 Mbit/s
+			evidence(100, &zero),
+		])
+		.unwrap();
+		assert_eq!(j.outliers, vec![2]);
+		assert_eq!(j.bytes_per_second, 5_000_000 + 10_000_000 + 5_000_000);
+	}
+
+	#[test]
+	fn beacons_on_links_of_different_sizes_are_compared_by_load() {
+		// 50 % load on 100, 200 and 1000 Mbit/s links: nobody is an outlier.
+		let j = judge(&[
+			evidence(100, &[6_250_000; 3]),
+			evidence(200, &[12_500_000; 3]),
+			evidence(1_000, &[62_500_000; 3]),
+		])
+		.unwrap();
+		assert!(j.outliers.is_empty());
+		assert_eq!(j.bytes_per_second, 81_250_000);
+	}
+
+	#[test]
+	fn two_beacons_have_no_majority_to_overrule_either() {
+		let j = judge(&[evidence(100, &[1_000; 3]), evidence(100, &[9_000_000; 3])]).unwrap();
+		assert!(j.outliers.is_empty());
+		assert_eq!(j.bytes_per_second, 9_001_000);
+	}
+
+	#[test]
+	fn judging_needs_equal_non_empty_windows() {
+		assert_eq!(judge(&[]), None);
+		assert_eq!(judge(&[evidence(100, &[])]), None);
+		assert_eq!(judge(&[evidence(100, &[1, 2]), evidence(100, &[1])]), None);
 	}
 }

@@ -5,7 +5,10 @@ use super::*;
 use crate::Pallet as CapacityRegistry;
 use alloc::{format, vec, vec::Vec};
 use frame_benchmarking::v2::*;
-use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get};
+use frame_support::traits::{
+	fungible::{Inspect, Mutate},
+	EnsureOrigin, Get,
+};
 use frame_system::RawOrigin;
 use ocm_primitives::capacity::{RelayRegistry, Suspender};
 use sp_runtime::{traits::Bounded, Perbill, Saturating};
@@ -76,9 +79,17 @@ fn relay<T: Config>(who: &T::AccountId, n: u32) -> RelayId {
 
 /// A relay with one footprint, of a fresh funded operator: what other
 /// pallets' benchmarks act on.
+///
+/// Its operator holds a few bonds' worth, not a share of the maximal
+/// balance, so that many of them (an epoch's worth of relays) fit in the
+/// total issuance.
 pub fn funded_relay<T: Config>() -> RelayId {
 	let id = NextRelayId::<T>::get();
-	let operator = funded::<T>("relay-operator", id);
+	let operator: T::AccountId = account("relay-operator", id, 0);
+	let amount = T::MinRelayBond::get()
+		.saturating_mul(10u32.into())
+		.saturating_add(T::Currency::minimum_balance());
+	T::Currency::set_balance(&operator, amount);
 	let mut r = registration::<T>(1, &format!("relay{id}"));
 	r.claims.footprints = footprints(1, (id % 0xfff) as u16);
 	CapacityRegistry::<T>::do_register_relay(operator, r, T::MinRelayBond::get()).expect("valid")

@@ -4,16 +4,19 @@
 //! bounds below); the other pallets read them through its `Get` adapters.
 
 use crate::{
-	Balance, Balances, BlockNumber, BoardMajority, BoardTwoThirds, Runtime, RuntimeCall,
-	RuntimeHoldReason, DAYS, HOURS, MILLI_UNITS, MINUTES, UNITS,
+	Balance, Balances, BlockNumber, BoardMajority, BoardTwoThirds, Hash, Runtime, RuntimeCall,
+	RuntimeHoldReason, Signature, Timestamp, DAYS, HOURS, MILLI_UNITS, MINUTES, UNITS,
 };
 use frame_support::{
 	parameter_types,
-	traits::{tokens::imbalance::ResolveTo, ConstU32},
+	traits::{tokens::imbalance::ResolveTo, ConstU32, ConstU64, Randomness},
 	PalletId,
 };
 use pallet_ocm_governance::{adapters, MarketParameters, ParameterBounds, Range};
-use sp_runtime::Perbill;
+use sp_runtime::{
+	traits::{BlakeTwo256, Hash as _},
+	Perbill,
+};
 
 /// Footprints one relay can ever claim: the registry's storage bound. The
 /// board's `max_footprints` parameter moves below it.
@@ -111,4 +114,69 @@ impl pallet_capacity_registry::Config for Runtime {
 	type MaxQueryResults = ConstU32<64>;
 	// Measured by `./scripts/benchmark pallet_capacity_registry` into the pallet's own weights.rs.
 	type WeightInfo = pallet_capacity_registry::weights::SubstrateWeight<Runtime>;
+}
+
+/// Proof of bandwidth's epoch seeds: the parent block's hash, mixed with the
+/// subject. Aura has no VRF, so the author of the block before an epoch
+/// could grind its seed by choosing which transactions to include; the
+/// assignment still needs beacons outside the relay's ASN with enough
+/// capacity, and a BABE or VRF source replaces this without touching the
+/// pallet (see pallets/proof-of-bandwidth/README.md).
+pub struct ParentHashRandomness;
+impl Randomness<Hash, BlockNumber> for ParentHashRandomness {
+	fn random(subject: &[u8]) -> (Hash, BlockNumber) {
+		let parent = frame_system::Pallet::<Runtime>::parent_hash();
+		let number = frame_system::Pallet::<Runtime>::block_number().saturating_sub(1);
+		(BlakeTwo256::hash(&[subject, parent.as_ref()].concat()), number)
+	}
+}
+
+parameter_types! {
+	/// A valid report earns its beacon a little from the pot.
+	pub const BeaconReward: Balance = 10 * MILLI_UNITS;
+}
+
+impl pallet_proof_of_bandwidth::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Registry = crate::CapacityRegistry;
+	type Randomness = ParentHashRandomness;
+	type Time = Timestamp;
+	type BeaconSignature = Signature;
+	type MinBeaconBond = adapters::MinBeaconBond<Runtime>;
+	type EpochLength = adapters::PobEpochLength<Runtime>;
+	type BeaconsPerTest = adapters::BeaconsPerTest<Runtime>;
+	type CapacityMargin = adapters::CapacityMargin<Runtime>;
+	type Tolerance = adapters::Tolerance<Runtime>;
+	type SlashShare = adapters::SlashShare<Runtime>;
+	type RegistrationsPaused = adapters::RegistrationsPaused<Runtime>;
+	type BeaconReward = BeaconReward;
+	type RewardPot = adapters::PotAccount<Runtime>;
+	/// Ten seconds: enough for TCP to reach its rate and for the median to
+	/// ignore its start, short enough that a relay cannot hold a burst.
+	type WindowSecs = ConstU32<10>;
+	/// Three blocks: beacons see the assignment and connect before it starts.
+	type WindowLeadMs = ConstU64<6_000>;
+	type FailuresBeforeSuspension = ConstU32<2>;
+	/// 100 Gbit/s.
+	type MaxBeaconCapacityMbps = ConstU32<100_000>;
+	/// 64 tests of up to 16 beacons: every beacon busy at the bound.
+	type MaxBeacons = ConstU32<1_024>;
+	type MaxRelaysPerEpoch = ConstU32<64>;
+	type MaxBeaconsPerTest = ConstU32<16>;
+	type MaxWindowSecs = ConstU32<60>;
+	// Measured by `./scripts/benchmark pallet_proof_of_bandwidth` into the pallet's own weights.rs.
+	type WeightInfo = pallet_proof_of_bandwidth::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TimestampHelper;
+}
+
+/// Sets `Timestamp::Now` for the proof-of-bandwidth benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct TimestampHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_proof_of_bandwidth::BenchmarkHelper for TimestampHelper {
+	fn set_now_ms(ms: u64) {
+		pallet_timestamp::Now::<Runtime>::put(ms);
+	}
 }

@@ -28,3 +28,32 @@ fn the_largest_relay_registration_fits_in_a_block() {
 	assert!(RegistryWeights::update_claims(max_footprints).all_lte(max_extrinsic));
 	assert_ne!(RegistryWeights::heartbeat(), Weight::zero(), "weights are measured, not zero");
 }
+
+type PobWeights = pallet_proof_of_bandwidth::weights::SubstrateWeight<Runtime>;
+
+/// An epoch boundary at the bounds (64 relays judged and drawn, 1,024
+/// beacons) takes at most a quarter of one block's time, once an epoch
+/// (mostly the database writes of judging: a report, a reputation and a
+/// reward per beacon); a beacon's report is a light transaction.
+#[test]
+fn a_full_epoch_boundary_fits_in_a_block() {
+	use pallet_proof_of_bandwidth::WeightInfo as _;
+	type Pob = <Runtime as pallet_proof_of_bandwidth::Config>::MaxRelaysPerEpoch;
+	let relays = Pob::get();
+	let beacons = <Runtime as pallet_proof_of_bandwidth::Config>::MaxBeacons::get();
+	let boundary = PobWeights::close_epoch(relays, beacons)
+		.saturating_add(PobWeights::open_epoch(relays, beacons));
+	let limits = <Runtime as frame_system::Config>::BlockWeights::get();
+	println!(
+		"epoch boundary ({relays} relays, {beacons} beacons): ref_time {:.2} ms, proof {} KiB; \
+		 block {:.0} ms",
+		boundary.ref_time() as f64 / 1e9,
+		boundary.proof_size() / 1024,
+		limits.max_block.ref_time() as f64 / 1e9
+	);
+	assert!(boundary.ref_time() <= limits.max_block.ref_time() / 4, "at most a quarter of a block");
+	let report = PobWeights::submit_report().saturating_add(PobWeights::authorize_submit_report());
+	let max_extrinsic = limits.get(DispatchClass::Normal).max_extrinsic.expect("a normal limit");
+	assert!(report.all_lte(max_extrinsic.saturating_div(100)));
+	assert!(PobWeights::on_initialize_idle().ref_time() < report.ref_time());
+}

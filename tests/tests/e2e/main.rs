@@ -8,4 +8,5 @@ mod capacity;
 mod governance;
 mod local_testnet;
 mod node;
+mod pob;
 mod relay;

@@ -116,7 +116,12 @@ impl<T: Config> RelayRegistry<T::AccountId, frame_system::pallet_prelude::BlockN
 			status: info.status,
 			claimed_mbps: info.claims.capacity_mbps,
 			verified_mbps: info.verified_mbps,
+			asn: info.claims.location.asn,
 		})
+	}
+
+	fn relay_id_bound() -> RelayId {
+		crate::NextRelayId::<T>::get()
 	}
 
 	fn record_verified(relay: RelayId, verified: Mbps) -> DispatchResult {

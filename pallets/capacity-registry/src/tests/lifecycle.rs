@@ -19,9 +19,11 @@ fn a_passing_verdict_activates_a_pending_relay() {
 				operator: ALICE,
 				status: RelayStatus::Pending,
 				claimed_mbps: 1_000,
-				verified_mbps: 0
+				verified_mbps: 0,
+				asn: 64_500,
 			})
 		);
+		assert_eq!(<Registry as RelayRegistry<_, _>>::relay_id_bound(), relay + 1);
 		assert_ok!(<Registry as RelayRegistry<_, _>>::record_verified(relay, 950));
 		assert_eq!(status(relay), RelayStatus::Active);
 		assert_eq!(last_event(), Event::RelayActivated { relay, verified_mbps: 950 });

@@ -1,0 +1,185 @@
+//! Runs one assigned test: `connections` HTTP/1.1 connections to the relay's
+//! PoB endpoint, each asking for consecutive ranges of the epoch's stream,
+//! every byte checked against the stream before it is counted.
+
+use crate::window::WindowCounter;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use ocm_pob::payload::{PayloadVerifier, StreamId};
+use std::{
+	sync::{
+		atomic::{AtomicU64, Ordering},
+		Arc, Mutex,
+	},
+	time::{Duration, SystemTime, UNIX_EPOCH},
+};
+use tokio::net::TcpStream;
+
+/// How one test runs.
+#[derive(Clone, Debug)]
+pub struct TestPlan {
+	/// `http://host:port/.well-known/ocm/pob/v1` (the relay's PoB endpoint).
+	pub endpoint: String,
+	pub stream: StreamId,
+	pub window_start_ms: u64,
+	pub window_secs: u32,
+	pub connections: usize,
+	/// Bytes asked for per request.
+	pub request_bytes: u64,
+	/// Stop asking for more once this many bytes arrived (the data cap).
+	pub max_bytes: u64,
+	/// Receive no faster than this, in Mbit/s (0: no cap).
+	pub max_rate_mbps: u32,
+}
+
+/// What the test saw.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+	pub bytes_per_second: Vec<u64>,
+	/// Bytes that did not match the stream: never counted.
+	pub rejected_bytes: u64,
+	pub errors: Vec<String>,
+}
+
+pub fn now_ms() -> u64 {
+	SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+struct Shared {
+	plan: TestPlan,
+	next_offset: AtomicU64,
+	counter: Mutex<WindowCounter>,
+	received: AtomicU64,
+	rejected: AtomicU64,
+	errors: Mutex<Vec<String>>,
+}
+
+/// Runs the test; returns when the window has ended.
+pub async fn run(plan: TestPlan) -> Outcome {
+	let shared = Arc::new(Shared {
+		counter: Mutex::new(WindowCounter::new(plan.window_start_ms, plan.window_secs)),
+		next_offset: AtomicU64::new(0),
+		received: AtomicU64::new(0),
+		rejected: AtomicU64::new(0),
+		errors: Mutex::new(Vec::new()),
+		plan,
+	});
+	let end_ms = shared.counter.lock().unwrap().end_ms();
+	let mut tasks = tokio::task::JoinSet::new();
+	for _ in 0..shared.plan.connections.max(1) {
+		tasks.spawn(connection(shared.clone()));
+	}
+	let left = end_ms.saturating_sub(now_ms());
+	let _ = tokio::time::timeout(Duration::from_millis(left), async {
+		while tasks.join_next().await.is_some() {}
+	})
+	.await;
+	tasks.abort_all();
+	let counter = shared.counter.lock().unwrap().clone();
+	let errors = shared.errors.lock().unwrap().clone();
+	Outcome {
+		bytes_per_second: counter.seconds().to_vec(),
+		rejected_bytes: shared.rejected.load(Ordering::Relaxed),
+		errors,
+	}
+}
+
+fn host_port(endpoint: &str) -> Result<(String, String), String> {
+	let rest = endpoint
+		.strip_prefix("http://")
+		.ok_or_else(|| format!("{endpoint}: only http:// PoB endpoints are supported"))?;
+	let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+	Ok((authority.to_string(), format!("/{}", path.trim_end_matches('/'))))
+}
+
+async fn connection(shared: Arc<Shared>) {
+	if let Err(e) = connection_inner(&shared).await {
+		shared.errors.lock().unwrap().push(e);
+	}
+}
+
+async fn connection_inner(shared: &Shared) -> Result<(), String> {
+	let plan = &shared.plan;
+	let (authority, base) = host_port(&plan.endpoint)?;
+	// Connect ahead of the window; the first request waits for its start.
+	let tcp =
+		TcpStream::connect(&authority).await.map_err(|e| format!("connect {authority}: {e}"))?;
+	let _ = tcp.set_nodelay(true);
+	let (mut sender, conn) =
+		hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
+			.await
+			.map_err(|e| e.to_string())?;
+	tokio::spawn(conn);
+	let wait = plan.window_start_ms.saturating_sub(now_ms());
+	tokio::time::sleep(Duration::from_millis(wait)).await;
+	let path = format!(
+		"{base}/{}/{}/{}",
+		hex(&plan.stream.epoch_seed),
+		plan.stream.relay,
+		hex(&plan.stream.beacon)
+	);
+	let mut verifier = PayloadVerifier::new(&plan.stream);
+	let end_ms = plan.window_start_ms + u64::from(plan.window_secs) * 1_000;
+	while now_ms() < end_ms && shared.received.load(Ordering::Relaxed) < plan.max_bytes {
+		let start = shared.next_offset.fetch_add(plan.request_bytes, Ordering::Relaxed);
+		let last = start + plan.request_bytes - 1;
+		let request = http::Request::get(&path)
+			.header(http::header::HOST, &authority)
+			.header(http::header::RANGE, format!("bytes={start}-{last}"))
+			.body(Empty::<Bytes>::new())
+			.map_err(|e| e.to_string())?;
+		let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+		if response.status() != http::StatusCode::PARTIAL_CONTENT {
+			return Err(format!("the relay answered {} to a PoB range", response.status()));
+		}
+		let mut body = response.into_body();
+		let mut offset = start;
+		while let Some(frame) = body.frame().await {
+			let frame = frame.map_err(|e| e.to_string())?;
+			let Some(data) = frame.data_ref() else { continue };
+			let len = data.len() as u64;
+			if offset + len > last + 1 || !verifier.verify(offset, data) {
+				// Junk, or more than asked for: nothing more on this
+				// connection counts.
+				shared.rejected.fetch_add(len, Ordering::Relaxed);
+				return Err("the relay sent bytes that are not the stream".into());
+			}
+			offset += len;
+			let now = now_ms();
+			shared.counter.lock().unwrap().add(now, len);
+			let received = shared.received.fetch_add(len, Ordering::Relaxed) + len;
+			throttle(plan, received, now).await;
+		}
+	}
+	Ok(())
+}
+
+/// Sleeps while more than `max_rate_mbps` allows has arrived since the window began.
+async fn throttle(plan: &TestPlan, received: u64, now: u64) {
+	if plan.max_rate_mbps == 0 {
+		return;
+	}
+	let bytes_per_ms = u64::from(plan.max_rate_mbps) * 1_000 / 8;
+	let due_ms = plan.window_start_ms + received / bytes_per_ms.max(1);
+	if due_ms > now {
+		tokio::time::sleep(Duration::from_millis(due_ms - now)).await;
+	}
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn endpoints_split_into_authority_and_path() {
+		assert_eq!(
+			host_port("http://127.0.0.1:8080/.well-known/ocm/pob/v1/").unwrap(),
+			("127.0.0.1:8080".into(), "/.well-known/ocm/pob/v1".into())
+		);
+		assert!(host_port("https://r.example/").unwrap_err().contains("only http://"));
+	}
+}

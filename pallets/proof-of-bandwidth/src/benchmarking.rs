@@ -1,0 +1,231 @@
+//! Benchmarks for every call, the report's authorization, and the epoch
+//! hooks at their bounds (`MaxRelaysPerEpoch` relays, `MaxBeacons` beacons,
+//! `MaxBeaconsPerTest` reports per test, each verdict failing and slashing).
+
+use super::*;
+use crate::Pallet as Pob;
+use alloc::vec;
+use frame_benchmarking::v2::*;
+use frame_support::{
+	pallet_prelude::TransactionSource,
+	traits::{
+		fungible::{Inspect, Mutate},
+		Authorize, Get, Hooks, TypedGet,
+	},
+	BoundedVec,
+};
+use frame_system::RawOrigin;
+use ocm_primitives::capacity::RelayRegistry;
+use sp_core::{crypto::KeyTypeId, sr25519};
+use sp_runtime::traits::{One, Saturating};
+
+const KEY_TYPE: KeyTypeId = KeyTypeId(*b"pobb");
+
+/// Enough for a bond and rewards; small enough that a thousand of them
+/// leave the total issuance far from overflow.
+fn funded<T: Config>(who: &T::AccountId) {
+	let amount = T::MinBeaconBond::get()
+		.saturating_add(T::BeaconReward::get())
+		.saturating_mul(1_000u32.into())
+		.saturating_add(T::Currency::minimum_balance());
+	T::Currency::set_balance(who, amount);
+}
+
+fn location(asn: u32) -> BeaconLocation {
+	BeaconLocation { country: *b"NL", asn }
+}
+
+/// Registers beacon `i` with the largest link, in an ASN of its own.
+fn beacon<T: Config>(i: u32) -> T::AccountId {
+	let who: T::AccountId = account("beacon", i, 0);
+	funded::<T>(&who);
+	Pob::<T>::do_register_beacon(who.clone(), location(1 + i), T::MaxBeaconCapacityMbps::get())
+		.expect("the beacon registers");
+	who
+}
+
+/// Registers a beacon whose key is in the keystore, so it can sign.
+fn signing_beacon<T: Config>() -> (T::AccountId, sr25519::Public)
+where
+	T::AccountId: From<sr25519::Public>,
+{
+	let public = sp_io::crypto::sr25519_generate(KEY_TYPE, None);
+	let who: T::AccountId = public.into();
+	funded::<T>(&who);
+	Pob::<T>::do_register_beacon(who.clone(), location(1), T::MaxBeaconCapacityMbps::get())
+		.expect("the beacon registers");
+	(who, public)
+}
+
+/// An open epoch whose window has ended, with `beacon` assigned to a relay.
+fn assigned_report<T: Config>(
+	who: &T::AccountId,
+	public: &sr25519::Public,
+) -> (ReportOf<T>, T::BeaconSignature)
+where
+	T::BeaconSignature: From<sr25519::Signature>,
+{
+	let relay = T::Registry::benchmark_relay();
+	Assignments::<T>::insert(
+		relay,
+		Assignment { claimed_mbps: 1, beacons: BoundedVec::truncate_from(vec![who.clone()]) },
+	);
+	BeaconAssignment::<T>::insert(who, relay);
+	let window_secs = T::WindowSecs::get().min(T::MaxWindowSecs::get());
+	CurrentEpoch::<T>::put(Epoch {
+		index: 1,
+		started_at: frame_system::Pallet::<T>::block_number(),
+		seed: [7; 32],
+		window_start_ms: 1_000,
+		window_secs,
+	});
+	T::BenchmarkHelper::set_now_ms(1_000 + u64::from(window_secs) * 1_000);
+	let report = Report {
+		epoch: 1,
+		relay,
+		beacon: who.clone(),
+		bytes_per_second: BoundedVec::truncate_from(vec![1_000; window_secs as usize]),
+	};
+	let genesis = frame_system::Pallet::<T>::block_hash(
+		frame_system::pallet_prelude::BlockNumberFor::<T>::default(),
+	);
+	let payload = features::signing_payload(genesis.as_ref(), &report);
+	let signature = sp_io::crypto::sr25519_sign(KEY_TYPE, public, &payload).expect("signs");
+	(report, signature.into())
+}
+
+#[benchmarks(where T::AccountId: From<sr25519::Public>, T::BeaconSignature: From<sr25519::Signature>)]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register_beacon() {
+		let who: T::AccountId = whitelisted_caller();
+		funded::<T>(&who);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), location(64_500), T::MaxBeaconCapacityMbps::get());
+		assert!(Beacons::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn update_beacon() {
+		let who = beacon::<T>(0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), location(3320), 1);
+		assert_eq!(Beacons::<T>::get(&who).map(|b| b.capacity_mbps), Some(1));
+	}
+
+	#[benchmark]
+	fn deregister_beacon() {
+		let who = beacon::<T>(0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert!(!Beacons::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn authorize_submit_report() -> Result<(), BenchmarkError> {
+		let (who, public) = signing_beacon::<T>();
+		let (report, signature) = assigned_report::<T>(&who, &public);
+		let call = Call::<T>::submit_report { report, signature };
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("submit_report is authorized")?
+				.map_err(|_| "the report is valid")?;
+		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn submit_report() {
+		let (who, public) = signing_beacon::<T>();
+		let (report, signature) = assigned_report::<T>(&who, &public);
+		let relay = report.relay;
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, report, signature);
+		assert!(Reports::<T>::contains_key(relay, &who));
+	}
+
+	#[benchmark]
+	fn on_initialize_idle() {
+		CurrentEpoch::<T>::put(Epoch {
+			index: 1,
+			started_at: frame_system::Pallet::<T>::block_number(),
+			..Default::default()
+		});
+		let now = frame_system::Pallet::<T>::block_number() + One::one();
+		#[block]
+		{
+			Pob::<T>::on_initialize(now);
+		}
+		assert_eq!(CurrentEpoch::<T>::get().index, 1);
+	}
+
+	/// `r` relays to walk, `b` beacons to draw from.
+	#[benchmark]
+	fn open_epoch(
+		r: Linear<1, { T::MaxRelaysPerEpoch::get() }>,
+		b: Linear<1, { T::MaxBeacons::get() }>,
+	) {
+		for _ in 0..r {
+			T::Registry::benchmark_relay();
+		}
+		for i in 0..b {
+			beacon::<T>(i);
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		#[block]
+		{
+			Pob::<T>::open_epoch(now, 1);
+		}
+		assert_eq!(CurrentEpoch::<T>::get().index, 1);
+	}
+
+	/// `r` tests to judge with `b` reports among them (at most
+	/// `MaxBeaconsPerTest` each); every relay fails and is slashed, every
+	/// beacon is paid: the most writes a verdict makes.
+	#[benchmark]
+	fn close_epoch(
+		r: Linear<1, { T::MaxRelaysPerEpoch::get() }>,
+		b: Linear<1, { T::MaxBeacons::get() }>,
+	) {
+		let pot = T::RewardPot::get();
+		funded::<T>(&pot);
+		let window_secs = T::WindowSecs::get().min(T::MaxWindowSecs::get());
+		let per_test = (b / r).clamp(1, T::MaxBeaconsPerTest::get());
+		for t in 0..r {
+			let relay = T::Registry::benchmark_relay();
+			let beacons: alloc::vec::Vec<T::AccountId> =
+				(0..per_test).map(|i| beacon::<T>(t * per_test + i)).collect();
+			for who in &beacons {
+				BeaconAssignment::<T>::insert(who, relay);
+				Reports::<T>::insert(
+					relay,
+					who,
+					BoundedVec::truncate_from(vec![0u64; window_secs as usize]),
+				);
+			}
+			Tracks::<T>::insert(
+				relay,
+				Track {
+					failures: T::FailuresBeforeSuspension::get().saturating_sub(1),
+					..Default::default()
+				},
+			);
+			let claimed_mbps = T::Registry::relay(relay).map_or(1, |s| s.claimed_mbps);
+			Assignments::<T>::insert(
+				relay,
+				Assignment { claimed_mbps, beacons: BoundedVec::truncate_from(beacons) },
+			);
+		}
+		let epoch = Epoch { index: 1, window_secs, ..Default::default() };
+		#[block]
+		{
+			Pob::<T>::close_epoch(&epoch);
+		}
+		assert_eq!(Assignments::<T>::count(), 0);
+	}
+
+	impl_benchmark_test_suite!(Pob, crate::mock::new_bench_ext(), crate::mock::Test);
+}

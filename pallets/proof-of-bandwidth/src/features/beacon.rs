@@ -1,0 +1,72 @@
+//! Beacons join with a bond, change their link or location, and leave.
+
+use crate::{types::*, BeaconAssignment, Beacons, Config, Error, Event, HoldReason, Pallet};
+use frame_support::{
+	ensure,
+	pallet_prelude::DispatchResult,
+	traits::{fungible::MutateHold, tokens::Precision, Get},
+};
+
+impl<T: Config> Pallet<T> {
+	fn check_beacon(location: &BeaconLocation, capacity_mbps: Mbps) -> DispatchResult {
+		ensure!(location.country.iter().all(u8::is_ascii_uppercase), Error::<T>::BadCountry);
+		ensure!(capacity_mbps > 0, Error::<T>::ZeroCapacity);
+		ensure!(capacity_mbps <= T::MaxBeaconCapacityMbps::get(), Error::<T>::CapacityTooHigh);
+		Ok(())
+	}
+
+	pub(crate) fn do_register_beacon(
+		who: T::AccountId,
+		location: BeaconLocation,
+		capacity_mbps: Mbps,
+	) -> DispatchResult {
+		ensure!(!T::RegistrationsPaused::get(), Error::<T>::RegistrationsPaused);
+		Self::check_beacon(&location, capacity_mbps)?;
+		ensure!(!Beacons::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
+		ensure!(Beacons::<T>::count() < T::MaxBeacons::get(), Error::<T>::TooManyBeacons);
+		let bond = T::MinBeaconBond::get();
+		T::Currency::hold(&HoldReason::BeaconBond.into(), &who, bond)?;
+		Beacons::<T>::insert(
+			&who,
+			BeaconInfo {
+				location,
+				capacity_mbps,
+				bond,
+				reputation: INITIAL_REPUTATION,
+				registered_at: frame_system::Pallet::<T>::block_number(),
+			},
+		);
+		Self::deposit_event(Event::BeaconRegistered { beacon: who, capacity_mbps, bond });
+		Ok(())
+	}
+
+	pub(crate) fn do_update_beacon(
+		who: T::AccountId,
+		location: BeaconLocation,
+		capacity_mbps: Mbps,
+	) -> DispatchResult {
+		Self::check_beacon(&location, capacity_mbps)?;
+		Beacons::<T>::try_mutate(&who, |beacon| {
+			let beacon = beacon.as_mut().ok_or(Error::<T>::NotRegistered)?;
+			beacon.location = location;
+			beacon.capacity_mbps = capacity_mbps;
+			Ok::<_, Error<T>>(())
+		})?;
+		Self::deposit_event(Event::BeaconUpdated { beacon: who, capacity_mbps });
+		Ok(())
+	}
+
+	pub(crate) fn do_deregister_beacon(who: T::AccountId) -> DispatchResult {
+		let beacon = Beacons::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+		ensure!(!BeaconAssignment::<T>::contains_key(&who), Error::<T>::AssignedThisEpoch);
+		T::Currency::release(
+			&HoldReason::BeaconBond.into(),
+			&who,
+			beacon.bond,
+			Precision::BestEffort,
+		)?;
+		Beacons::<T>::remove(&who);
+		Self::deposit_event(Event::BeaconDeregistered { beacon: who });
+		Ok(())
+	}
+}

@@ -1,0 +1,240 @@
+//! Epochs: at each boundary, judge the closing epoch's tests, then draw the
+//! next epoch's from on-chain randomness.
+
+use crate::{
+	types::*, weights::WeightInfo, Assignments, BeaconAssignment, Beacons, Config, CurrentEpoch,
+	Event, Pallet, RelayCursor, Reports, Tracks,
+};
+use alloc::vec::Vec;
+use codec::Encode;
+use frame_support::{
+	traits::{fungible::Mutate, tokens::Preservation, Get, Randomness, TypedGet, UnixTime},
+	weights::Weight,
+	BoundedVec,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use ocm_pob::{assignment, verdict};
+use ocm_primitives::capacity::{RelayRegistry, RelayStatus, Suspender};
+use sp_runtime::{traits::Saturating, Perbill};
+
+/// What the registry must say of a relay for it to be tested.
+fn testable<B>(status: &RelayStatus<B>) -> bool {
+	matches!(
+		status,
+		RelayStatus::Pending
+			| RelayStatus::Active
+			| RelayStatus::Suspended { by: Suspender::ProofOfBandwidth, .. }
+	)
+}
+
+fn ppm(share: Perbill) -> u32 {
+	share.deconstruct() / 1_000
+}
+
+impl<T: Config> Pallet<T> {
+	/// `on_initialize`: at an epoch boundary, closes and opens; returns the weight used.
+	pub(crate) fn on_epoch_boundary(now: BlockNumberFor<T>) -> Weight {
+		let epoch = CurrentEpoch::<T>::get();
+		let due = epoch.started_at.saturating_add(T::EpochLength::get());
+		if epoch.index != 0 && now < due {
+			return T::WeightInfo::on_initialize_idle();
+		}
+		let (relays, beacons) = Self::close_epoch(&epoch);
+		let closed = T::WeightInfo::close_epoch(relays, beacons);
+		let (relays, beacons) = Self::open_epoch(now, epoch.index.saturating_add(1));
+		closed.saturating_add(T::WeightInfo::open_epoch(relays, beacons))
+	}
+
+	/// Draws the epoch's seed, walks up to `MaxRelaysPerEpoch` relay ids from
+	/// the cursor, and assigns beacons. Returns (relay ids read, beacons read).
+	pub(crate) fn open_epoch(now: BlockNumberFor<T>, index: EpochIndex) -> (u32, u32) {
+		let (random, _) = T::Randomness::random(&(b"ocm/pob/epoch", index).encode());
+		let seed = sp_io::hashing::blake2_256(random.as_ref());
+
+		let bound = T::Registry::relay_id_bound();
+		let budget = T::MaxRelaysPerEpoch::get().min(bound);
+		let mut cursor = RelayCursor::<T>::get();
+		let mut relays = Vec::new();
+		for _ in 0..budget {
+			if cursor >= bound {
+				cursor = 0;
+			}
+			if let Some(relay) = T::Registry::relay(cursor) {
+				if testable(&relay.status) && relay.claimed_mbps > 0 {
+					relays.push(assignment::Relay {
+						id: cursor,
+						claimed_mbps: relay.claimed_mbps,
+						asn: relay.asn,
+					});
+				}
+			}
+			cursor = cursor.saturating_add(1);
+		}
+		RelayCursor::<T>::put(cursor);
+
+		let mut accounts = Vec::new();
+		let mut pool = Vec::new();
+		for (account, beacon) in Beacons::<T>::iter().take(T::MaxBeacons::get() as usize) {
+			if beacon.reputation < MIN_REPUTATION {
+				continue;
+			}
+			let mut id = [0u8; 32];
+			let encoded = account.encode();
+			let n = encoded.len().min(32);
+			id[..n].copy_from_slice(&encoded[..n]);
+			pool.push(assignment::Beacon {
+				id,
+				capacity_mbps: beacon.capacity_mbps,
+				asn: beacon.location.asn,
+			});
+			accounts.push(account);
+		}
+		let rules = assignment::Rules {
+			beacons_per_test: T::BeaconsPerTest::get().min(T::MaxBeaconsPerTest::get()),
+			margin_ppm: ppm(T::CapacityMargin::get()),
+		};
+		let mut tested = 0u32;
+		for planned in assignment::assign(&seed, &relays, &pool, rules) {
+			if planned.beacons.len() > T::MaxBeaconsPerTest::get() as usize {
+				continue;
+			}
+			let claimed_mbps =
+				relays.iter().find(|r| r.id == planned.relay).map_or(0, |r| r.claimed_mbps);
+			let beacons: BoundedVec<T::AccountId, T::MaxBeaconsPerTest> = BoundedVec::truncate_from(
+				planned.beacons.iter().map(|b| accounts[*b].clone()).collect(),
+			);
+			for beacon in &beacons {
+				BeaconAssignment::<T>::insert(beacon, planned.relay);
+			}
+			Assignments::<T>::insert(planned.relay, Assignment { claimed_mbps, beacons });
+			tested += 1;
+		}
+
+		let window_secs = T::WindowSecs::get().min(T::MaxWindowSecs::get());
+		let window_start_ms =
+			(T::Time::now().as_millis() as u64).saturating_add(T::WindowLeadMs::get());
+		CurrentEpoch::<T>::put(Epoch {
+			index,
+			started_at: now,
+			seed,
+			window_start_ms,
+			window_secs,
+		});
+		Self::deposit_event(Event::EpochOpened {
+			epoch: index,
+			relays: tested,
+			window_start_ms,
+			window_secs,
+		});
+		(budget, pool.len() as u32)
+	}
+
+	/// Judges every test of `epoch` and clears its assignments and reports.
+	/// Returns (tests judged, beacons assigned).
+	pub(crate) fn close_epoch(epoch: &Epoch<BlockNumberFor<T>>) -> (u32, u32) {
+		let mut judged = 0u32;
+		let mut assigned = 0u32;
+		// At most `MaxRelaysPerEpoch` entries: `open_epoch` inserts no more.
+		for (relay, test) in Assignments::<T>::drain() {
+			judged += 1;
+			assigned += test.beacons.len() as u32;
+			Self::judge_test(epoch.index, relay, &test);
+		}
+		let _ = BeaconAssignment::<T>::clear(u32::MAX, None);
+		let _ = Reports::<T>::clear(u32::MAX, None);
+		(judged, assigned)
+	}
+
+	fn judge_test(epoch: EpochIndex, relay: RelayId, test: &Assignment<T>) {
+		let mut reporters = Vec::new();
+		let mut counts = Vec::new();
+		let mut missing = 0u32;
+		for beacon in &test.beacons {
+			match (Reports::<T>::get(relay, beacon), Beacons::<T>::get(beacon)) {
+				(Some(seconds), Some(info)) => {
+					reporters.push((beacon.clone(), info.capacity_mbps));
+					counts.push(seconds);
+				}
+				_ => {
+					missing += 1;
+					Self::adjust_reputation(beacon, |r| r.saturating_sub(MISSING_PENALTY));
+				}
+			}
+		}
+		let evidence: Vec<verdict::Evidence> = reporters
+			.iter()
+			.zip(&counts)
+			.map(|((_, capacity_mbps), seconds)| verdict::Evidence {
+				capacity_mbps: *capacity_mbps,
+				bytes_per_second: seconds,
+			})
+			.collect();
+		let Some(judgement) = verdict::judge(&evidence) else {
+			Self::deposit_event(Event::Inconclusive { epoch, relay, missing });
+			return;
+		};
+		for (i, (beacon, _)) in reporters.iter().enumerate() {
+			if judgement.outliers.contains(&i) {
+				Self::adjust_reputation(beacon, |r| r.saturating_sub(OUTLIER_PENALTY));
+				Self::deposit_event(Event::BeaconOverruled {
+					epoch,
+					relay,
+					beacon: beacon.clone(),
+				});
+			} else {
+				Self::adjust_reputation(beacon, |r| {
+					r.saturating_add(REPUTATION_GAIN).min(MAX_REPUTATION)
+				});
+				// Best effort: an empty pot pays nothing and stops nothing.
+				let _ = T::Currency::transfer(
+					&T::RewardPot::get(),
+					beacon,
+					T::BeaconReward::get(),
+					Preservation::Preserve,
+				);
+			}
+		}
+		let measured_mbps = verdict::to_mbps(judgement.bytes_per_second);
+		let claimed_mbps = test.claimed_mbps;
+		let passed = verdict::supports_claim(measured_mbps, claimed_mbps, ppm(T::Tolerance::get()));
+		// Missing reports lower the sum: they can keep a relay from passing,
+		// but do not fail it.
+		if !passed && missing > 0 {
+			Self::deposit_event(Event::Inconclusive { epoch, relay, missing });
+			return;
+		}
+		Self::deposit_event(Event::Verdict { epoch, relay, claimed_mbps, measured_mbps, passed });
+		let mut track = Tracks::<T>::get(relay).unwrap_or_default();
+		track.epoch = epoch;
+		track.measured_mbps = measured_mbps;
+		let still_claims =
+			T::Registry::relay(relay).is_some_and(|r| r.claimed_mbps == claimed_mbps);
+		if passed {
+			track.failures = 0;
+			if still_claims {
+				// Sold capacity is the claim: measuring more does not raise it.
+				let _ = T::Registry::record_verified(relay, measured_mbps.min(claimed_mbps));
+			}
+		} else {
+			track.failures = track.failures.saturating_add(1);
+			if still_claims && track.failures >= T::FailuresBeforeSuspension::get() {
+				let _ = T::Registry::suspend(relay, Suspender::ProofOfBandwidth);
+				let slashed = T::Registry::slash(relay, T::SlashShare::get()).is_ok();
+				Self::deposit_event(Event::RelayPenalized {
+					relay,
+					failures: track.failures,
+					slashed,
+				});
+			}
+		}
+		Tracks::<T>::insert(relay, track);
+	}
+
+	fn adjust_reputation(beacon: &T::AccountId, change: impl FnOnce(u32) -> u32) {
+		Beacons::<T>::mutate(beacon, |info| {
+			if let Some(info) = info {
+				info.reputation = change(info.reputation);
+			}
+		});
+	}
+}

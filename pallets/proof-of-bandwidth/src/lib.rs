@@ -1,0 +1,380 @@
+//! # Proof of bandwidth
+//!
+//! OCM's first assurance: a relay's claimed capacity is checked by
+//! independent **beacons**, programs on people's devices that registered
+//! here with a bond, so nobody has to trust the supplier.
+//!
+//! ## Epochs
+//!
+//! ```text
+//!  epoch n opens (on_initialize)                         epoch n closes
+//!  ├─ seed from on-chain randomness                      ├─ per relay: judge the reports
+//!  ├─ relays under test: Pending, Active, and            │   (FlashFlow: per-second sums, median;
+//!  │   suspended by PoB, up to MaxRelaysPerEpoch,        │    outlier beacons overruled)
+//!  │   round-robin from a cursor                         ├─ pass: verified capacity, activation
+//!  ├─ beacons per relay: outside its ASN, together       ├─ fail: FailuresBeforeSuspension in a
+//!  │   above claim x (1 + CapacityMargin)                │   row suspends and slashes SlashShare
+//!  └─ window: WindowLeadMs from now, WindowSecs long     └─ beacons: reward and reputation
+//!        beacons measure together ──► signed reports (free, authorized, checked in the pool)
+//! ```
+//!
+//! Beacons download a payload stream that only the epoch's seed produces
+//! (`ocm_pob::payload`), so junk, cached or compressed bytes fail their
+//! verification and are not counted. A relay that serves test traffic better
+//! than its clients gains nothing: the beacons measure at once and must
+//! together receive the whole claim. A beacon cannot count more than its own
+//! link carries, and a minority of beacons lying either way is overruled by
+//! the others' evidence (`ocm_pob::verdict::judge`) and loses reputation.
+//!
+//! Reports are transactions without a fee payer: `submit_report` is
+//! authorized by `#[pallet::authorize]` when its beacon signature, epoch,
+//! window, assignment and numbers check, so the pool refuses bad ones before
+//! they reach a block.
+//!
+//! The relay registry applies verdicts through
+//! [`ocm_primitives::capacity::RelayRegistry`].
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
+pub mod features;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{fungible, Randomness, TypedGet, UnixTime},
+	};
+	use frame_system::pallet_prelude::*;
+	use ocm_primitives::capacity::RelayRegistry;
+	use sp_runtime::{
+		traits::{IdentifyAccount, Verify},
+		Perbill,
+	};
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Configuration of proof of bandwidth. Items without `#[pallet::constant]`
+	/// are the board's market parameters, read from the governance pallet.
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// Holds beacon bonds and pays beacon rewards.
+		type Currency: fungible::Mutate<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, which include this pallet's [`HoldReason`].
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The relays under test, and where verdicts go.
+		type Registry: RelayRegistry<Self::AccountId, BlockNumberFor<Self>>;
+
+		/// Seeds each epoch's assignment and payload streams.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// Wall-clock time, to place the measurement window.
+		type Time: UnixTime;
+
+		/// A beacon's signature over its report; the signer is the beacon's account.
+		type BeaconSignature: Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>>
+			+ Parameter
+			+ DecodeWithMemTracking;
+
+		/// Held from each beacon while it is registered.
+		type MinBeaconBond: Get<BalanceOf<Self>>;
+
+		/// Blocks per epoch.
+		type EpochLength: Get<BlockNumberFor<Self>>;
+
+		/// The fewest beacons that test one relay at once.
+		type BeaconsPerTest: Get<u32>;
+
+		/// How far the beacons' links together exceed the claim under test.
+		type CapacityMargin: Get<Perbill>;
+
+		/// How far below its claim a relay may measure and still pass.
+		type Tolerance: Get<Perbill>;
+
+		/// Share of a relay's bond slashed for each failed verdict from the
+		/// `FailuresBeforeSuspension`th in a row on.
+		type SlashShare: Get<Perbill>;
+
+		/// While true, no beacon registers: the board's emergency brake.
+		type RegistrationsPaused: Get<bool>;
+
+		/// Paid from the pot to each beacon whose report agreed with the others.
+		#[pallet::constant]
+		type BeaconReward: Get<BalanceOf<Self>>;
+
+		/// The protocol pot that pays beacon rewards.
+		type RewardPot: TypedGet<Type = Self::AccountId>;
+
+		/// Seconds the beacons measure for.
+		#[pallet::constant]
+		type WindowSecs: Get<u32>;
+
+		/// Milliseconds between the epoch's opening block and the window, for
+		/// the beacons to see their assignment and connect.
+		#[pallet::constant]
+		type WindowLeadMs: Get<u64>;
+
+		/// Failed verdicts in a row that suspend a relay and start slashing.
+		#[pallet::constant]
+		type FailuresBeforeSuspension: Get<u32>;
+
+		/// The largest link a beacon may register, in Mbit/s.
+		#[pallet::constant]
+		type MaxBeaconCapacityMbps: Get<Mbps>;
+
+		/// Registered beacons, at most: the bound of the assignment's work.
+		#[pallet::constant]
+		type MaxBeacons: Get<u32>;
+
+		/// Relays tested in one epoch, at most.
+		#[pallet::constant]
+		type MaxRelaysPerEpoch: Get<u32>;
+
+		/// Beacons assigned to one relay, at most.
+		#[pallet::constant]
+		type MaxBeaconsPerTest: Get<u32>;
+
+		/// The storage bound of a report's window (at least `WindowSecs`).
+		#[pallet::constant]
+		type MaxWindowSecs: Get<u32>;
+
+		/// Weights of this pallet's calls and hooks, from its benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Sets the clock for the benchmarks of reports, which need an ended window.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper;
+	}
+
+	/// What the benchmarks need from the runtime.
+	#[cfg(feature = "runtime-benchmarks")]
+	pub trait BenchmarkHelper {
+		/// Makes `Config::Time` answer `ms` milliseconds.
+		fn set_now_ms(ms: u64);
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A beacon's bond.
+		BeaconBond,
+	}
+
+	/// Registered beacons.
+	#[pallet::storage]
+	pub type Beacons<T: Config> =
+		CountedStorageMap<_, Blake2_128Concat, T::AccountId, BeaconInfo<T>>;
+
+	/// The epoch in progress.
+	#[pallet::storage]
+	pub type CurrentEpoch<T: Config> = StorageValue<_, Epoch<BlockNumberFor<T>>, ValueQuery>;
+
+	/// This epoch's tests, by relay.
+	#[pallet::storage]
+	pub type Assignments<T: Config> = CountedStorageMap<_, Twox64Concat, RelayId, Assignment<T>>;
+
+	/// This epoch's relay of each assigned beacon.
+	#[pallet::storage]
+	pub type BeaconAssignment<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, RelayId>;
+
+	/// This epoch's accepted reports: bytes per second, by relay and beacon.
+	#[pallet::storage]
+	pub type Reports<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		RelayId,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<u64, T::MaxWindowSecs>,
+	>;
+
+	/// Each tested relay's record.
+	#[pallet::storage]
+	pub type Tracks<T: Config> = StorageMap<_, Twox64Concat, RelayId, Track>;
+
+	/// The relay id the next epoch's walk over the registry starts at.
+	#[pallet::storage]
+	pub type RelayCursor<T: Config> = StorageValue<_, RelayId, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		BeaconRegistered {
+			beacon: T::AccountId,
+			capacity_mbps: Mbps,
+			bond: BalanceOf<T>,
+		},
+		BeaconUpdated {
+			beacon: T::AccountId,
+			capacity_mbps: Mbps,
+		},
+		BeaconDeregistered {
+			beacon: T::AccountId,
+		},
+		/// An epoch opened with `relays` tests; beacons measure from
+		/// `window_start_ms` for `window_secs`.
+		EpochOpened {
+			epoch: EpochIndex,
+			relays: u32,
+			window_start_ms: u64,
+			window_secs: u32,
+		},
+		ReportAccepted {
+			epoch: EpochIndex,
+			relay: RelayId,
+			beacon: T::AccountId,
+		},
+		/// A relay's test was judged.
+		Verdict {
+			epoch: EpochIndex,
+			relay: RelayId,
+			claimed_mbps: Mbps,
+			measured_mbps: Mbps,
+			passed: bool,
+		},
+		/// Too few reports to fail the relay; it keeps its status.
+		Inconclusive {
+			epoch: EpochIndex,
+			relay: RelayId,
+			missing: u32,
+		},
+		/// The other beacons' evidence overruled this beacon's report.
+		BeaconOverruled {
+			epoch: EpochIndex,
+			relay: RelayId,
+			beacon: T::AccountId,
+		},
+		/// A relay failed `failures` verdicts in a row: suspended, `slashed` taken.
+		RelayPenalized {
+			relay: RelayId,
+			failures: u32,
+			slashed: bool,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The board has paused registrations.
+		RegistrationsPaused,
+		/// The account already runs a beacon.
+		AlreadyRegistered,
+		/// The account runs no beacon.
+		NotRegistered,
+		/// `MaxBeacons` beacons are registered.
+		TooManyBeacons,
+		/// A beacon's link must carry something.
+		ZeroCapacity,
+		/// Beyond `MaxBeaconCapacityMbps`.
+		CapacityTooHigh,
+		/// Not two ASCII letters.
+		BadCountry,
+		/// The beacon is assigned a test this epoch; it may leave after it.
+		AssignedThisEpoch,
+		/// The report is not for the epoch in progress.
+		WrongEpoch,
+		/// The measurement window has not ended.
+		WindowOpen,
+		/// The beacon is not assigned to this relay this epoch.
+		NotAssigned,
+		/// The beacon already reported this test.
+		DuplicateReport,
+		/// The report does not have one count per second of the window.
+		WrongLength,
+		/// The report counts more bytes in a second than the beacon's link carries.
+		ImpossibleReport,
+		/// The signature is not the beacon's over this report.
+		BadSignature,
+		/// The report's beacon is not registered.
+		UnknownBeacon,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Closes the epoch that has run `EpochLength` blocks and opens the next.
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::on_epoch_boundary(now)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers the caller's beacon, holding `MinBeaconBond`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_beacon())]
+		pub fn register_beacon(
+			origin: OriginFor<T>,
+			location: BeaconLocation,
+			capacity_mbps: Mbps,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register_beacon(who, location, capacity_mbps)
+		}
+
+		/// Changes the beacon's location or link capacity, from the next epoch on.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::update_beacon())]
+		pub fn update_beacon(
+			origin: OriginFor<T>,
+			location: BeaconLocation,
+			capacity_mbps: Mbps,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_update_beacon(who, location, capacity_mbps)
+		}
+
+		/// Removes the beacon and releases its bond; not while it is assigned.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::deregister_beacon())]
+		pub fn deregister_beacon(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_deregister_beacon(who)
+		}
+
+		/// A beacon's measurement of the relay it was assigned this epoch.
+		///
+		/// No fee payer: valid when `signature` is the report's beacon's over
+		/// `(REPORT_CONTEXT, genesis hash, report)`, the report is for this
+		/// epoch's ended window, the beacon is assigned to the relay, has not
+		/// reported yet, and no second counts more than its link carries.
+		/// The pool refuses anything else with `InvalidTransaction::Custom`
+		/// and the [`ReportRejection`] code.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::submit_report())]
+		#[pallet::authorize(Pallet::<T>::authorize_report)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_report())]
+		pub fn submit_report(
+			origin: OriginFor<T>,
+			report: ReportOf<T>,
+			signature: T::BeaconSignature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			Self::do_accept_report(report, &signature)
+		}
+	}
+}

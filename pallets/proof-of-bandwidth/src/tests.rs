@@ -1,0 +1,599 @@
+//! Unit tests: beacons, assignment, report authorization, verdicts.
+
+use crate::{
+	features::signing_payload, mock::*, types::*, Assignments, BeaconAssignment, Beacons,
+	CurrentEpoch, Error, Event, HoldReason, Reports, Tracks,
+};
+use frame_support::{
+	assert_noop, assert_ok,
+	pallet_prelude::{InvalidTransaction, TransactionSource, TransactionValidityError},
+	traits::{fungible::InspectHold, Authorize, Hooks},
+	BoundedVec,
+};
+use ocm_primitives::capacity::{RelayStatus, Suspender};
+use sp_core::Pair;
+use sp_runtime::{traits::Dispatchable, DispatchError, MultiSignature, Perbill};
+
+const NL: [u8; 2] = *b"NL";
+
+fn register(n: u8, capacity_mbps: u32, asn: u32) {
+	assert_ok!(Pob::register_beacon(
+		RuntimeOrigin::signed(beacon(n)),
+		BeaconLocation { country: NL, asn },
+		capacity_mbps
+	));
+}
+
+/// Runs blocks up to `n`, with the pallet's hook at each.
+fn run_to(n: u64) {
+	while System::block_number() < n {
+		System::set_block_number(System::block_number() + 1);
+		Pob::on_initialize(System::block_number());
+	}
+}
+
+/// Opens the first epoch at the current block.
+fn open() {
+	Pob::on_initialize(System::block_number());
+}
+
+/// Moves the clock past the current epoch's window.
+fn end_window() {
+	let epoch = CurrentEpoch::<Test>::get();
+	NowMs::set(epoch.window_start_ms + u64::from(epoch.window_secs) * 1_000);
+}
+
+fn signed_report(
+	n: u8,
+	relay: u32,
+	epoch: u32,
+	seconds: &[u64],
+) -> (ReportOf<Test>, MultiSignature) {
+	let report = Report {
+		epoch,
+		relay,
+		beacon: beacon(n),
+		bytes_per_second: BoundedVec::truncate_from(seconds.to_vec()),
+	};
+	let genesis = System::block_hash(0);
+	let signature = beacon_pair(n).sign(&signing_payload(genesis.as_ref(), &report));
+	(report, MultiSignature::Sr25519(signature))
+}
+
+/// What the pool and block execution do with a report: authorize, then
+/// dispatch with the `Authorized` origin.
+fn submit(
+	report: ReportOf<Test>,
+	signature: MultiSignature,
+) -> Result<(), TransactionValidityError> {
+	let call = RuntimeCall::Pob(crate::Call::submit_report { report, signature });
+	call.authorize(TransactionSource::External).expect("submit_report is authorized")?;
+	call.dispatch(frame_system::RawOrigin::Authorized.into())
+		.expect("an authorized report is accepted");
+	Ok(())
+}
+
+fn rejected(code: ReportRejection) -> Result<(), TransactionValidityError> {
+	Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(code as u8)))
+}
+
+fn assigned(relay: u32) -> Vec<AccountId> {
+	Assignments::<Test>::get(relay).map(|a| a.beacons.into_inner()).unwrap_or_default()
+}
+
+fn index_of(account: &AccountId) -> u8 {
+	(0..12).find(|n| &beacon(*n) == account).unwrap()
+}
+
+fn events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Pob(e) => Some(e),
+			_ => None,
+		})
+		.collect()
+}
+
+/// Three 100 Mbit/s beacons in ASNs 1..=3 and a relay 0 claiming 200 in ASN 9.
+fn three_beacons_one_relay() {
+	for n in 0..3 {
+		register(n, 100, u32::from(n) + 1);
+	}
+	add_relay(0, 200, 9);
+	open();
+	assert_eq!(assigned(0).len(), 3);
+}
+
+mod beacons {
+	use super::*;
+
+	#[test]
+	fn registering_holds_the_bond_and_deregistering_releases_it() {
+		run(|| {
+			register(0, 250, 64_500);
+			let info = Beacons::<Test>::get(beacon(0)).unwrap();
+			assert_eq!(info.capacity_mbps, 250);
+			assert_eq!(info.reputation, INITIAL_REPUTATION);
+			assert_eq!(Balances::balance_on_hold(&HoldReason::BeaconBond.into(), &beacon(0)), BOND);
+			assert_noop!(
+				Pob::register_beacon(
+					RuntimeOrigin::signed(beacon(0)),
+					BeaconLocation { country: NL, asn: 1 },
+					10
+				),
+				Error::<Test>::AlreadyRegistered
+			);
+			assert_ok!(Pob::update_beacon(
+				RuntimeOrigin::signed(beacon(0)),
+				BeaconLocation { country: *b"DE", asn: 3320 },
+				400
+			));
+			assert_eq!(Beacons::<Test>::get(beacon(0)).unwrap().location.asn, 3320);
+			assert_ok!(Pob::deregister_beacon(RuntimeOrigin::signed(beacon(0))));
+			assert_eq!(Balances::balance_on_hold(&HoldReason::BeaconBond.into(), &beacon(0)), 0);
+			assert!(!Beacons::<Test>::contains_key(beacon(0)));
+			assert_noop!(
+				Pob::deregister_beacon(RuntimeOrigin::signed(beacon(0))),
+				Error::<Test>::NotRegistered
+			);
+		});
+	}
+
+	#[test]
+	fn bad_registrations_are_refused_and_change_nothing() {
+		run(|| {
+			let at = |country: &[u8; 2]| BeaconLocation { country: *country, asn: 1 };
+			let origin = || RuntimeOrigin::signed(beacon(0));
+			assert_noop!(Pob::register_beacon(origin(), at(b"nl"), 10), Error::<Test>::BadCountry);
+			assert_noop!(Pob::register_beacon(origin(), at(b"N1"), 10), Error::<Test>::BadCountry);
+			assert_noop!(Pob::register_beacon(origin(), at(&NL), 0), Error::<Test>::ZeroCapacity);
+			assert_noop!(
+				Pob::register_beacon(origin(), at(&NL), 10_001),
+				Error::<Test>::CapacityTooHigh
+			);
+			RegistrationsPaused::set(true);
+			assert_noop!(
+				Pob::register_beacon(origin(), at(&NL), 10),
+				Error::<Test>::RegistrationsPaused
+			);
+			RegistrationsPaused::set(false);
+			let poor = AccountId::new([7; 32]);
+			assert!(Pob::register_beacon(RuntimeOrigin::signed(poor), at(&NL), 10).is_err());
+			assert_eq!(Beacons::<Test>::count(), 0);
+			assert_noop!(Pob::update_beacon(origin(), at(&NL), 10), Error::<Test>::NotRegistered);
+		});
+	}
+
+	#[test]
+	fn the_beacon_set_is_bounded() {
+		run(|| {
+			for n in 0..12 {
+				register(n, 10, 1);
+			}
+			for i in 12..MAX_BEACONS {
+				let who = AccountId::new([i as u8; 32]);
+				let _ = Balances::force_set_balance(RuntimeOrigin::root(), who.clone(), INITIAL);
+				assert_ok!(Pob::register_beacon(
+					RuntimeOrigin::signed(who),
+					BeaconLocation { country: NL, asn: 1 },
+					10
+				));
+			}
+			let extra = AccountId::new([200; 32]);
+			let _ = Balances::force_set_balance(RuntimeOrigin::root(), extra.clone(), INITIAL);
+			assert_noop!(
+				Pob::register_beacon(
+					RuntimeOrigin::signed(extra),
+					BeaconLocation { country: NL, asn: 1 },
+					10
+				),
+				Error::<Test>::TooManyBeacons
+			);
+		});
+	}
+
+	#[test]
+	fn an_assigned_beacon_leaves_only_after_its_epoch() {
+		run(|| {
+			three_beacons_one_relay();
+			let busy = assigned(0)[0].clone();
+			assert_noop!(
+				Pob::deregister_beacon(RuntimeOrigin::signed(busy.clone())),
+				Error::<Test>::AssignedThisEpoch
+			);
+			add_relay(0, 10_000, 9); // no longer coverable: no assignment next epoch
+			run_to(1 + EPOCH);
+			assert_ok!(Pob::deregister_beacon(RuntimeOrigin::signed(busy)));
+		});
+	}
+}
+
+mod assignment {
+	use super::*;
+
+	fn plan() -> Vec<(u32, Vec<AccountId>)> {
+		let mut plan: Vec<_> =
+			Assignments::<Test>::iter().map(|(r, a)| (r, a.beacons.into_inner())).collect();
+		plan.sort();
+		plan
+	}
+
+	fn setup() {
+		for n in 0..12 {
+			register(n, 100 + u32::from(n) * 10, 64_500 + u32::from(n % 4));
+		}
+		add_relay(0, 250, 64_500);
+		add_relay(1, 300, 64_501);
+		add_relay(2, 200, 7);
+	}
+
+	#[test]
+	fn the_same_randomness_gives_the_same_plan_and_other_randomness_another() {
+		let first = std::cell::RefCell::new(vec![]);
+		run(|| {
+			setup();
+			open();
+			*first.borrow_mut() = plan();
+		});
+		run(|| {
+			setup();
+			open();
+			assert_eq!(plan(), *first.borrow(), "deterministic");
+		});
+		let differs = (1..8).any(|salt| {
+			let mut other = vec![];
+			Salt::set(salt);
+			run(|| {
+				setup();
+				open();
+				other = plan();
+			});
+			other != *first.borrow()
+		});
+		Salt::set(0);
+		assert!(differs, "the randomness decides");
+	}
+
+	#[test]
+	fn every_test_has_enough_independent_capacity() {
+		run(|| {
+			setup();
+			open();
+			assert_eq!(Assignments::<Test>::count(), 3);
+			for (relay, test) in Assignments::<Test>::iter() {
+				let claimed = crate::mock::relay(relay).claimed_mbps;
+				assert_eq!(test.claimed_mbps, claimed);
+				assert!(test.beacons.len() >= 3);
+				let capacity: u32 = test
+					.beacons
+					.iter()
+					.map(|b| {
+						let info = Beacons::<Test>::get(b).unwrap();
+						assert_ne!(info.location.asn, crate::mock::relay(relay).asn);
+						assert_eq!(BeaconAssignment::<Test>::get(b), Some(relay));
+						info.capacity_mbps
+					})
+					.sum();
+				assert!(capacity > claimed * 6 / 5, "{capacity} for {claimed}");
+			}
+		});
+	}
+
+	#[test]
+	fn only_pending_active_and_pob_suspended_relays_are_tested() {
+		run(|| {
+			setup();
+			set_relay(0, |r| r.status = RelayStatus::Suspended { by: Suspender::Board, since: 0 });
+			set_relay(1, |r| r.status = RelayStatus::Leaving { unbonds_at: 9 });
+			set_relay(2, |r| {
+				r.status = RelayStatus::Suspended { by: Suspender::ProofOfBandwidth, since: 0 }
+			});
+			open();
+			assert_eq!(plan().into_iter().map(|(r, _)| r).collect::<Vec<_>>(), vec![2]);
+		});
+	}
+
+	#[test]
+	fn relays_beyond_the_epochs_budget_wait_for_the_next_epoch() {
+		run(|| {
+			for n in 0..12 {
+				register(n, 1_000, 1);
+			}
+			for id in 0..6 {
+				add_relay(id, 100, 9);
+			}
+			open();
+			let first: Vec<u32> = plan().into_iter().map(|(r, _)| r).collect();
+			assert_eq!(first, vec![0, 1, 2, 3], "MaxRelaysPerEpoch is 4");
+			run_to(1 + EPOCH);
+			let second: Vec<u32> = plan().into_iter().map(|(r, _)| r).collect();
+			assert_eq!(second, vec![0, 1, 4, 5], "the cursor wraps round");
+		});
+	}
+
+	#[test]
+	fn low_reputation_beacons_are_not_assigned() {
+		run(|| {
+			three_beacons_one_relay();
+			run_to(1 + EPOCH); // nobody reported: reputations fall
+			Beacons::<Test>::mutate(beacon(0), |b| {
+				b.as_mut().unwrap().reputation = MIN_REPUTATION - 1
+			});
+			run_to(1 + 2 * EPOCH);
+			assert!(assigned(0).is_empty(), "two beacons cannot test relay 0");
+		});
+	}
+}
+
+mod reports {
+	use super::*;
+
+	#[test]
+	fn an_assigned_beacons_report_is_accepted_once() {
+		run(|| {
+			three_beacons_one_relay();
+			end_window();
+			let (report, signature) = signed_report(0, 0, 1, &[1_000; 5]);
+			assert_eq!(submit(report.clone(), signature.clone()), Ok(()));
+			assert_eq!(Reports::<Test>::get(0, beacon(0)).unwrap().into_inner(), vec![1_000; 5]);
+			assert!(events().contains(&Event::ReportAccepted {
+				epoch: 1,
+				relay: 0,
+				beacon: beacon(0)
+			}));
+			// The same report again: a replay.
+			assert_eq!(submit(report, signature), rejected(ReportRejection::Duplicate));
+		});
+	}
+
+	#[test]
+	fn the_pool_refuses_every_bad_report_with_its_reason() {
+		run(|| {
+			three_beacons_one_relay();
+			register(5, 100, 5); // registered, not assigned
+			let (early, sig) = signed_report(0, 0, 1, &[1; 5]);
+			assert_eq!(submit(early, sig), rejected(ReportRejection::WindowOpen));
+			end_window();
+			let (report, sig) = signed_report(0, 0, 2, &[1; 5]);
+			assert_eq!(submit(report, sig), rejected(ReportRejection::WrongEpoch));
+			let (report, sig) = signed_report(0, 1, 1, &[1; 5]);
+			assert_eq!(submit(report, sig), rejected(ReportRejection::NotAssigned));
+			let (report, sig) = signed_report(5, 0, 1, &[1; 5]);
+			assert_eq!(submit(report, sig), rejected(ReportRejection::NotAssigned));
+			let (report, sig) = signed_report(6, 0, 1, &[1; 5]);
+			assert_eq!(submit(report, sig), rejected(ReportRejection::UnknownBeacon));
+			let (report, sig) = signed_report(0, 0, 1, &[1; 4]);
+			assert_eq!(submit(report, sig), rejected(ReportRejection::WrongLength));
+			// 100 Mbit/s with 10 % slack: 13.75 MB in a second at most.
+			let (report, sig) = signed_report(0, 0, 1, &[1, 1, 13_750_001, 1, 1]);
+			assert_eq!(submit(report, sig), rejected(ReportRejection::Impossible));
+			// Beacon 1 signs a report that names beacon 0.
+			let (mut forged, _) = signed_report(1, 0, 1, &[1; 5]);
+			forged.beacon = beacon(0);
+			let (_, sig) = signed_report(1, 0, 1, &[1; 5]);
+			assert_eq!(submit(forged, sig), rejected(ReportRejection::BadSignature));
+			// A changed number breaks the signature.
+			let (mut changed, sig) = signed_report(0, 0, 1, &[1; 5]);
+			changed.bytes_per_second[0] = 2;
+			assert_eq!(submit(changed, sig), rejected(ReportRejection::BadSignature));
+			assert_eq!(Reports::<Test>::iter().count(), 0, "nothing was stored");
+		});
+	}
+
+	#[test]
+	fn a_report_from_the_last_epoch_is_a_replay() {
+		run(|| {
+			three_beacons_one_relay();
+			end_window();
+			let (report, sig) = signed_report(0, 0, 1, &[1; 5]);
+			run_to(1 + EPOCH);
+			end_window();
+			assert_eq!(submit(report, sig), rejected(ReportRejection::WrongEpoch));
+		});
+	}
+
+	#[test]
+	fn reports_are_signed_calls_without_a_fee_payer() {
+		run(|| {
+			three_beacons_one_relay();
+			end_window();
+			let (report, signature) = signed_report(0, 0, 1, &[1; 5]);
+			let call = RuntimeCall::Pob(crate::Call::submit_report { report, signature });
+			// A signed origin skips authorization and is refused by the call.
+			assert_eq!(
+				call.clone().dispatch(RuntimeOrigin::signed(beacon(0))).map_err(|e| e.error),
+				Err(DispatchError::BadOrigin)
+			);
+			let (validity, _) = call.authorize(TransactionSource::External).unwrap().unwrap();
+			assert_eq!(validity.provides.len(), 1, "one tag per (epoch, relay, beacon)");
+			assert!(validity.longevity <= EPOCH);
+		});
+	}
+}
+
+mod verdicts {
+	use super::*;
+
+	const MB: u64 = 1_000_000;
+
+	fn report_all(seconds: impl Fn(u8) -> Vec<u64>) {
+		end_window();
+		for account in assigned(0) {
+			let n = index_of(&account);
+			let (report, sig) = signed_report(n, 0, 1, &seconds(n));
+			submit(report, sig).unwrap();
+		}
+	}
+
+	fn verdict() -> Option<(u32, bool)> {
+		events().into_iter().find_map(|e| match e {
+			Event::Verdict { measured_mbps, passed, .. } => Some((measured_mbps, passed)),
+			_ => None,
+		})
+	}
+
+	#[test]
+	fn a_relay_delivering_its_claim_is_activated_with_the_median_of_the_sums() {
+		run(|| {
+			three_beacons_one_relay();
+			// Per second, each beacon gets 8.5, 8, 0 (a stall), 9, 8.5 MB:
+			// sums 25.5, 24, 0, 27, 25.5 -> median 25.5 MB/s = 204 Mbit/s.
+			report_all(|_| vec![8_500_000, 8 * MB, 0, 9 * MB, 8_500_000]);
+			run_to(1 + EPOCH);
+			assert_eq!(verdict(), Some((204, true)));
+			let r = relay(0);
+			assert_eq!(r.status, RelayStatus::Active);
+			assert_eq!(r.verified_mbps, 200, "verified capacity is capped at the claim");
+			assert_eq!(Tracks::<Test>::get(0).unwrap().failures, 0);
+		});
+	}
+
+	#[test]
+	fn a_relay_within_the_tolerance_passes_with_what_it_measured() {
+		run(|| {
+			three_beacons_one_relay();
+			// 3 x 7.6 MB/s = 22.8 MB/s = 182 Mbit/s: 9 % under 200 passes.
+			report_all(|_| vec![7_600_000; 5]);
+			run_to(1 + EPOCH);
+			assert_eq!(verdict(), Some((182, true)));
+			assert_eq!(relay(0).verified_mbps, 182);
+		});
+	}
+
+	#[test]
+	fn a_relay_claiming_twice_its_rate_fails_then_is_suspended_and_slashed() {
+		run(|| {
+			three_beacons_one_relay();
+			// 100 Mbit/s delivered in all: 12.5 MB/s split three ways.
+			report_all(|_| vec![12_500_000 / 3; 5]);
+			run_to(1 + EPOCH);
+			assert_eq!(verdict(), Some((99, false)));
+			assert_eq!(relay(0).status, RelayStatus::Pending, "one failure: not yet");
+			assert!(relay(0).slashed.is_empty());
+			assert_eq!(Tracks::<Test>::get(0).unwrap().failures, 1);
+
+			System::reset_events();
+			assert_eq!(assigned(0).len(), 3);
+			end_window();
+			for account in assigned(0) {
+				let (report, sig) = signed_report(index_of(&account), 0, 2, &[12_500_000 / 3; 5]);
+				submit(report, sig).unwrap();
+			}
+			run_to(1 + 2 * EPOCH);
+			assert_eq!(verdict(), Some((99, false)));
+			assert!(matches!(
+				relay(0).status,
+				RelayStatus::Suspended { by: Suspender::ProofOfBandwidth, .. }
+			));
+			assert_eq!(relay(0).slashed, vec![Perbill::from_percent(10)]);
+			assert!(events().contains(&Event::RelayPenalized {
+				relay: 0,
+				failures: 2,
+				slashed: true
+			}));
+		});
+	}
+
+	#[test]
+	fn an_inflating_beacon_is_overruled_and_loses_reputation_and_reward() {
+		run(|| {
+			three_beacons_one_relay();
+			let liar = assigned(0)[2].clone();
+			let liar_n = index_of(&liar);
+			// The relay delivers 30 Mbit/s to each beacon (90 in all, claim
+			// 200); the liar reports its link full.
+			report_all(|n| if n == liar_n { vec![13_750_000; 5] } else { vec![3_750_000; 5] });
+			let pot = Balances::free_balance(POT);
+			run_to(1 + EPOCH);
+			// Without the overrule: 3.75 + 3.75 + 13.75 = 21.25 MB/s = 170 Mbit/s.
+			assert_eq!(verdict(), Some((90, false)));
+			assert!(events().contains(&Event::BeaconOverruled {
+				epoch: 1,
+				relay: 0,
+				beacon: liar.clone()
+			}));
+			assert_eq!(
+				Beacons::<Test>::get(&liar).unwrap().reputation,
+				INITIAL_REPUTATION - OUTLIER_PENALTY
+			);
+			assert_eq!(Balances::free_balance(&liar), INITIAL - BOND);
+			for honest in assigned_before_close_honest(&liar) {
+				assert_eq!(
+					Beacons::<Test>::get(&honest).unwrap().reputation,
+					INITIAL_REPUTATION + 1
+				);
+				assert_eq!(Balances::free_balance(&honest), INITIAL - BOND + REWARD);
+			}
+			assert_eq!(Balances::free_balance(POT), pot - 2 * REWARD);
+		});
+	}
+
+	fn assigned_before_close_honest(liar: &AccountId) -> Vec<AccountId> {
+		(0..3).map(beacon).filter(|b| b != liar).collect()
+	}
+
+	#[test]
+	fn missing_reports_cannot_fail_a_relay() {
+		run(|| {
+			three_beacons_one_relay();
+			let silent = assigned(0)[0].clone();
+			end_window();
+			for account in assigned(0).into_iter().filter(|a| a != &silent) {
+				let (report, sig) = signed_report(index_of(&account), 0, 1, &[1_000; 5]);
+				submit(report, sig).unwrap();
+			}
+			run_to(1 + EPOCH);
+			assert_eq!(verdict(), None);
+			assert!(events().contains(&Event::Inconclusive { epoch: 1, relay: 0, missing: 1 }));
+			assert_eq!(relay(0).status, RelayStatus::Pending);
+			assert_eq!(
+				Beacons::<Test>::get(&silent).unwrap().reputation,
+				INITIAL_REPUTATION - MISSING_PENALTY
+			);
+		});
+	}
+
+	#[test]
+	fn a_board_suspension_is_not_lifted_or_deepened_by_a_verdict() {
+		run(|| {
+			three_beacons_one_relay();
+			report_all(|_| vec![9 * MB; 5]);
+			set_relay(0, |r| r.status = RelayStatus::Suspended { by: Suspender::Board, since: 0 });
+			run_to(1 + EPOCH);
+			assert_eq!(verdict(), Some((216, true)));
+			assert!(matches!(relay(0).status, RelayStatus::Suspended { by: Suspender::Board, .. }));
+		});
+	}
+
+	#[test]
+	fn a_claim_changed_during_the_epoch_is_not_judged_on_old_numbers() {
+		run(|| {
+			three_beacons_one_relay();
+			report_all(|_| vec![9 * MB; 5]);
+			set_relay(0, |r| r.claimed_mbps = 400);
+			run_to(1 + EPOCH);
+			assert_eq!(verdict(), Some((216, true)));
+			assert_eq!(
+				relay(0).status,
+				RelayStatus::Pending,
+				"the new claim waits for its own test"
+			);
+			assert_eq!(relay(0).verified_mbps, 0);
+		});
+	}
+
+	#[test]
+	fn an_epoch_closes_clean() {
+		run(|| {
+			three_beacons_one_relay();
+			report_all(|_| vec![9 * MB; 5]);
+			add_relay(0, 10_000, 9); // not coverable next epoch
+			run_to(1 + EPOCH);
+			assert_eq!(CurrentEpoch::<Test>::get().index, 2);
+			assert_eq!(Assignments::<Test>::count(), 0);
+			assert_eq!(BeaconAssignment::<Test>::iter().count(), 0);
+			assert_eq!(Reports::<Test>::iter().count(), 0);
+		});
+	}
+}

@@ -1,0 +1,162 @@
+//! The records proof of bandwidth keeps: beacons, the epoch, assignments,
+//! reports and each relay's track record.
+
+use crate::Config;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{pallet_prelude::*, traits::fungible::Inspect};
+use frame_system::pallet_prelude::BlockNumberFor;
+pub use ocm_primitives::capacity::{Mbps, RelayId};
+use scale_info::TypeInfo;
+
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// Epochs are numbered from 1; 0 means "none opened yet".
+pub type EpochIndex = u32;
+
+/// Reputation every beacon starts with.
+pub const INITIAL_REPUTATION: u32 = 500;
+/// The most reputation a beacon can earn.
+pub const MAX_REPUTATION: u32 = 1_000;
+/// Beacons below this reputation are not assigned tests.
+pub const MIN_REPUTATION: u32 = 100;
+/// A valid report that agreed with the other beacons.
+pub const REPUTATION_GAIN: u32 = 1;
+/// A report the other beacons' evidence overruled.
+pub const OUTLIER_PENALTY: u32 = 50;
+/// An assigned test the beacon did not report.
+pub const MISSING_PENALTY: u32 = 20;
+
+/// Where a beacon measures from: assignments keep beacons out of the
+/// network of the relay they test.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct BeaconLocation {
+	/// ISO 3166-1 alpha-2, upper case.
+	pub country: [u8; 2],
+	/// The autonomous system of the beacon's network.
+	pub asn: u32,
+}
+
+/// A registered beacon.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+#[scale_info(skip_type_params(T))]
+pub struct BeaconInfo<T: Config> {
+	pub location: BeaconLocation,
+	/// The beacon's own link, measured by its operator: assignments add
+	/// beacons until their links together exceed the claim under test, and a
+	/// report may not count more than this link carries.
+	pub capacity_mbps: Mbps,
+	/// Held while registered; released on deregistration.
+	pub bond: BalanceOf<T>,
+	/// Earned by reports that agree with the other beacons', lost by
+	/// outliers and missed tests.
+	pub reputation: u32,
+	pub registered_at: BlockNumberFor<T>,
+}
+
+/// The epoch in progress.
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+	Default,
+)]
+pub struct Epoch<BlockNumber> {
+	pub index: EpochIndex,
+	pub started_at: BlockNumber,
+	/// Seeds the assignment and every payload stream of the epoch: unknown
+	/// before the epoch opens.
+	pub seed: [u8; 32],
+	/// When the beacons start measuring together (Unix milliseconds): the
+	/// seconds of every report are aligned to it.
+	pub window_start_ms: u64,
+	pub window_secs: u32,
+}
+
+/// One relay's test in the current epoch.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+#[scale_info(skip_type_params(T))]
+pub struct Assignment<T: Config> {
+	/// The claim under test, as it was when the epoch opened.
+	pub claimed_mbps: Mbps,
+	pub beacons: BoundedVec<T::AccountId, T::MaxBeaconsPerTest>,
+}
+
+/// What a beacon measured, signed by it.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxWindow))]
+pub struct Report<AccountId: Clone + PartialEq + Eq + core::fmt::Debug, MaxWindow: Get<u32>> {
+	pub epoch: EpochIndex,
+	pub relay: RelayId,
+	pub beacon: AccountId,
+	/// Payload bytes received and verified in each second of the window.
+	pub bytes_per_second: BoundedVec<u64, MaxWindow>,
+}
+
+pub type ReportOf<T> = Report<<T as frame_system::Config>::AccountId, <T as Config>::MaxWindowSecs>;
+
+/// The domain of a report signature: the beacon signs
+/// `(REPORT_CONTEXT, genesis hash, report)`, so a report is good for one
+/// chain, epoch, relay and beacon only.
+pub const REPORT_CONTEXT: &[u8; 16] = b"ocm/pob/report/1";
+
+/// How a relay has fared.
+#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug, Default)]
+pub struct Track {
+	/// Failed verdicts in a row; a pass resets it.
+	pub failures: u32,
+	/// The last measured capacity.
+	pub measured_mbps: Mbps,
+	/// The epoch of the last verdict.
+	pub epoch: EpochIndex,
+}
+
+/// Why a report is not taken. Its code is the `InvalidTransaction::Custom`
+/// code the transaction pool answers with.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub enum ReportRejection {
+	/// Not for the epoch in progress.
+	WrongEpoch = 1,
+	/// The window has not ended yet.
+	WindowOpen = 2,
+	/// The beacon is not assigned to this relay in this epoch.
+	NotAssigned = 3,
+	/// This beacon already reported this relay in this epoch.
+	Duplicate = 4,
+	/// Not one count per second of the window.
+	WrongLength = 5,
+	/// More bytes in a second than the beacon's link carries.
+	Impossible = 6,
+	/// The signature is not the beacon's over this report.
+	BadSignature = 7,
+	/// The beacon is not registered.
+	UnknownBeacon = 8,
+}

@@ -1,0 +1,158 @@
+//! `pob-bench`: proof of bandwidth's error against `tc`-shaped links, and
+//! what a cheating relay gains, on the real dev chain. Run by
+//! `./scripts/bench-pob` (root: network namespaces).
+//!
+//! Phase 1: relays shaped to 10, 100 and 1000 Mbit/s, each claiming its
+//! rate, nine honest `ocm-beacon`s of 1000 Mbit/s; prints each verdict's
+//! error against the shaped rate (anchor: Proof of Backhaul, under 8 % up to
+//! 1000 Mbit/s).
+//!
+//! Phase 2: a relay shaped to 100 Mbit/s claiming 200, tested by two honest
+//! beacons and one that colludes with it (reports its whole link every
+//! second); prints the inflation the relay achieved, measured over shaped,
+//! and what FlashFlow's plain sum would have credited (anchor: FlashFlow
+//! bounds a cheating relay to 1.33x).
+
+use ocm_beacon::{chain::Chain, report::Report};
+use ocm_e2e::{pob, submit, Api, DevNode};
+use std::time::Duration;
+use subxt::dynamic::{self, Value};
+
+const BEACON_MBPS: u32 = 1_000;
+
+#[tokio::main]
+async fn main() {
+	let rates: Vec<u32> = std::env::var("POB_BENCH_RATES")
+		.unwrap_or_else(|_| "10,100,1000".into())
+		.split(',')
+		.map(|r| r.trim().parse().expect("POB_BENCH_RATES: Mbit/s, comma separated"))
+		.collect();
+	accuracy(&rates).await;
+	collusion().await;
+}
+
+async fn accuracy(rates: &[u32]) {
+	let node = DevNode::start();
+	let api = node.connect().await;
+	let mut relays = Vec::new();
+	for (i, rate) in rates.iter().enumerate() {
+		relays.push(pob::shaped_relay(&api, i as u8, *rate, *rate).await);
+	}
+	let needed = (3 * rates.len()).min(pob::BEACON_KEYS.len());
+	let _beacons: Vec<_> = (0..needed).map(|n| pob::beacon(&node, n, BEACON_MBPS)).collect();
+	let ids: Vec<u32> = relays.iter().map(|r| r.id).collect();
+	let verdicts = pob::verdicts(&node, &api, &ids, Duration::from_secs(600)).await;
+	println!("\nPoB accuracy (anchor: Proof of Backhaul, under 8 % error up to 1000 Mbit/s)");
+	println!("{:>12} {:>14} {:>9} {:>7}", "shaped Mbit/s", "measured Mbit/s", "error", "passed");
+	for relay in &relays {
+		let v = verdicts[&relay.id];
+		let error =
+			(f64::from(v.measured_mbps) - f64::from(relay.rate_mbit)) / f64::from(relay.rate_mbit);
+		println!(
+			"{:>12} {:>14} {:>+8.1}% {:>7}",
+			relay.rate_mbit,
+			v.measured_mbps,
+			error * 100.0,
+			v.passed
+		);
+	}
+}
+
+/// The colluding beacon: registers, waits for its assignment, and reports
+/// its link full for every second of the window.
+async fn colluder(node: &DevNode, api: &Api, relay: u32) -> Vec<u64> {
+	let key = pob::beacon_key(2);
+	let register = dynamic::tx(
+		"ProofOfBandwidth",
+		"register_beacon",
+		vec![
+			Value::named_composite([
+				("country", Value::from_bytes(b"NL")),
+				("asn", Value::u128(65_003)),
+			]),
+			Value::u128(100),
+		],
+	);
+	submit(api, &register, &key).await.expect("the colluder registers");
+	let chain = Chain::connect(&node.ws_url()).await.expect("connect");
+	let account = key.public_key().0;
+	loop {
+		tokio::time::sleep(Duration::from_millis(500)).await;
+		let (Ok(Some(epoch)), Ok(Some(assigned))) =
+			(chain.epoch().await, chain.assignment(account).await)
+		else {
+			continue;
+		};
+		assert_eq!(assigned, relay, "the only relay");
+		let end = epoch.window_start_ms + u64::from(epoch.window_secs) * 1_000;
+		let wait = end.saturating_sub(ocm_beacon::measure::now_ms()) + 500;
+		tokio::time::sleep(Duration::from_millis(wait)).await;
+		let full = ocm_pob::verdict::max_bytes_per_second(100);
+		let seconds = vec![full; epoch.window_secs as usize];
+		let report = Report {
+			epoch: epoch.index,
+			relay,
+			beacon: account,
+			bytes_per_second: seconds.clone(),
+		};
+		chain.submit_report(&report, &key).await.expect("the inflated report is accepted");
+		return seconds;
+	}
+}
+
+async fn collusion() {
+	let node = DevNode::start();
+	let api = node.connect().await;
+	let rate = 100;
+	let cheat = pob::shaped_relay(&api, 8, rate, 2 * rate).await;
+	// Honest beacons 0 and 1 (100 Mbit/s links); the colluder is beacon 2.
+	let _honest: Vec<_> = (0..2).map(|n| pob::beacon(&node, n, 100)).collect();
+	let forged = colluder(&node, &api, cheat.id).await;
+	// The honest reports, read before the epoch closes, for the plain sum.
+	let mut honest_reports: Vec<Vec<u64>> = Vec::new();
+	for _ in 0..60 {
+		honest_reports.clear();
+		let at = api.at_current_block().await.unwrap();
+		for n in 0..2 {
+			let account = pob::beacon_key(n).public_key().0;
+			let report = at
+				.storage()
+				.try_fetch(
+					dynamic::storage::<(u32, Value), Vec<u64>>("ProofOfBandwidth", "Reports"),
+					(cheat.id, Value::from_bytes(account)),
+				)
+				.await
+				.unwrap();
+			if let Some(report) = report {
+				honest_reports.push(report.decode().unwrap());
+			}
+		}
+		if honest_reports.len() == 2 {
+			break;
+		}
+		tokio::time::sleep(Duration::from_secs(1)).await;
+	}
+	let verdict =
+		pob::verdicts(&node, &api, &[cheat.id], Duration::from_secs(300)).await[&cheat.id];
+	println!(
+		"\nA relay shaped to {rate} Mbit/s claiming {}, one of its three beacons colluding",
+		2 * rate
+	);
+	println!(
+		"  OCM verdict: {} Mbit/s, passed {}: inflation {:.2}x",
+		verdict.measured_mbps,
+		verdict.passed,
+		f64::from(verdict.measured_mbps) / f64::from(rate)
+	);
+	if honest_reports.len() == 2 {
+		let all: Vec<&[u64]> =
+			honest_reports.iter().map(Vec::as_slice).chain([forged.as_slice()]).collect();
+		let plain = ocm_pob::verdict::to_mbps(
+			ocm_pob::verdict::measured_bytes_per_second(&all).unwrap_or(0),
+		);
+		println!(
+			"  FlashFlow's plain sum of the same reports: {plain} Mbit/s: inflation {:.2}x (FlashFlow's bound: 1.33x)",
+			f64::from(plain) / f64::from(rate)
+		);
+	}
+}
