@@ -83,6 +83,9 @@ pub trait RelayRegistry<AccountId, BlockNumber> {
 	/// a judge walks the relays with a cursor, a bounded number per block.
 	fn relay_id_bound() -> RelayId;
 
+	/// The relay's proof-of-bandwidth endpoint (a URL), which validators probe.
+	fn pob_endpoint(relay: RelayId) -> Option<alloc::vec::Vec<u8>>;
+
 	/// Records a passing verdict: stores `verified` and activates a Pending
 	/// relay or one that proof of bandwidth had suspended. A relay that the
 	/// board suspended or that is leaving keeps its status.

@@ -27,6 +27,15 @@ async fn main() -> std::process::ExitCode {
 			return std::process::ExitCode::from(2);
 		}
 	};
+	// Installed before the port opens: a SIGTERM that arrives as soon as
+	// the relay listens must shut it down cleanly, not kill it.
+	let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+		Ok(term) => term,
+		Err(e) => {
+			eprintln!("ocm-relay: cannot handle SIGTERM: {e}");
+			return std::process::ExitCode::FAILURE;
+		}
+	};
 	let listener = match TcpListener::bind(config.listen).await {
 		Ok(listener) => listener,
 		Err(e) => {
@@ -36,9 +45,7 @@ async fn main() -> std::process::ExitCode {
 	};
 	let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
 	tracing::info!(%address, "serving HTTP/1.1 and HTTP/2");
-	let shutdown = async {
-		let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-			.expect("install the SIGTERM handler");
+	let shutdown = async move {
 		tokio::select! {
 			_ = tokio::signal::ctrl_c() => {},
 			_ = term.recv() => {},

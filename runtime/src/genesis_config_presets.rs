@@ -18,12 +18,18 @@ pub const DEV_ENDOWMENT: Balance = 1_000_000 * UNITS;
 pub struct Validator {
 	pub aura: AuraId,
 	pub grandpa: GrandpaId,
+	/// Probes relays for proof of bandwidth from the validator's off-chain worker.
+	pub pob: pallet_proof_of_bandwidth::ProberId,
 }
 
 impl Validator {
 	/// The keys `--alice`, `--bob`, ... put in a node's keystore.
 	pub fn dev(who: Sr25519Keyring) -> Self {
-		Self { aura: who.public().into(), grandpa: ed25519_twin(who).public().into() }
+		Self {
+			aura: who.public().into(),
+			grandpa: ed25519_twin(who).public().into(),
+			pob: who.public().into(),
+		}
 	}
 }
 
@@ -74,6 +80,10 @@ pub fn ocm_genesis(
 		// `CouncilMembership` seats the board in `Council` at genesis; the
 		// collective's own member list must start empty.
 		council_membership: CouncilMembershipConfig { members: board, ..Default::default() },
+		proof_of_bandwidth: ProofOfBandwidthConfig {
+			probers: validators.iter().map(|v| v.pob.clone()).collect(),
+			..Default::default()
+		},
 		..Default::default()
 	}
 }

@@ -52,10 +52,12 @@ pub mod opaque {
 }
 
 impl_opaque_keys! {
-	/// The keys a validator registers: Aura to author blocks, GRANDPA to finalize them.
+	/// The keys a validator registers: Aura to author blocks, GRANDPA to
+	/// finalize them, `pobp` to probe relays for proof of bandwidth.
 	pub struct SessionKeys {
 		pub aura: Aura,
 		pub grandpa: Grandpa,
+		pub pob: ProofOfBandwidth,
 	}
 }
 

@@ -117,15 +117,19 @@ pub struct Verdict {
 	pub passed: bool,
 }
 
-/// Follows finalized blocks until every relay in `relays` has a verdict;
-/// returns the first one of each.
-pub async fn verdicts(
-	node: &DevNode,
-	api: &Api,
-	relays: &[u32],
-	within: Duration,
-) -> BTreeMap<u32, Verdict> {
+/// What the chain said while the relays were tested.
+#[derive(Debug, Default)]
+pub struct Seen {
+	/// The first verdict of each relay.
+	pub verdicts: BTreeMap<u32, Verdict>,
+	/// Each `ProbesAccepted`: (relays probed, unreachable among them).
+	pub probe_batches: Vec<(u32, u32)>,
+}
+
+/// Follows finalized blocks until every relay in `relays` has a verdict.
+pub async fn verdicts(node: &DevNode, api: &Api, relays: &[u32], within: Duration) -> Seen {
 	let mut seen = BTreeMap::new();
+	let mut probe_batches = Vec::new();
 	let mut blocks = api.stream_blocks().await.expect("finalized blocks");
 	let number = |v: &Value, f: &str| v.at(f).and_then(|x| x.as_u128()).unwrap_or(0) as u32;
 	let result = tokio::time::timeout(within, async {
@@ -157,7 +161,10 @@ pub async fn verdicts(
 							);
 						}
 					}
+					"ProbesAccepted" => probe_batches
+						.push((number(&fields, "relays"), number(&fields, "unreachable"))),
 					"Inconclusive" => eprintln!("pob: inconclusive test: {fields}"),
+					"RelayUnreachable" => eprintln!("pob: relay unreachable: {fields}"),
 					"BeaconOverruled" => eprintln!("pob: beacon overruled: {fields}"),
 					_ => {}
 				}
@@ -171,7 +178,7 @@ pub async fn verdicts(
 			node.log_tail()
 		);
 	}
-	seen
+	Seen { verdicts: seen, probe_batches }
 }
 
 /// The registry's status name and verified capacity of `relay`.

@@ -6,6 +6,7 @@ use super::*;
 use crate::Pallet as Pob;
 use alloc::vec;
 use frame_benchmarking::v2::*;
+use frame_support::traits::EnsureOrigin;
 use frame_support::{
 	pallet_prelude::TransactionSource,
 	traits::{
@@ -92,6 +93,37 @@ where
 	let payload = features::signing_payload(genesis.as_ref(), &report);
 	let signature = sp_io::crypto::sr25519_sign(KEY_TYPE, public, &payload).expect("signs");
 	(report, signature.into())
+}
+
+/// A prober key in the keystore, set as the only prober, and a signed batch
+/// probing `r` relays under test in epoch 1.
+fn signed_probes<T: Config>(r: u32) -> (ProbeBatchOf<T>, ProberSignature) {
+	let prober = ProberId::from(sp_io::crypto::sr25519_generate(crypto::KEY_TYPE, None));
+	Probers::<T>::put(BoundedVec::truncate_from(vec![prober.clone()]));
+	CurrentEpoch::<T>::put(Epoch {
+		index: 1,
+		started_at: frame_system::Pallet::<T>::block_number(),
+		..Default::default()
+	});
+	let mut results = vec![];
+	for _ in 0..r {
+		let relay = T::Registry::benchmark_relay();
+		Assignments::<T>::insert(
+			relay,
+			Assignment { claimed_mbps: 1, beacons: BoundedVec::truncate_from(vec![]) },
+		);
+		results.push((relay, ProbeOutcome::Reachable { latency_ms: 12 }));
+	}
+	let batch = ProbeBatch { epoch: 1, prober: 0, results: BoundedVec::truncate_from(results) };
+	let genesis = frame_system::Pallet::<T>::block_hash(
+		frame_system::pallet_prelude::BlockNumberFor::<T>::default(),
+	);
+	let signature = sp_runtime::RuntimeAppPublic::sign(
+		&prober,
+		&features::probe_signing_payload(genesis.as_ref(), &batch),
+	)
+	.expect("the keystore signs");
+	(batch, signature)
 }
 
 #[benchmarks(where T::AccountId: From<sr25519::Public>, T::BeaconSignature: From<sr25519::Signature>)]
@@ -213,6 +245,9 @@ mod benchmarks {
 					..Default::default()
 				},
 			);
+			for prober in 0..T::MaxProbers::get() {
+				Probes::<T>::insert(relay, prober, ProbeOutcome::Reachable { latency_ms: 1 });
+			}
 			let claimed_mbps = T::Registry::relay(relay).map_or(1, |s| s.claimed_mbps);
 			Assignments::<T>::insert(
 				relay,
@@ -225,6 +260,56 @@ mod benchmarks {
 			Pob::<T>::close_epoch(&epoch);
 		}
 		assert_eq!(Assignments::<T>::count(), 0);
+	}
+
+	#[benchmark]
+	fn claim_rewards() {
+		let who = beacon::<T>(0);
+		funded::<T>(&T::RewardPot::get());
+		Beacons::<T>::mutate(&who, |b| {
+			if let Some(b) = b {
+				b.unclaimed = T::BeaconReward::get();
+			}
+		});
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert!(Beacons::<T>::get(&who).is_some_and(|b| b.unclaimed == Default::default()));
+	}
+
+	#[benchmark]
+	fn set_probers(n: Linear<0, { T::MaxProbers::get() }>) {
+		let probers: alloc::vec::Vec<ProberId> = (0..n)
+			.map(|_| ProberId::from(sp_io::crypto::sr25519_generate(crypto::KEY_TYPE, None)))
+			.collect();
+		let probers = BoundedVec::truncate_from(probers);
+		let origin =
+			T::ProberOrigin::try_successful_origin().map_err(|_| "no prober origin").unwrap();
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, probers);
+		assert_eq!(Probers::<T>::get().len() as u32, n);
+	}
+
+	#[benchmark]
+	fn authorize_submit_probes(
+		r: Linear<1, { T::MaxRelaysPerEpoch::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let (batch, signature) = signed_probes::<T>(r);
+		let call = Call::<T>::submit_probes { batch, signature };
+		#[block]
+		{
+			call.authorize(TransactionSource::Local)
+				.ok_or("submit_probes is authorized")?
+				.map_err(|_| "the batch is valid")?;
+		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn submit_probes(r: Linear<1, { T::MaxRelaysPerEpoch::get() }>) {
+		let (batch, signature) = signed_probes::<T>(r);
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, batch, signature);
+		assert_eq!(ProbedIn::<T>::get(0), Some(1));
 	}
 
 	impl_benchmark_test_suite!(Pob, crate::mock::new_bench_ext(), crate::mock::Test);

@@ -40,6 +40,7 @@ extern crate alloc;
 
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
+pub mod crypto;
 pub mod features;
 #[cfg(test)]
 mod mock;
@@ -48,6 +49,7 @@ mod tests;
 pub mod types;
 pub mod weights;
 
+pub use crypto::{ProberId, ProberSignature};
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
@@ -75,7 +77,10 @@ pub mod pallet {
 	/// Configuration of proof of bandwidth. Items without `#[pallet::constant]`
 	/// are the board's market parameters, read from the governance pallet.
 	#[pallet::config]
-	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+	pub trait Config:
+		frame_system::Config<RuntimeEvent: From<Event<Self>>>
+		+ frame_system::offchain::CreateAuthorizedTransaction<Call<Self>>
+	{
 		/// Holds beacon bonds and pays beacon rewards.
 		type Currency: fungible::Mutate<Self::AccountId>
 			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
@@ -119,7 +124,8 @@ pub mod pallet {
 		/// While true, no beacon registers: the board's emergency brake.
 		type RegistrationsPaused: Get<bool>;
 
-		/// Paid from the pot to each beacon whose report agreed with the others.
+		/// Earned by each beacon whose report agreed with the others, claimed
+		/// from the pot.
 		#[pallet::constant]
 		type BeaconReward: Get<BalanceOf<Self>>;
 
@@ -158,6 +164,13 @@ pub mod pallet {
 		/// The storage bound of a report's window (at least `WindowSecs`).
 		#[pallet::constant]
 		type MaxWindowSecs: Get<u32>;
+
+		/// Validators whose off-chain workers probe relays, at most.
+		#[pallet::constant]
+		type MaxProbers: Get<u32>;
+
+		/// Who sets the probers (the board).
+		type ProberOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// Weights of this pallet's calls and hooks, from its benchmarks.
 		type WeightInfo: WeightInfo;
@@ -217,6 +230,37 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RelayCursor<T: Config> = StorageValue<_, RelayId, ValueQuery>;
 
+	/// The `pobp` keys of the validators whose off-chain workers probe relays.
+	#[pallet::storage]
+	pub type Probers<T: Config> = StorageValue<_, BoundedVec<ProberId, T::MaxProbers>, ValueQuery>;
+
+	/// This epoch's probe outcomes, by relay and prober index.
+	#[pallet::storage]
+	pub type Probes<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, RelayId, Twox64Concat, u32, ProbeOutcome>;
+
+	/// The last epoch each prober (by index) sent its batch for.
+	#[pallet::storage]
+	pub type ProbedIn<T: Config> = StorageMap<_, Twox64Concat, u32, EpochIndex>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The first probers' `pobp` keys.
+		pub probers: alloc::vec::Vec<ProberId>,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let probers = BoundedVec::try_from(self.probers.clone())
+				.expect("genesis names at most MaxProbers probers");
+			Probers::<T>::put(probers);
+		}
+	}
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -271,6 +315,30 @@ pub mod pallet {
 			failures: u32,
 			slashed: bool,
 		},
+		/// A prober's results for the epoch; `unreachable` relays did not
+		/// serve the stream.
+		ProbesAccepted {
+			epoch: EpochIndex,
+			prober: u32,
+			relays: u32,
+			unreachable: u32,
+		},
+		/// Most probers could not get the relay's stream: its test fails.
+		RelayUnreachable {
+			epoch: EpochIndex,
+			relay: RelayId,
+			probes: u32,
+			failed: u32,
+		},
+		/// The board replaced the probers.
+		ProbersSet {
+			count: u32,
+		},
+		/// A beacon collected its rewards from the pot.
+		RewardsClaimed {
+			beacon: T::AccountId,
+			amount: BalanceOf<T>,
+		},
 	}
 
 	#[pallet::error]
@@ -307,6 +375,16 @@ pub mod pallet {
 		BadSignature,
 		/// The report's beacon is not registered.
 		UnknownBeacon,
+		/// No prober at that index.
+		UnknownProber,
+		/// The prober already sent its batch this epoch.
+		DuplicateProbes,
+		/// A probe result for a relay not under test this epoch.
+		NotUnderTest,
+		/// The beacon has no unclaimed rewards.
+		NothingToClaim,
+		/// The pot cannot pay the rewards now; they stay unclaimed.
+		PotEmpty,
 	}
 
 	#[pallet::hooks]
@@ -314,6 +392,11 @@ pub mod pallet {
 		/// Closes the epoch that has run `EpochLength` blocks and opens the next.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			Self::on_epoch_boundary(now)
+		}
+
+		/// Validators with a `pobp` key probe every relay under test this epoch.
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::probe_relays(now);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -376,5 +459,49 @@ pub mod pallet {
 			ensure_authorized(origin)?;
 			Self::do_accept_report(report, &signature)
 		}
+
+		/// Pays the caller's beacon its unclaimed rewards from the pot.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::claim_rewards())]
+		pub fn claim_rewards(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_claim_rewards(who)
+		}
+
+		/// Replaces the probers (the `pobp` keys of validators whose
+		/// off-chain workers probe relays).
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::set_probers(probers.len() as u32))]
+		pub fn set_probers(
+			origin: OriginFor<T>,
+			probers: BoundedVec<ProberId, T::MaxProbers>,
+		) -> DispatchResult {
+			T::ProberOrigin::ensure_origin(origin)?;
+			let count = probers.len() as u32;
+			Probers::<T>::put(probers);
+			Self::deposit_event(Event::ProbersSet { count });
+			Ok(())
+		}
+
+		/// A validator's probes of this epoch's relays under test, sent by its
+		/// off-chain worker. No fee payer: authorized when signed by the
+		/// prober's `pobp` key over `(PROBE_CONTEXT, genesis hash, batch)`,
+		/// for this epoch, once per prober, only for relays under test.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::submit_probes(batch.results.len() as u32))]
+		#[pallet::authorize(Pallet::<T>::authorize_probes)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_probes(batch.results.len() as u32))]
+		pub fn submit_probes(
+			origin: OriginFor<T>,
+			batch: ProbeBatchOf<T>,
+			signature: ProberSignature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			Self::do_accept_probes(batch, &signature)
+		}
+	}
+
+	impl<T: Config> sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
+		type Public = ProberId;
 	}
 }

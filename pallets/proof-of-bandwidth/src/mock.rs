@@ -73,6 +73,11 @@ pub fn add_relay(id: RelayId, claimed_mbps: Mbps, asn: u32) {
 	});
 }
 
+/// Where test relay `id` serves its PoB stream.
+pub fn pob_endpoint(id: RelayId) -> String {
+	format!("http://relay{id}.test/.well-known/ocm/pob/v1/")
+}
+
 pub fn relay(id: RelayId) -> TestRelay {
 	RELAYS.with(|r| r.borrow()[&id].clone())
 }
@@ -97,6 +102,9 @@ impl RelayRegistry<AccountId, u64> for TestRegistry {
 	}
 	fn relay_id_bound() -> RelayId {
 		RELAYS.with(|r| r.borrow().keys().next_back().map_or(0, |id| id + 1))
+	}
+	fn pob_endpoint(relay: RelayId) -> Option<Vec<u8>> {
+		RELAYS.with(|r| r.borrow().contains_key(&relay).then(|| pob_endpoint(relay).into_bytes()))
 	}
 	fn record_verified(relay: RelayId, verified: Mbps) -> DispatchResult {
 		set_relay(relay, |t| {
@@ -201,6 +209,8 @@ impl pallet_proof_of_bandwidth::Config for Test {
 	type MaxRelaysPerEpoch = ConstU32<4>;
 	type MaxBeaconsPerTest = ConstU32<6>;
 	type MaxWindowSecs = ConstU32<10>;
+	type MaxProbers = ConstU32<3>;
+	type ProberOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TestTime;
@@ -211,6 +221,33 @@ impl pallet_proof_of_bandwidth::BenchmarkHelper for TestTime {
 	fn set_now_ms(ms: u64) {
 		NowMs::set(ms);
 	}
+}
+
+pub type Extrinsic = frame_system::mocking::MockUncheckedExtrinsic<Test>;
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extension = ();
+	fn create_transaction(call: RuntimeCall, extension: ()) -> Extrinsic {
+		Extrinsic::new_transaction(call, extension)
+	}
+}
+
+impl<C> frame_system::offchain::CreateAuthorizedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_extension() {}
 }
 
 /// The key pair of test beacon `n`.
@@ -227,6 +264,16 @@ pub const INITIAL: Balance = 10_000;
 /// Runs `test` on a fresh chain at block 1 with 12 funded beacon accounts and
 /// a funded pot, then checks the pallet's invariants.
 pub fn run(test: impl FnOnce()) {
+	let mut ext = new_ext();
+	ext.execute_with(|| {
+		test();
+		Pob::do_try_state().expect("invariants hold after the test");
+	});
+}
+
+/// The chain of [`run`], for tests that register extensions (off-chain
+/// workers) before running.
+pub fn new_ext() -> sp_io::TestExternalities {
 	RELAYS.with(|r| r.borrow_mut().clear());
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	let mut balances: Vec<_> = (0..12).map(|n| (beacon(n), INITIAL)).collect();
@@ -235,11 +282,8 @@ pub fn run(test: impl FnOnce()) {
 		.assimilate_storage(&mut storage)
 		.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.execute_with(|| {
-		System::set_block_number(1);
-		test();
-		Pob::do_try_state().expect("invariants hold after the test");
-	});
+	ext.execute_with(|| System::set_block_number(1));
+	ext
 }
 
 #[cfg(feature = "runtime-benchmarks")]

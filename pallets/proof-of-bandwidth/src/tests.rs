@@ -166,6 +166,22 @@ mod beacons {
 	}
 
 	#[test]
+	fn rewards_wait_for_a_pot_that_can_pay_and_leaving_collects_them() {
+		run(|| {
+			register(0, 100, 1);
+			Beacons::<Test>::mutate(beacon(0), |b| b.as_mut().unwrap().unclaimed = INITIAL * 2);
+			assert_noop!(
+				Pob::claim_rewards(RuntimeOrigin::signed(beacon(0))),
+				Error::<Test>::PotEmpty
+			);
+			Beacons::<Test>::mutate(beacon(0), |b| b.as_mut().unwrap().unclaimed = 7);
+			assert_ok!(Pob::deregister_beacon(RuntimeOrigin::signed(beacon(0))));
+			assert_eq!(Balances::free_balance(beacon(0)), INITIAL + 7);
+			assert!(events().contains(&Event::RewardsClaimed { beacon: beacon(0), amount: 7 }));
+		});
+	}
+
+	#[test]
 	fn the_beacon_set_is_bounded() {
 		run(|| {
 			for n in 0..12 {
@@ -517,13 +533,19 @@ mod verdicts {
 				Beacons::<Test>::get(&liar).unwrap().reputation,
 				INITIAL_REPUTATION - OUTLIER_PENALTY
 			);
-			assert_eq!(Balances::free_balance(&liar), INITIAL - BOND);
+			assert_eq!(Beacons::<Test>::get(&liar).unwrap().unclaimed, 0);
+			assert_noop!(
+				Pob::claim_rewards(RuntimeOrigin::signed(liar.clone())),
+				Error::<Test>::NothingToClaim
+			);
+			assert_eq!(Balances::free_balance(POT), pot, "judging pays nothing out");
 			for honest in assigned_before_close_honest(&liar) {
-				assert_eq!(
-					Beacons::<Test>::get(&honest).unwrap().reputation,
-					INITIAL_REPUTATION + 1
-				);
+				let info = Beacons::<Test>::get(&honest).unwrap();
+				assert_eq!(info.reputation, INITIAL_REPUTATION + 1);
+				assert_eq!(info.unclaimed, REWARD);
+				assert_ok!(Pob::claim_rewards(RuntimeOrigin::signed(honest.clone())));
 				assert_eq!(Balances::free_balance(&honest), INITIAL - BOND + REWARD);
+				assert_eq!(Beacons::<Test>::get(&honest).unwrap().unclaimed, 0);
 			}
 			assert_eq!(Balances::free_balance(POT), pot - 2 * REWARD);
 		});
@@ -594,6 +616,235 @@ mod verdicts {
 			assert_eq!(Assignments::<Test>::count(), 0);
 			assert_eq!(BeaconAssignment::<Test>::iter().count(), 0);
 			assert_eq!(Reports::<Test>::iter().count(), 0);
+		});
+	}
+}
+
+mod probes {
+	use super::*;
+	use crate::{
+		crypto::{ProberId, KEY_TYPE},
+		features::{probe_signing_payload, probe_url},
+		Probers, Probes,
+	};
+	use ocm_pob::payload::{PayloadStream, StreamId};
+	use sp_core::offchain::{
+		testing::{
+			OffchainState, PendingRequest, PoolState, TestOffchainExt, TestTransactionPoolExt,
+		},
+		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+	};
+	use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+	use sp_runtime::RuntimeAppPublic;
+	use std::sync::Arc;
+
+	struct Worker {
+		offchain: Arc<parking_lot::RwLock<OffchainState>>,
+		pool: Arc<parking_lot::RwLock<PoolState>>,
+		prober: ProberId,
+	}
+
+	/// A chain whose node runs an off-chain worker holding one prober key.
+	fn with_worker(test: impl FnOnce(&Worker)) {
+		let mut ext = new_ext();
+		let (offchain, offchain_state) = TestOffchainExt::new();
+		let (pool, pool_state) = TestTransactionPoolExt::new();
+		let keystore = MemoryKeystore::new();
+		let public = keystore.sr25519_generate_new(KEY_TYPE, Some("//Prober")).unwrap();
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool));
+		ext.register_extension(KeystoreExt::new(keystore));
+		let worker = Worker { offchain: offchain_state, pool: pool_state, prober: public.into() };
+		ext.execute_with(|| {
+			Probers::<Test>::put(BoundedVec::truncate_from(vec![
+				ProberId::from(sp_core::sr25519::Public::from_raw([9; 32])),
+				worker.prober.clone(),
+			]));
+			test(&worker);
+			Pob::do_try_state().expect("invariants hold after the test");
+		});
+	}
+
+	fn stream(relay: u32, len: usize) -> Vec<u8> {
+		let mut bytes = vec![0; len];
+		let seed = CurrentEpoch::<Test>::get().seed;
+		PayloadStream::new(&StreamId { epoch_seed: seed, relay, beacon: PROBE_BEACON })
+			.fill_at(0, &mut bytes);
+		bytes
+	}
+
+	fn expect_probe(worker: &Worker, relay: u32, response: Vec<u8>) {
+		let seed = CurrentEpoch::<Test>::get().seed;
+		worker.offchain.write().expect_request(PendingRequest {
+			method: "GET".into(),
+			uri: probe_url(pob_endpoint(relay).as_bytes(), &seed, relay).unwrap(),
+			headers: vec![("Range".into(), format!("bytes=0-{}", PROBE_BYTES - 1))],
+			response: Some(response),
+			sent: true,
+			..Default::default()
+		});
+	}
+
+	/// The transactions the worker put in the pool, as calls.
+	fn submitted(worker: &Worker) -> Vec<RuntimeCall> {
+		use codec::Decode;
+		worker
+			.pool
+			.read()
+			.transactions
+			.iter()
+			.map(|tx| Extrinsic::decode(&mut &tx[..]).unwrap().function)
+			.collect()
+	}
+
+	fn apply(call: RuntimeCall) -> Result<(), TransactionValidityError> {
+		call.authorize(TransactionSource::Local).expect("submit_probes is authorized")?;
+		call.dispatch(frame_system::RawOrigin::Authorized.into()).expect("accepted");
+		Ok(())
+	}
+
+	#[test]
+	fn a_validator_probes_every_relay_under_test_once_and_its_batch_is_authorized() {
+		with_worker(|worker| {
+			three_beacons_one_relay();
+			expect_probe(worker, 0, stream(0, PROBE_BYTES as usize));
+			Pob::offchain_worker(System::block_number());
+			let calls = submitted(worker);
+			assert_eq!(calls.len(), 1);
+			let RuntimeCall::Pob(crate::Call::submit_probes { batch, .. }) = &calls[0] else {
+				panic!("not a probe batch: {:?}", calls[0]);
+			};
+			assert_eq!((batch.epoch, batch.prober), (1, 1));
+			assert!(matches!(batch.results[..], [(0, ProbeOutcome::Reachable { .. })]));
+			assert_eq!(apply(calls[0].clone()), Ok(()));
+			assert!(matches!(Probes::<Test>::get(0, 1), Some(ProbeOutcome::Reachable { .. })));
+			assert!(events().contains(&Event::ProbesAccepted {
+				epoch: 1,
+				prober: 1,
+				relays: 1,
+				unreachable: 0
+			}));
+			// The same batch again is a duplicate; later blocks of the epoch
+			// do not probe again.
+			let duplicate = apply(calls[0].clone());
+			assert_eq!(
+				duplicate,
+				Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
+					ProbeRejection::Duplicate as u8
+				)))
+			);
+			System::set_block_number(2);
+			Pob::offchain_worker(2);
+			assert_eq!(submitted(worker).len(), 1);
+		});
+	}
+
+	#[test]
+	fn a_relay_serving_other_bytes_is_caught_and_fails_its_test() {
+		with_worker(|worker| {
+			three_beacons_one_relay();
+			let mut junk = stream(0, PROBE_BYTES as usize);
+			junk[100] ^= 1;
+			expect_probe(worker, 0, junk);
+			Pob::offchain_worker(System::block_number());
+			let calls = submitted(worker);
+			let RuntimeCall::Pob(crate::Call::submit_probes { batch, .. }) = &calls[0] else {
+				panic!("not a probe batch");
+			};
+			assert_eq!(batch.results[0], (0, ProbeOutcome::WrongPayload));
+			apply(calls[0].clone()).unwrap();
+			// The beacons report the full claim, but the only prober could
+			// not get the stream: the relay fails.
+			end_window();
+			for account in assigned(0) {
+				let (report, sig) = signed_report(index_of(&account), 0, 1, &[9_000_000; 5]);
+				submit(report, sig).unwrap();
+			}
+			run_to(1 + EPOCH);
+			assert!(events().contains(&Event::RelayUnreachable {
+				epoch: 1,
+				relay: 0,
+				probes: 1,
+				failed: 1
+			}));
+			assert!(events().contains(&Event::Verdict {
+				epoch: 1,
+				relay: 0,
+				claimed_mbps: 200,
+				measured_mbps: 0,
+				passed: false
+			}));
+			assert_eq!(Tracks::<Test>::get(0).unwrap().failures, 1);
+			assert_eq!(relay(0).status, RelayStatus::Pending);
+			assert_eq!(Probes::<Test>::iter().count(), 0, "cleared with the epoch");
+		});
+	}
+
+	#[test]
+	fn an_empty_answer_is_not_the_stream() {
+		with_worker(|worker| {
+			three_beacons_one_relay();
+			// An endpoint that is not UTF-8 has no URL to probe.
+			let seed = CurrentEpoch::<Test>::get().seed;
+			assert!(probe_url(&[0xff, 0xfe], &seed, 0).is_none());
+			// A request that gets an empty body: the stream is not there.
+			expect_probe(worker, 0, vec![]);
+			Pob::offchain_worker(System::block_number());
+			let calls = submitted(worker);
+			let RuntimeCall::Pob(crate::Call::submit_probes { batch, .. }) = &calls[0] else {
+				panic!("not a probe batch");
+			};
+			assert_eq!(batch.results[0], (0, ProbeOutcome::WrongPayload));
+		});
+	}
+
+	#[test]
+	fn the_pool_refuses_bad_probe_batches() {
+		with_worker(|worker| {
+			three_beacons_one_relay();
+			let genesis = System::block_hash(0);
+			let batch = |epoch, prober, relay| ProbeBatch {
+				epoch,
+				prober,
+				results: BoundedVec::truncate_from(vec![(relay, ProbeOutcome::Unreachable)]),
+			};
+			let sign = |b: &ProbeBatchOf<Test>| {
+				worker.prober.sign(&probe_signing_payload(genesis.as_ref(), b)).unwrap()
+			};
+			let check = |b: ProbeBatchOf<Test>, signature| {
+				apply(RuntimeCall::Pob(crate::Call::submit_probes { batch: b, signature }))
+			};
+			let code = |r: ProbeRejection| {
+				Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(r as u8)))
+			};
+			let b = batch(2, 1, 0);
+			assert_eq!(check(b.clone(), sign(&b)), code(ProbeRejection::WrongEpoch));
+			let b = batch(1, 5, 0);
+			assert_eq!(check(b.clone(), sign(&b)), code(ProbeRejection::UnknownProber));
+			let b = batch(1, 1, 7);
+			assert_eq!(check(b.clone(), sign(&b)), code(ProbeRejection::NotUnderTest));
+			// Signed by prober 1's key but claiming to be prober 0.
+			let b = batch(1, 0, 0);
+			assert_eq!(check(b.clone(), sign(&b)), code(ProbeRejection::BadSignature));
+			assert_eq!(Probes::<Test>::iter().count(), 0);
+			let b = batch(1, 1, 0);
+			assert_eq!(check(b.clone(), sign(&b)), Ok(()));
+		});
+	}
+
+	#[test]
+	fn the_board_sets_the_probers() {
+		run(|| {
+			let probers = BoundedVec::truncate_from(vec![ProberId::from(
+				sp_core::sr25519::Public::from_raw([1; 32]),
+			)]);
+			assert_noop!(
+				Pob::set_probers(RuntimeOrigin::signed(beacon(0)), probers.clone()),
+				DispatchError::BadOrigin
+			);
+			assert_ok!(Pob::set_probers(RuntimeOrigin::root(), probers.clone()));
+			assert_eq!(Probers::<Test>::get(), probers);
 		});
 	}
 }

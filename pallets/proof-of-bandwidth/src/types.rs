@@ -62,6 +62,10 @@ pub struct BeaconInfo<T: Config> {
 	/// Earned by reports that agree with the other beacons', lost by
 	/// outliers and missed tests.
 	pub reputation: u32,
+	/// Rewards earned and not yet claimed: judging only adds to this record
+	/// (which it writes for the reputation anyway), and the beacon collects
+	/// with `claim_rewards`, so an epoch's close makes no transfers.
+	pub unclaimed: BalanceOf<T>,
 	pub registered_at: BlockNumberFor<T>,
 }
 
@@ -160,3 +164,73 @@ pub enum ReportRejection {
 	/// The beacon is not registered.
 	UnknownBeacon = 8,
 }
+
+/// Why a probe batch is not taken; its code is the pool's `Custom` code.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub enum ProbeRejection {
+	/// Not for the epoch in progress.
+	WrongEpoch = 21,
+	/// No prober at that index.
+	UnknownProber = 22,
+	/// This prober already sent its batch this epoch.
+	Duplicate = 23,
+	/// The signature is not the prober's over this batch.
+	BadSignature = 24,
+	/// A result for a relay not under test this epoch.
+	NotUnderTest = 25,
+}
+
+/// What a validator's off-chain worker saw of a relay's PoB endpoint.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum ProbeOutcome {
+	/// It answered with the epoch's stream for this relay in `latency_ms`.
+	Reachable { latency_ms: u32 },
+	/// No answer, an error status or a timeout.
+	Unreachable,
+	/// It answered, with bytes that are not the stream: not the relay it
+	/// claims to be, or not serving the test honestly.
+	WrongPayload,
+}
+
+/// One prober's results for an epoch, signed with its `pobp` key.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxRelays))]
+pub struct ProbeBatch<MaxRelays: Get<u32>> {
+	pub epoch: EpochIndex,
+	/// The prober's index in `Probers`.
+	pub prober: u32,
+	pub results: BoundedVec<(RelayId, ProbeOutcome), MaxRelays>,
+}
+
+pub type ProbeBatchOf<T> = ProbeBatch<<T as Config>::MaxRelaysPerEpoch>;
+
+/// The domain of a probe batch signature.
+pub const PROBE_CONTEXT: &[u8; 16] = b"ocm/pob/probes/1";
+
+/// Bytes of the stream a probe asks for.
+pub const PROBE_BYTES: u32 = 4_096;
+
+/// The beacon key probes use for their stream: no beacon's.
+pub const PROBE_BEACON: [u8; 32] = [0; 32];

@@ -25,6 +25,10 @@ pub trait WeightInfo {
 	fn on_initialize_idle() -> Weight;
 	fn open_epoch(r: u32, b: u32, ) -> Weight;
 	fn close_epoch(r: u32, b: u32, ) -> Weight;
+	fn claim_rewards() -> Weight;
+	fn set_probers(n: u32, ) -> Weight;
+	fn authorize_submit_probes(r: u32, ) -> Weight;
+	fn submit_probes(r: u32, ) -> Weight;
 }
 
 /// Measured weights, with the runtime's database weights.
@@ -33,7 +37,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Governance::Paused` (r:1 w:0)
 	/// Proof: `Governance::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:1)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::CounterForBeacons` (r:1 w:1)
 	/// Proof: `ProofOfBandwidth::CounterForBeacons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Parameters` (r:1 w:0)
@@ -41,23 +45,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn register_beacon() -> Weight {
-		// Proof size: measured `108`, estimated `3604`.
-		// Minimum execution time: 45_631_000 picoseconds.
-		Weight::from_parts(48_542_000, 3604)
+		// Proof size: measured `146`, estimated `3604`.
+		// Minimum execution time: 46_762_000 picoseconds.
+		Weight::from_parts(54_345_000, 3604)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:1)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
 	fn update_beacon() -> Weight {
-		// Proof size: measured `137`, estimated `3547`.
-		// Minimum execution time: 9_636_000 picoseconds.
-		Weight::from_parts(10_474_000, 3547)
+		// Proof size: measured `187`, estimated `3563`.
+		// Minimum execution time: 9_878_000 picoseconds.
+		Weight::from_parts(12_568_000, 3563)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:1)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:1 w:0)
 	/// Proof: `ProofOfBandwidth::BeaconAssignment` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -67,9 +71,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ProofOfBandwidth::CounterForBeacons` (r:1 w:1)
 	/// Proof: `ProofOfBandwidth::CounterForBeacons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn deregister_beacon() -> Weight {
-		// Proof size: measured `295`, estimated `3604`.
-		// Minimum execution time: 41_151_000 picoseconds.
-		Weight::from_parts(43_622_000, 3604)
+		// Proof size: measured `345`, estimated `3604`.
+		// Minimum execution time: 42_263_000 picoseconds.
+		Weight::from_parts(47_680_000, 3604)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -78,7 +82,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:0)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:1 w:0)
 	/// Proof: `ProofOfBandwidth::BeaconAssignment` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Reports` (r:1 w:0)
@@ -88,9 +92,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Governance::Parameters` (r:1 w:0)
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	fn authorize_submit_report() -> Weight {
-		// Proof size: measured `541`, estimated `4006`.
-		// Minimum execution time: 57_651_000 picoseconds.
-		Weight::from_parts(64_561_000, 4006)
+		// Proof size: measured `590`, estimated `4006`.
+		// Minimum execution time: 62_175_000 picoseconds.
+		Weight::from_parts(72_383_000, 4006)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 	}
 	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:1 w:0)
@@ -98,7 +102,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:0)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:1 w:0)
 	/// Proof: `ProofOfBandwidth::BeaconAssignment` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Reports` (r:1 w:1)
@@ -106,9 +110,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn submit_report() -> Weight {
-		// Proof size: measured `437`, estimated `4006`.
-		// Minimum execution time: 60_992_000 picoseconds.
-		Weight::from_parts(68_365_000, 4006)
+		// Proof size: measured `486`, estimated `4006`.
+		// Minimum execution time: 64_253_000 picoseconds.
+		Weight::from_parts(73_099_000, 4006)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -117,9 +121,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Governance::Parameters` (r:1 w:0)
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
-		// Proof size: measured `186`, estimated `1557`.
-		// Minimum execution time: 5_141_000 picoseconds.
-		Weight::from_parts(5_776_000, 1557)
+		// Proof size: measured `220`, estimated `1557`.
+		// Minimum execution time: 5_421_000 picoseconds.
+		Weight::from_parts(6_512_000, 1557)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
 	/// Storage: `System::ParentHash` (r:1 w:0)
@@ -131,7 +135,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CapacityRegistry::Relays` (r:64 w:0)
 	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Beacons` (r:1025 w:0)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Parameters` (r:1 w:0)
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Assignments` (r:64 w:64)
@@ -147,31 +151,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `r` is `[1, 64]`.
 	/// The range of component `b` is `[1, 1024]`.
 	fn open_epoch(r: u32, b: u32, ) -> Weight {
-		// Proof size: measured `281 + b * (89 ±0) + r * (660 ±0)`, estimated `3994 + b * (2557 ±0) + r * (4532 ±0)`.
-		// Minimum execution time: 299_314_000 picoseconds.
-		Weight::from_parts(307_261_000, 3994)
-			// Standard error: 283_473
-			.saturating_add(Weight::from_parts(7_105_817, 0).saturating_mul(r.into()))
-			// Standard error: 17_706
-			.saturating_add(Weight::from_parts(4_573_744, 0).saturating_mul(b.into()))
+		// Proof size: measured `315 + b * (105 ±0) + r * (660 ±0)`, estimated `3994 + b * (2573 ±0) + r * (4532 ±0)`.
+		// Minimum execution time: 338_913_000 picoseconds.
+		Weight::from_parts(273_273_792, 3994)
+			// Standard error: 567_033
+			.saturating_add(Weight::from_parts(5_395_503, 0).saturating_mul(r.into()))
+			// Standard error: 35_219
+			.saturating_add(Weight::from_parts(5_334_510, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(71_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(r.into())))
-			.saturating_add(Weight::from_parts(0, 2557).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 2573).saturating_mul(b.into()))
 			.saturating_add(Weight::from_parts(0, 4532).saturating_mul(r.into()))
 	}
 	/// Storage: `ProofOfBandwidth::Assignments` (r:65 w:64)
 	/// Proof: `ProofOfBandwidth::Assignments` (`max_values`: None, `max_size`: Some(529), added: 3004, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::CounterForAssignments` (r:1 w:1)
 	/// Proof: `ProofOfBandwidth::CounterForAssignments` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::Probes` (r:576 w:512)
+	/// Proof: `ProofOfBandwidth::Probes` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Reports` (r:1024 w:1024)
 	/// Proof: `ProofOfBandwidth::Reports` (`max_values`: None, `max_size`: Some(541), added: 3016, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Beacons` (r:1024 w:1024)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1089 w:1089)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Parameters` (r:1 w:0)
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Tracks` (r:64 w:64)
@@ -180,26 +184,98 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:64 w:64)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:65 w:65)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:1024 w:1024)
 	/// Proof: `ProofOfBandwidth::BeaconAssignment` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// The range of component `r` is `[1, 64]`.
 	/// The range of component `b` is `[1, 1024]`.
 	fn close_epoch(r: u32, b: u32, ) -> Weight {
-		// Proof size: measured `0 + b * (363 ±0) + r * (6708 ±0)`, estimated `49246 + b * (1078 ±154) + r * (16166 ±2_477)`.
-		// Minimum execution time: 742_880_000 picoseconds.
-		Weight::from_parts(749_490_000, 49246)
-			// Standard error: 20_322_968
-			.saturating_add(Weight::from_parts(323_957_836, 0).saturating_mul(r.into()))
-			// Standard error: 1_269_428
-			.saturating_add(Weight::from_parts(17_629_106, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(73_u64))
-			.saturating_add(T::DbWeight::get().reads((26_u64).saturating_mul(r.into())))
+		// Proof size: measured `0 + b * (304 ±0) + r * (5955 ±0)`, estimated `49246 + b * (1078 ±179) + r * (22536 ±0)`.
+		// Minimum execution time: 311_879_000 picoseconds.
+		Weight::from_parts(313_460_000, 49246)
+			// Standard error: 6_761_799
+			.saturating_add(Weight::from_parts(181_772_302, 0).saturating_mul(r.into()))
+			// Standard error: 422_360
+			.saturating_add(Weight::from_parts(5_824_479, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(66_u64))
+			.saturating_add(T::DbWeight::get().reads((30_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
-			.saturating_add(T::DbWeight::get().writes(71_u64))
-			.saturating_add(T::DbWeight::get().writes((26_u64).saturating_mul(r.into())))
+			.saturating_add(T::DbWeight::get().writes(63_u64))
+			.saturating_add(T::DbWeight::get().writes((29_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 1078).saturating_mul(b.into()))
-			.saturating_add(Weight::from_parts(0, 16166).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(0, 22536).saturating_mul(r.into()))
+	}
+	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:1)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	fn claim_rewards() -> Weight {
+		// Proof size: measured `393`, estimated `6196`.
+		// Minimum execution time: 45_825_000 picoseconds.
+		Weight::from_parts(49_815_000, 6196)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `ProofOfBandwidth::Probers` (r:0 w:1)
+	/// Proof: `ProofOfBandwidth::Probers` (`max_values`: Some(1), `max_size`: Some(257), added: 752, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[0, 8]`.
+	fn set_probers(n: u32, ) -> Weight {
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 3_941_000 picoseconds.
+		Weight::from_parts(6_359_951, 0)
+			// Standard error: 7_572
+			.saturating_add(Weight::from_parts(339_233, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::Probers` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::Probers` (`max_values`: Some(1), `max_size`: Some(257), added: 752, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::ProbedIn` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::ProbedIn` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::Assignments` (r:64 w:0)
+	/// Proof: `ProofOfBandwidth::Assignments` (`max_values`: None, `max_size`: Some(529), added: 3004, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Governance::Parameters` (r:1 w:0)
+	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// The range of component `r` is `[1, 64]`.
+	fn authorize_submit_probes(r: u32, ) -> Weight {
+		// Proof size: measured `341 + r * (20 ±0)`, estimated `3509 + r * (3004 ±0)`.
+		// Minimum execution time: 53_223_000 picoseconds.
+		Weight::from_parts(56_715_090, 3509)
+			// Standard error: 7_285
+			.saturating_add(Weight::from_parts(2_561_395, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
+			.saturating_add(Weight::from_parts(0, 3004).saturating_mul(r.into()))
+	}
+	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::Probers` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::Probers` (`max_values`: Some(1), `max_size`: Some(257), added: 752, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::ProbedIn` (r:1 w:1)
+	/// Proof: `ProofOfBandwidth::ProbedIn` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::Assignments` (r:64 w:0)
+	/// Proof: `ProofOfBandwidth::Assignments` (`max_values`: None, `max_size`: Some(529), added: 3004, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::Probes` (r:0 w:64)
+	/// Proof: `ProofOfBandwidth::Probes` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// The range of component `r` is `[1, 64]`.
+	fn submit_probes(r: u32, ) -> Weight {
+		// Proof size: measured `237 + r * (20 ±0)`, estimated `3509 + r * (3004 ±0)`.
+		// Minimum execution time: 60_021_000 picoseconds.
+		Weight::from_parts(63_831_943, 3509)
+			// Standard error: 12_867
+			.saturating_add(Weight::from_parts(4_218_062, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(r.into())))
+			.saturating_add(Weight::from_parts(0, 3004).saturating_mul(r.into()))
 	}
 }
 
@@ -207,56 +283,82 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// runtimes that do not set their own.
 impl WeightInfo for () {
 	fn register_beacon() -> Weight {
-		Weight::from_parts(48_542_000, 3604)
+		Weight::from_parts(54_345_000, 3604)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn update_beacon() -> Weight {
-		Weight::from_parts(10_474_000, 3547)
+		Weight::from_parts(12_568_000, 3563)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn deregister_beacon() -> Weight {
-		Weight::from_parts(43_622_000, 3604)
+		Weight::from_parts(47_680_000, 3604)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn authorize_submit_report() -> Weight {
-		Weight::from_parts(64_561_000, 4006)
+		Weight::from_parts(72_383_000, 4006)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 	}
 	fn submit_report() -> Weight {
-		Weight::from_parts(68_365_000, 4006)
+		Weight::from_parts(73_099_000, 4006)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_idle() -> Weight {
-		Weight::from_parts(5_776_000, 1557)
+		Weight::from_parts(6_512_000, 1557)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 	}
 	fn open_epoch(r: u32, b: u32, ) -> Weight {
-		Weight::from_parts(307_261_000, 3994)
-			.saturating_add(Weight::from_parts(7_105_817, 0).saturating_mul(r.into()))
-			.saturating_add(Weight::from_parts(4_573_744, 0).saturating_mul(b.into()))
+		Weight::from_parts(273_273_792, 3994)
+			.saturating_add(Weight::from_parts(5_395_503, 0).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(5_334_510, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(71_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(r.into())))
-			.saturating_add(Weight::from_parts(0, 2557).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 2573).saturating_mul(b.into()))
 			.saturating_add(Weight::from_parts(0, 4532).saturating_mul(r.into()))
 	}
 	fn close_epoch(r: u32, b: u32, ) -> Weight {
-		Weight::from_parts(749_490_000, 49246)
-			.saturating_add(Weight::from_parts(323_957_836, 0).saturating_mul(r.into()))
-			.saturating_add(Weight::from_parts(17_629_106, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(73_u64))
-			.saturating_add(ParityDbWeight::get().reads((26_u64).saturating_mul(r.into())))
+		Weight::from_parts(313_460_000, 49246)
+			.saturating_add(Weight::from_parts(181_772_302, 0).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(5_824_479, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(66_u64))
+			.saturating_add(ParityDbWeight::get().reads((30_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(b.into())))
-			.saturating_add(ParityDbWeight::get().writes(71_u64))
-			.saturating_add(ParityDbWeight::get().writes((26_u64).saturating_mul(r.into())))
+			.saturating_add(ParityDbWeight::get().writes(63_u64))
+			.saturating_add(ParityDbWeight::get().writes((29_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 1078).saturating_mul(b.into()))
-			.saturating_add(Weight::from_parts(0, 16166).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(0, 22536).saturating_mul(r.into()))
+	}
+	fn claim_rewards() -> Weight {
+		Weight::from_parts(49_815_000, 6196)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn set_probers(n: u32, ) -> Weight {
+		Weight::from_parts(6_359_951, 0)
+			.saturating_add(Weight::from_parts(339_233, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn authorize_submit_probes(r: u32, ) -> Weight {
+		Weight::from_parts(56_715_090, 3509)
+			.saturating_add(Weight::from_parts(2_561_395, 0).saturating_mul(r.into()))
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(r.into())))
+			.saturating_add(Weight::from_parts(0, 3004).saturating_mul(r.into()))
+	}
+	fn submit_probes(r: u32, ) -> Weight {
+		Weight::from_parts(63_831_943, 3509)
+			.saturating_add(Weight::from_parts(4_218_062, 0).saturating_mul(r.into()))
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(r.into())))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(r.into())))
+			.saturating_add(Weight::from_parts(0, 3004).saturating_mul(r.into()))
 	}
 }

@@ -165,6 +165,9 @@ impl pallet_proof_of_bandwidth::Config for Runtime {
 	type MaxRelaysPerEpoch = ConstU32<64>;
 	type MaxBeaconsPerTest = ConstU32<16>;
 	type MaxWindowSecs = ConstU32<60>;
+	/// A handful of validators probe; a majority of them fails a relay.
+	type MaxProbers = ConstU32<8>;
+	type ProberOrigin = BoardMajority;
 	// Measured by `./scripts/benchmark pallet_proof_of_bandwidth` into the pallet's own weights.rs.
 	type WeightInfo = pallet_proof_of_bandwidth::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
@@ -178,5 +181,52 @@ pub struct TimestampHelper;
 impl pallet_proof_of_bandwidth::BenchmarkHelper for TimestampHelper {
 	fn set_now_ms(ms: u64) {
 		pallet_timestamp::Now::<Runtime>::put(ms);
+	}
+}
+
+// Off-chain workers build transactions for authorized calls (proof of
+// bandwidth's probes): general transactions without a signer, which
+// `AuthorizeCall` admits on the call's own authorization.
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = crate::UncheckedExtrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateTransaction<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	type Extension = crate::TxExtension;
+	fn create_transaction(
+		call: RuntimeCall,
+		extension: crate::TxExtension,
+	) -> crate::UncheckedExtrinsic {
+		crate::UncheckedExtrinsic::new_transaction(call, extension)
+	}
+}
+
+impl<C> frame_system::offchain::CreateAuthorizedTransaction<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	/// Nothing to pay or count without a signer: no tip, nonce 0 (not
+	/// checked), immortal, no metadata hash.
+	fn create_extension() -> crate::TxExtension {
+		(
+			frame_system::AuthorizeCall::new(),
+			frame_system::CheckNonZeroSender::new(),
+			frame_system::CheckSpecVersion::new(),
+			frame_system::CheckTxVersion::new(),
+			frame_system::CheckGenesis::new(),
+			frame_system::CheckEra::from(sp_runtime::generic::Era::Immortal),
+			frame_system::CheckNonce::from(0),
+			frame_system::CheckWeight::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::from(0),
+			frame_metadata_hash_extension::CheckMetadataHash::new(false),
+			frame_system::WeightReclaim::new(),
+		)
 	}
 }

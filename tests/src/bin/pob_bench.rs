@@ -41,7 +41,7 @@ async fn accuracy(rates: &[u32]) {
 	let needed = (3 * rates.len()).min(pob::BEACON_KEYS.len());
 	let _beacons: Vec<_> = (0..needed).map(|n| pob::beacon(&node, n, BEACON_MBPS)).collect();
 	let ids: Vec<u32> = relays.iter().map(|r| r.id).collect();
-	let verdicts = pob::verdicts(&node, &api, &ids, Duration::from_secs(600)).await;
+	let verdicts = pob::verdicts(&node, &api, &ids, Duration::from_secs(600)).await.verdicts;
 	println!("\nPoB accuracy (anchor: Proof of Backhaul, under 8 % error up to 1000 Mbit/s)");
 	println!("{:>12} {:>14} {:>9} {:>7}", "shaped Mbit/s", "measured Mbit/s", "error", "passed");
 	for relay in &relays {
@@ -133,7 +133,7 @@ async fn collusion() {
 		tokio::time::sleep(Duration::from_secs(1)).await;
 	}
 	let verdict =
-		pob::verdicts(&node, &api, &[cheat.id], Duration::from_secs(300)).await[&cheat.id];
+		pob::verdicts(&node, &api, &[cheat.id], Duration::from_secs(300)).await.verdicts[&cheat.id];
 	println!(
 		"\nA relay shaped to {rate} Mbit/s claiming {}, one of its three beacons colluding",
 		2 * rate

@@ -2,7 +2,8 @@
 //! network namespace whose egress `tc tbf` shapes to 100 Mbit/s; six
 //! `ocm-beacon`s in the root namespace. The relay that claims its shaped
 //! rate is activated with a verified capacity within 10 % of it; the relay
-//! that claims twice its rate is not.
+//! that claims twice its rate is not. The validator's off-chain worker
+//! probes both relays each epoch and finds them serving their streams.
 
 use ocm_e2e::{pob, DevNode};
 use std::time::Duration;
@@ -19,8 +20,17 @@ async fn beacons_verify_a_shaped_relay_and_refuse_an_inflated_claim() {
 	// with the 20 % margin; a beacon tests one relay per epoch.
 	let beacons: Vec<_> = (0..6).map(|n| pob::beacon(&node, n, 100)).collect();
 
-	let verdicts =
+	let seen =
 		pob::verdicts(&node, &api, &[honest.id, inflated.id], Duration::from_secs(240)).await;
+	let verdicts = &seen.verdicts;
+	// Alice's off-chain worker probed both relays under test each epoch and
+	// got their streams.
+	assert!(!seen.probe_batches.is_empty(), "no probes");
+	assert!(
+		seen.probe_batches.iter().all(|&(relays, unreachable)| relays == 2 && unreachable == 0),
+		"{:?}",
+		seen.probe_batches
+	);
 	let fair = verdicts[&honest.id];
 	let error = (f64::from(fair.measured_mbps) - f64::from(RATE_MBIT)) / f64::from(RATE_MBIT);
 	println!(

@@ -124,6 +124,10 @@ impl<T: Config> RelayRegistry<T::AccountId, frame_system::pallet_prelude::BlockN
 		crate::NextRelayId::<T>::get()
 	}
 
+	fn pob_endpoint(relay: RelayId) -> Option<alloc::vec::Vec<u8>> {
+		Relays::<T>::get(relay).map(|info| info.endpoints.pob.into_inner())
+	}
+
 	fn record_verified(relay: RelayId, verified: Mbps) -> DispatchResult {
 		Self::do_record_verified(relay, verified)
 	}

@@ -24,6 +24,8 @@ fn a_passing_verdict_activates_a_pending_relay() {
 			})
 		);
 		assert_eq!(<Registry as RelayRegistry<_, _>>::relay_id_bound(), relay + 1);
+		assert!(<Registry as RelayRegistry<_, _>>::pob_endpoint(relay).is_some());
+		assert_eq!(<Registry as RelayRegistry<_, _>>::pob_endpoint(relay + 1), None);
 		assert_ok!(<Registry as RelayRegistry<_, _>>::record_verified(relay, 950));
 		assert_eq!(status(relay), RelayStatus::Active);
 		assert_eq!(last_event(), Event::RelayActivated { relay, verified_mbps: 950 });

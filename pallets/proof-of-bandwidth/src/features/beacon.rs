@@ -4,8 +4,13 @@ use crate::{types::*, BeaconAssignment, Beacons, Config, Error, Event, HoldReaso
 use frame_support::{
 	ensure,
 	pallet_prelude::DispatchResult,
-	traits::{fungible::MutateHold, tokens::Precision, Get},
+	traits::{
+		fungible::{Mutate, MutateHold},
+		tokens::{Precision, Preservation},
+		Get, TypedGet,
+	},
 };
+use sp_runtime::traits::Zero;
 
 impl<T: Config> Pallet<T> {
 	fn check_beacon(location: &BeaconLocation, capacity_mbps: Mbps) -> DispatchResult {
@@ -33,6 +38,7 @@ impl<T: Config> Pallet<T> {
 				capacity_mbps,
 				bond,
 				reputation: INITIAL_REPUTATION,
+				unclaimed: Zero::zero(),
 				registered_at: frame_system::Pallet::<T>::block_number(),
 			},
 		);
@@ -56,9 +62,25 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Pays the beacon's unclaimed rewards from the pot.
+	pub(crate) fn do_claim_rewards(who: T::AccountId) -> DispatchResult {
+		let mut beacon = Beacons::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+		ensure!(!beacon.unclaimed.is_zero(), Error::<T>::NothingToClaim);
+		T::Currency::transfer(&T::RewardPot::get(), &who, beacon.unclaimed, Preservation::Preserve)
+			.map_err(|_| Error::<T>::PotEmpty)?;
+		let amount = core::mem::replace(&mut beacon.unclaimed, Zero::zero());
+		Beacons::<T>::insert(&who, beacon);
+		Self::deposit_event(Event::RewardsClaimed { beacon: who, amount });
+		Ok(())
+	}
+
+	/// Leaving pays what is unclaimed first, if the pot can.
 	pub(crate) fn do_deregister_beacon(who: T::AccountId) -> DispatchResult {
 		let beacon = Beacons::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 		ensure!(!BeaconAssignment::<T>::contains_key(&who), Error::<T>::AssignedThisEpoch);
+		if !beacon.unclaimed.is_zero() {
+			let _ = Self::do_claim_rewards(who.clone());
+		}
 		T::Currency::release(
 			&HoldReason::BeaconBond.into(),
 			&who,

@@ -3,12 +3,12 @@
 
 use crate::{
 	types::*, weights::WeightInfo, Assignments, BeaconAssignment, Beacons, Config, CurrentEpoch,
-	Event, Pallet, RelayCursor, Reports, Tracks,
+	Event, Pallet, Probes, RelayCursor, Reports, Tracks,
 };
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
-	traits::{fungible::Mutate, tokens::Preservation, Get, Randomness, TypedGet, UnixTime},
+	traits::{Get, Randomness, UnixTime},
 	weights::Weight,
 	BoundedVec,
 };
@@ -142,10 +142,15 @@ impl<T: Config> Pallet<T> {
 		}
 		let _ = BeaconAssignment::<T>::clear(u32::MAX, None);
 		let _ = Reports::<T>::clear(u32::MAX, None);
+		let _ = Probes::<T>::clear(u32::MAX, None);
 		(judged, assigned)
 	}
 
 	fn judge_test(epoch: EpochIndex, relay: RelayId, test: &Assignment<T>) {
+		// Most probers could not get the stream: the relay fails, and the
+		// beacons that could not report it are not to blame.
+		let (probes, failed_probes) = Self::probe_tally(relay);
+		let unreachable = probes > 0 && failed_probes.saturating_mul(2) > probes;
 		let mut reporters = Vec::new();
 		let mut counts = Vec::new();
 		let mut missing = 0u32;
@@ -157,7 +162,9 @@ impl<T: Config> Pallet<T> {
 				}
 				_ => {
 					missing += 1;
-					Self::adjust_reputation(beacon, |r| r.saturating_sub(MISSING_PENALTY));
+					if !unreachable {
+						Self::adjust_reputation(beacon, |r| r.saturating_sub(MISSING_PENALTY));
+					}
 				}
 			}
 		}
@@ -169,33 +176,33 @@ impl<T: Config> Pallet<T> {
 				bytes_per_second: seconds,
 			})
 			.collect();
-		let Some(judgement) = verdict::judge(&evidence) else {
+		let judgement = verdict::judge(&evidence);
+		if let Some(judgement) = &judgement {
+			Self::settle_beacons(epoch, relay, &reporters, &judgement.outliers);
+		}
+		let claimed_mbps = test.claimed_mbps;
+		if unreachable {
+			Self::deposit_event(Event::RelayUnreachable {
+				epoch,
+				relay,
+				probes,
+				failed: failed_probes,
+			});
+			Self::deposit_event(Event::Verdict {
+				epoch,
+				relay,
+				claimed_mbps,
+				measured_mbps: 0,
+				passed: false,
+			});
+			Self::record_verdict(epoch, relay, claimed_mbps, 0, false);
+			return;
+		}
+		let Some(judgement) = judgement else {
 			Self::deposit_event(Event::Inconclusive { epoch, relay, missing });
 			return;
 		};
-		for (i, (beacon, _)) in reporters.iter().enumerate() {
-			if judgement.outliers.contains(&i) {
-				Self::adjust_reputation(beacon, |r| r.saturating_sub(OUTLIER_PENALTY));
-				Self::deposit_event(Event::BeaconOverruled {
-					epoch,
-					relay,
-					beacon: beacon.clone(),
-				});
-			} else {
-				Self::adjust_reputation(beacon, |r| {
-					r.saturating_add(REPUTATION_GAIN).min(MAX_REPUTATION)
-				});
-				// Best effort: an empty pot pays nothing and stops nothing.
-				let _ = T::Currency::transfer(
-					&T::RewardPot::get(),
-					beacon,
-					T::BeaconReward::get(),
-					Preservation::Preserve,
-				);
-			}
-		}
 		let measured_mbps = verdict::to_mbps(judgement.bytes_per_second);
-		let claimed_mbps = test.claimed_mbps;
 		let passed = verdict::supports_claim(measured_mbps, claimed_mbps, ppm(T::Tolerance::get()));
 		// Missing reports lower the sum: they can keep a relay from passing,
 		// but do not fail it.
@@ -204,6 +211,44 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		Self::deposit_event(Event::Verdict { epoch, relay, claimed_mbps, measured_mbps, passed });
+		Self::record_verdict(epoch, relay, claimed_mbps, measured_mbps, passed);
+	}
+
+	/// Reputation and rewards of the beacons that reported a test.
+	fn settle_beacons(
+		epoch: EpochIndex,
+		relay: RelayId,
+		reporters: &[(T::AccountId, Mbps)],
+		outliers: &[usize],
+	) {
+		for (i, (beacon, _)) in reporters.iter().enumerate() {
+			if outliers.contains(&i) {
+				Self::adjust_reputation(beacon, |r| r.saturating_sub(OUTLIER_PENALTY));
+				Self::deposit_event(Event::BeaconOverruled {
+					epoch,
+					relay,
+					beacon: beacon.clone(),
+				});
+			} else {
+				Beacons::<T>::mutate(beacon, |info| {
+					if let Some(info) = info {
+						info.reputation =
+							info.reputation.saturating_add(REPUTATION_GAIN).min(MAX_REPUTATION);
+						info.unclaimed = info.unclaimed.saturating_add(T::BeaconReward::get());
+					}
+				});
+			}
+		}
+	}
+
+	/// Applies a verdict to the relay's track and, through the registry, to the relay.
+	fn record_verdict(
+		epoch: EpochIndex,
+		relay: RelayId,
+		claimed_mbps: Mbps,
+		measured_mbps: Mbps,
+		passed: bool,
+	) {
 		let mut track = Tracks::<T>::get(relay).unwrap_or_default();
 		track.epoch = epoch;
 		track.measured_mbps = measured_mbps;

@@ -2,6 +2,8 @@
 
 mod beacon;
 mod epoch;
+mod probe;
+pub use probe::{probe, probe_signing_payload, probe_url};
 mod report;
 pub use report::signing_payload;
 mod try_state;
