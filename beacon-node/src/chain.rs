@@ -176,7 +176,25 @@ impl Chain {
 
 	/// Signs `report` and submits it as a general transaction, which the
 	/// pallet authorizes from the report's signature: no fee, no nonce.
+	///
+	/// The pool checks the window against the best block's timestamp, which
+	/// trails the wall clock by up to a block: a report refused because the
+	/// window is still open (`ReportRejection::WindowOpen`, code 2) is sent
+	/// again after a block, a few times.
 	pub async fn submit_report(&self, report: &Report, key: &Keypair) -> Result<(), String> {
+		let mut tries = 0;
+		loop {
+			match self.submit_report_once(report, key).await {
+				Err(e) if e.contains("custom error: 2") && tries < 5 => {
+					tries += 1;
+					tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+				}
+				outcome => return outcome,
+			}
+		}
+	}
+
+	async fn submit_report_once(&self, report: &Report, key: &Keypair) -> Result<(), String> {
 		let signature = key.sign(&signing_payload(&self.genesis, report));
 		let call = dynamic::tx(
 			"ProofOfBandwidth",

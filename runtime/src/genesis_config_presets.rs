@@ -103,9 +103,11 @@ pub fn development() -> RuntimeGenesisConfig {
 		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
 	);
 	// Proof-of-bandwidth epochs of 15 blocks (30 s) instead of 30 minutes,
-	// so a relay started with `./scripts/dev` is verified within a minute.
+	// so a relay started with `./scripts/dev` is verified within a minute,
+	// by three beacons instead of four, so fewer processes run locally.
 	genesis.governance.parameters = Some(pallet_ocm_governance::MarketParameters {
 		pob_epoch_length: 15,
+		beacons_per_test: 3,
 		..configs::GENESIS_MARKET_PARAMETERS
 	});
 	genesis

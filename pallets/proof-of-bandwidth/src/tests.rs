@@ -454,10 +454,11 @@ mod verdicts {
 		run(|| {
 			three_beacons_one_relay();
 			// Per second, each beacon gets 8.5, 8, 0 (a stall), 9, 8.5 MB:
-			// sums 25.5, 24, 0, 27, 25.5 -> median 25.5 MB/s = 204 Mbit/s.
+			// sums 25.5, 24, 0, 27, 25.5 -> median 25.5 MB/s = 204 Mbit/s of
+			// payload, carried by 213.3 Mbit/s of link (1514 / 1448).
 			report_all(|_| vec![8_500_000, 8 * MB, 0, 9 * MB, 8_500_000]);
 			run_to(1 + EPOCH);
-			assert_eq!(verdict(), Some((204, true)));
+			assert_eq!(verdict(), Some((213, true)));
 			let r = relay(0);
 			assert_eq!(r.status, RelayStatus::Active);
 			assert_eq!(r.verified_mbps, 200, "verified capacity is capped at the claim");
@@ -469,11 +470,12 @@ mod verdicts {
 	fn a_relay_within_the_tolerance_passes_with_what_it_measured() {
 		run(|| {
 			three_beacons_one_relay();
-			// 3 x 7.6 MB/s = 22.8 MB/s = 182 Mbit/s: 9 % under 200 passes.
+			// 3 x 7.6 MB/s = 22.8 MB/s of payload = 190.7 Mbit/s of link:
+			// 4.6 % under 200 passes.
 			report_all(|_| vec![7_600_000; 5]);
 			run_to(1 + EPOCH);
-			assert_eq!(verdict(), Some((182, true)));
-			assert_eq!(relay(0).verified_mbps, 182);
+			assert_eq!(verdict(), Some((191, true)));
+			assert_eq!(relay(0).verified_mbps, 191);
 		});
 	}
 
@@ -481,10 +483,11 @@ mod verdicts {
 	fn a_relay_claiming_twice_its_rate_fails_then_is_suspended_and_slashed() {
 		run(|| {
 			three_beacons_one_relay();
-			// 100 Mbit/s delivered in all: 12.5 MB/s split three ways.
+			// 100 Mbit/s of payload in all (104.6 of link): 12.5 MB/s split
+			// three ways.
 			report_all(|_| vec![12_500_000 / 3; 5]);
 			run_to(1 + EPOCH);
-			assert_eq!(verdict(), Some((99, false)));
+			assert_eq!(verdict(), Some((105, false)));
 			assert_eq!(relay(0).status, RelayStatus::Pending, "one failure: not yet");
 			assert!(relay(0).slashed.is_empty());
 			assert_eq!(Tracks::<Test>::get(0).unwrap().failures, 1);
@@ -497,7 +500,7 @@ mod verdicts {
 				submit(report, sig).unwrap();
 			}
 			run_to(1 + 2 * EPOCH);
-			assert_eq!(verdict(), Some((99, false)));
+			assert_eq!(verdict(), Some((105, false)));
 			assert!(matches!(
 				relay(0).status,
 				RelayStatus::Suspended { by: Suspender::ProofOfBandwidth, .. }
@@ -522,8 +525,9 @@ mod verdicts {
 			report_all(|n| if n == liar_n { vec![13_750_000; 5] } else { vec![3_750_000; 5] });
 			let pot = Balances::free_balance(POT);
 			run_to(1 + EPOCH);
-			// Without the overrule: 3.75 + 3.75 + 13.75 = 21.25 MB/s = 170 Mbit/s.
-			assert_eq!(verdict(), Some((90, false)));
+			// 11.25 MB/s of payload, 94.1 Mbit/s of link. Without the
+			// overrule: 3.75 + 3.75 + 13.75 = 21.25 MB/s = 177.7 Mbit/s.
+			assert_eq!(verdict(), Some((94, false)));
 			assert!(events().contains(&Event::BeaconOverruled {
 				epoch: 1,
 				relay: 0,
@@ -583,7 +587,7 @@ mod verdicts {
 			report_all(|_| vec![9 * MB; 5]);
 			set_relay(0, |r| r.status = RelayStatus::Suspended { by: Suspender::Board, since: 0 });
 			run_to(1 + EPOCH);
-			assert_eq!(verdict(), Some((216, true)));
+			assert_eq!(verdict(), Some((226, true)));
 			assert!(matches!(relay(0).status, RelayStatus::Suspended { by: Suspender::Board, .. }));
 		});
 	}
@@ -595,7 +599,7 @@ mod verdicts {
 			report_all(|_| vec![9 * MB; 5]);
 			set_relay(0, |r| r.claimed_mbps = 400);
 			run_to(1 + EPOCH);
-			assert_eq!(verdict(), Some((216, true)));
+			assert_eq!(verdict(), Some((226, true)));
 			assert_eq!(
 				relay(0).status,
 				RelayStatus::Pending,

@@ -28,7 +28,8 @@ async fn main() {
 		.map(|r| r.trim().parse().expect("POB_BENCH_RATES: Mbit/s, comma separated"))
 		.collect();
 	accuracy(&rates).await;
-	collusion().await;
+	collusion(3).await;
+	collusion(4).await;
 }
 
 async fn accuracy(rates: &[u32]) {
@@ -100,20 +101,34 @@ async fn colluder(node: &DevNode, api: &Api, relay: u32) -> Vec<u64> {
 	}
 }
 
-async fn collusion() {
+/// A relay with one colluding beacon among the `per_test` that test it.
+async fn collusion(per_test: u32) {
 	let node = DevNode::start();
 	let api = node.connect().await;
+	if per_test != 3 {
+		let set = dynamic::tx(
+			"Governance",
+			"set_parameter",
+			subxt::ext::scale_value::Composite::unnamed([Value::unnamed_variant(
+				"BeaconsPerTest",
+				[Value::u128(per_test.into())],
+			)]),
+		);
+		ocm_e2e::board_motion(&api, set).await;
+	}
 	let rate = 100;
 	let cheat = pob::shaped_relay(&api, 8, rate, 2 * rate).await;
-	// Honest beacons 0 and 1 (100 Mbit/s links); the colluder is beacon 2.
-	let _honest: Vec<_> = (0..2).map(|n| pob::beacon(&node, n, 100)).collect();
+	// Honest beacons with 100 Mbit/s links; the colluder is beacon 2.
+	let honest: Vec<usize> =
+		(0..pob::BEACON_KEYS.len()).filter(|n| *n != 2).take(per_test as usize - 1).collect();
+	let _honest: Vec<_> = honest.iter().map(|n| pob::beacon(&node, *n, 100)).collect();
 	let forged = colluder(&node, &api, cheat.id).await;
 	// The honest reports, read before the epoch closes, for the plain sum.
 	let mut honest_reports: Vec<Vec<u64>> = Vec::new();
 	for _ in 0..60 {
 		honest_reports.clear();
 		let at = api.at_current_block().await.unwrap();
-		for n in 0..2 {
+		for &n in &honest {
 			let account = pob::beacon_key(n).public_key().0;
 			let report = at
 				.storage()
@@ -127,7 +142,7 @@ async fn collusion() {
 				honest_reports.push(report.decode().unwrap());
 			}
 		}
-		if honest_reports.len() == 2 {
+		if honest_reports.len() == honest.len() {
 			break;
 		}
 		tokio::time::sleep(Duration::from_secs(1)).await;
@@ -135,7 +150,7 @@ async fn collusion() {
 	let verdict =
 		pob::verdicts(&node, &api, &[cheat.id], Duration::from_secs(300)).await.verdicts[&cheat.id];
 	println!(
-		"\nA relay shaped to {rate} Mbit/s claiming {}, one of its three beacons colluding",
+		"\nA relay shaped to {rate} Mbit/s claiming {}, one of its {per_test} beacons colluding",
 		2 * rate
 	);
 	println!(
@@ -144,7 +159,7 @@ async fn collusion() {
 		verdict.passed,
 		f64::from(verdict.measured_mbps) / f64::from(rate)
 	);
-	if honest_reports.len() == 2 {
+	if honest_reports.len() == honest.len() {
 		let all: Vec<&[u64]> =
 			honest_reports.iter().map(Vec::as_slice).chain([forged.as_slice()]).collect();
 		let plain = ocm_pob::verdict::to_mbps(

@@ -3,6 +3,7 @@
 //! cargo runs them in parallel: they spend most of their time waiting for
 //! blocks.
 
+mod beacon;
 mod board;
 mod capacity;
 mod governance;

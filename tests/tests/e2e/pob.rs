@@ -55,6 +55,20 @@ async fn beacons_verify_a_shaped_relay_and_refuse_an_inflated_claim() {
 	let (status, verified) = pob::relay_status(&api, inflated.id).await;
 	assert_eq!((status.as_str(), verified), ("Pending", 0), "not activated");
 
+	// The node's pool refuses a replayed report (its epoch has ended) before
+	// any block: `InvalidTransaction::Custom(1)`, `ReportRejection::WrongEpoch`.
+	let chain = ocm_beacon::chain::Chain::connect(&node.ws_url()).await.expect("connect");
+	let key = pob::beacon_key(0);
+	let replayed = ocm_beacon::report::Report {
+		epoch: fair.epoch,
+		relay: honest.id,
+		beacon: key.public_key().0,
+		bytes_per_second: vec![1; 10],
+	};
+	let refused = chain.submit_report(&replayed, &key).await.expect_err("a replay is refused");
+	println!("replayed report: {refused}");
+	assert!(refused.contains("custom error: 1"), "{refused}");
+
 	// Each beacon stays under 30 MB of memory through its test.
 	for beacon in &beacons {
 		let peak = beacon.peak_rss_kib().expect("the beacon runs");

@@ -202,7 +202,7 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::Inconclusive { epoch, relay, missing });
 			return;
 		};
-		let measured_mbps = verdict::to_mbps(judgement.bytes_per_second);
+		let measured_mbps = verdict::link_mbps(judgement.bytes_per_second);
 		let passed = verdict::supports_claim(measured_mbps, claimed_mbps, ppm(T::Tolerance::get()));
 		// Missing reports lower the sum: they can keep a relay from passing,
 		// but do not fail it.
