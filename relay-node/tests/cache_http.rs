@@ -8,7 +8,6 @@
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{body::Incoming, header, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
 mod common;
 
 use common::Relay;
@@ -102,23 +101,7 @@ async fn origin(
 }
 
 fn start_origin(runtime: &tokio::runtime::Runtime, seen: Seen) -> u16 {
-	let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-	let port = listener.local_addr().unwrap().port();
-	listener.set_nonblocking(true).unwrap();
-	runtime.spawn(async move {
-		let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-		loop {
-			let (stream, _) = listener.accept().await.unwrap();
-			let seen = seen.clone();
-			tokio::spawn(async move {
-				let service = hyper::service::service_fn(move |r| origin(r, seen.clone()));
-				let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-					.serve_connection(TokioIo::new(stream), service)
-					.await;
-			});
-		}
-	});
-	port
+	common::start_origin(runtime, move |r| origin(r, seen.clone()))
 }
 
 fn start_relay(origin_port: u16) -> Relay {

@@ -9,7 +9,6 @@ use bytes::Bytes;
 use common::Relay;
 use http_body_util::Full;
 use hyper::{body::Incoming, header, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::{
 	collections::HashMap,
 	path::{Path, PathBuf},
@@ -45,24 +44,7 @@ async fn serve_file(
 }
 
 fn start_origin(runtime: &tokio::runtime::Runtime, dir: PathBuf, seen: Seen) -> u16 {
-	let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-	let port = listener.local_addr().unwrap().port();
-	listener.set_nonblocking(true).unwrap();
-	runtime.spawn(async move {
-		let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-		loop {
-			let (stream, _) = listener.accept().await.unwrap();
-			let (dir, seen) = (dir.clone(), seen.clone());
-			tokio::spawn(async move {
-				let service =
-					hyper::service::service_fn(move |r| serve_file(r, dir.clone(), seen.clone()));
-				let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-					.serve_connection(TokioIo::new(stream), service)
-					.await;
-			});
-		}
-	});
-	port
+	common::start_origin(runtime, move |r| serve_file(r, dir.clone(), seen.clone()))
 }
 
 fn ffmpeg(args: &[&str]) {
