@@ -3,14 +3,44 @@
 
 use crate::report::{general_extrinsic, signing_payload, Report};
 use subxt::{
+	client::{ClientAtBlock, OnlineClientAtBlockImpl},
 	dynamic::{self, At, Value},
 	ext::scale_value::{Composite, Primitive, ValueDef},
 	rpcs::{rpc_params, RpcClient},
+	transactions::TransactionProgress,
 	OnlineClient, SubstrateConfig,
 };
 use subxt_signer::sr25519::Keypair;
 
 pub type Api = OnlineClient<SubstrateConfig>;
+/// The chain's state and metadata at one block.
+pub type AtBlock = ClientAtBlock<SubstrateConfig, OnlineClientAtBlockImpl<SubstrateConfig>>;
+
+async fn fetch(
+	at: &AtBlock,
+	pallet: &str,
+	item: &str,
+	key: Vec<Value>,
+) -> Result<Option<Value>, String> {
+	let address = dynamic::storage::<Vec<Value>, Value>(pallet, item);
+	let value = at.storage().try_fetch(address, key).await.map_err(|e| e.to_string())?;
+	value.map(|v| v.decode().map_err(|e| e.to_string())).transpose()
+}
+
+/// Waits for the transaction in a finalized block and checks its success.
+async fn finalized(
+	progress: Result<
+		TransactionProgress<SubstrateConfig, OnlineClientAtBlockImpl<SubstrateConfig>>,
+		impl ToString,
+	>,
+) -> Result<(), String> {
+	progress
+		.map_err(|e| e.to_string())?
+		.wait_for_finalized_success()
+		.await
+		.map(|_| ())
+		.map_err(|e| e.to_string())
+}
 
 /// The chain, as the beacon uses it.
 pub struct Chain {
@@ -71,29 +101,20 @@ impl Chain {
 		Ok(Self { api, rpc, genesis })
 	}
 
-	/// The best block's number: assignments are acted on before finality,
-	/// as the window opens a few blocks after its epoch.
-	async fn best(&self) -> Result<u64, String> {
+	/// The chain at its best block: assignments are acted on before
+	/// finality, as the window opens a few blocks after its epoch. One
+	/// snapshot serves every read of a poll.
+	pub async fn best(&self) -> Result<AtBlock, String> {
 		let header: serde_json::Value =
 			self.rpc.request("chain_getHeader", rpc_params![]).await.map_err(|e| e.to_string())?;
 		let hex = header["number"].as_str().ok_or("a header without a number")?;
-		u64::from_str_radix(hex.trim_start_matches("0x"), 16).map_err(|e| e.to_string())
+		let number =
+			u64::from_str_radix(hex.trim_start_matches("0x"), 16).map_err(|e| e.to_string())?;
+		self.api.at_block(number).await.map_err(|e| e.to_string())
 	}
 
-	async fn fetch(
-		&self,
-		pallet: &str,
-		item: &str,
-		key: Vec<Value>,
-	) -> Result<Option<Value>, String> {
-		let at = self.api.at_block(self.best().await?).await.map_err(|e| e.to_string())?;
-		let address = dynamic::storage::<Vec<Value>, Value>(pallet, item);
-		let value = at.storage().try_fetch(address, key).await.map_err(|e| e.to_string())?;
-		value.map(|v| v.decode().map_err(|e| e.to_string())).transpose()
-	}
-
-	pub async fn epoch(&self) -> Result<Option<EpochView>, String> {
-		let Some(epoch) = self.fetch("ProofOfBandwidth", "CurrentEpoch", vec![]).await? else {
+	pub async fn epoch(at: &AtBlock) -> Result<Option<EpochView>, String> {
+		let Some(epoch) = fetch(at, "ProofOfBandwidth", "CurrentEpoch", vec![]).await? else {
 			return Ok(None);
 		};
 		let seed = epoch
@@ -109,9 +130,9 @@ impl Chain {
 		}))
 	}
 
-	pub async fn beacon(&self, account: [u8; 32]) -> Result<Option<BeaconView>, String> {
+	pub async fn beacon(at: &AtBlock, account: [u8; 32]) -> Result<Option<BeaconView>, String> {
 		let key = vec![Value::from_bytes(account)];
-		let Some(beacon) = self.fetch("ProofOfBandwidth", "Beacons", key).await? else {
+		let Some(beacon) = fetch(at, "ProofOfBandwidth", "Beacons", key).await? else {
 			return Ok(None);
 		};
 		let location = beacon.at("location").ok_or("a beacon without a location")?;
@@ -123,9 +144,9 @@ impl Chain {
 	}
 
 	/// The relay this beacon tests in the current epoch, if any.
-	pub async fn assignment(&self, account: [u8; 32]) -> Result<Option<u32>, String> {
+	pub async fn assignment(at: &AtBlock, account: [u8; 32]) -> Result<Option<u32>, String> {
 		let key = vec![Value::from_bytes(account)];
-		match self.fetch("ProofOfBandwidth", "BeaconAssignment", key).await? {
+		match fetch(at, "ProofOfBandwidth", "BeaconAssignment", key).await? {
 			Some(relay) => {
 				relay.as_u128().map(|n| Some(n as u32)).ok_or("a non-numeric relay".into())
 			}
@@ -134,9 +155,8 @@ impl Chain {
 	}
 
 	/// The relay's registered PoB endpoint.
-	pub async fn pob_endpoint(&self, relay: u32) -> Result<String, String> {
-		let record = self
-			.fetch("CapacityRegistry", "Relays", vec![Value::u128(relay.into())])
+	pub async fn pob_endpoint(at: &AtBlock, relay: u32) -> Result<String, String> {
+		let record = fetch(at, "CapacityRegistry", "Relays", vec![Value::u128(relay.into())])
 			.await?
 			.ok_or_else(|| format!("relay {relay} is not registered"))?;
 		let pob = record
@@ -161,40 +181,44 @@ impl Chain {
 			.await
 			.map_err(|e| format!("account nonce: {e}"))?;
 		let params = subxt::config::SubstrateExtrinsicParamsBuilder::new().nonce(nonce).build();
-		self.api
-			.tx()
-			.await
-			.map_err(|e| e.to_string())?
-			.sign_and_submit_then_watch(call, who, params)
-			.await
-			.map_err(|e| e.to_string())?
-			.wait_for_finalized_success()
-			.await
-			.map_err(|e| e.to_string())?;
-		Ok(())
+		let mut tx = self.api.tx().await.map_err(|e| e.to_string())?;
+		finalized(tx.sign_and_submit_then_watch(call, who, params).await).await
 	}
 
 	/// Signs `report` and submits it as a general transaction, which the
 	/// pallet authorizes from the report's signature: no fee, no nonce.
 	///
-	/// The pool checks the window against the best block's timestamp, which
-	/// trails the wall clock by up to a block: a report refused because the
-	/// window is still open (`ReportRejection::WindowOpen`, code 2) is sent
-	/// again after a block, a few times.
+	/// The pallet compares the window's end with the chain's clock (the
+	/// best block's timestamp), which trails the wall clock by up to a
+	/// block: the report goes once a best block is past the window.
 	pub async fn submit_report(&self, report: &Report, key: &Keypair) -> Result<(), String> {
-		let mut tries = 0;
-		loop {
-			match self.submit_report_once(report, key).await {
-				Err(e) if e.contains("custom error: 2") && tries < 5 => {
-					tries += 1;
-					tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+		let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+		let at = loop {
+			let at = self.best().await?;
+			let now = fetch(&at, "Timestamp", "Now", vec![])
+				.await?
+				.and_then(|v| v.as_u128())
+				.unwrap_or(0);
+			let ended = match Self::epoch(&at).await? {
+				Some(epoch) if epoch.index == report.epoch => {
+					now >= u128::from(epoch.window_start_ms) + u128::from(epoch.window_secs) * 1_000
 				}
-				outcome => return outcome,
+				_ => true,
+			};
+			if ended || std::time::Instant::now() > deadline {
+				break at;
 			}
-		}
+			tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+		};
+		self.submit_report_at(&at, report, key).await
 	}
 
-	async fn submit_report_once(&self, report: &Report, key: &Keypair) -> Result<(), String> {
+	async fn submit_report_at(
+		&self,
+		at: &AtBlock,
+		report: &Report,
+		key: &Keypair,
+	) -> Result<(), String> {
 		let signature = key.sign(&signing_payload(&self.genesis, report));
 		let call = dynamic::tx(
 			"ProofOfBandwidth",
@@ -214,7 +238,6 @@ impl Chain {
 				Value::unnamed_variant("Sr25519", [Value::from_bytes(signature.0)]),
 			]),
 		);
-		let at = self.api.at_block(self.best().await?).await.map_err(|e| e.to_string())?;
 		let extrinsic = at.metadata_ref().extrinsic();
 		let version = extrinsic.transaction_extension_version_to_use_for_encoding();
 		let extensions: Vec<String> = extrinsic
@@ -224,15 +247,7 @@ impl Chain {
 		let names: Vec<&str> = extensions.iter().map(String::as_str).collect();
 		let call_data = at.tx().call_data(&call).map_err(|e| e.to_string())?;
 		let bytes = general_extrinsic(version, &names, &call_data)?;
-		at.tx()
-			.from_bytes(bytes)
-			.submit_and_watch()
-			.await
-			.map_err(|e| e.to_string())?
-			.wait_for_finalized_success()
-			.await
-			.map_err(|e| e.to_string())?;
-		Ok(())
+		finalized(at.tx().from_bytes(bytes).submit_and_watch().await).await
 	}
 }
 

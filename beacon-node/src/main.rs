@@ -88,7 +88,7 @@ async fn ensure_registered(
 	key: &Keypair,
 ) -> Result<(), String> {
 	let account = key.public_key().0;
-	let registered = chain.beacon(account).await?;
+	let registered = chain::Chain::beacon(&chain.best().await?, account).await?;
 	let args =
 		Composite::unnamed([location(country, cli.asn), Value::u128(cli.capacity_mbps.into())]);
 	match registered {
@@ -116,12 +116,13 @@ async fn ensure_registered(
 /// Runs the test of `relay` in `epoch` and reports it.
 async fn test_and_report(
 	chain: &chain::Chain,
+	at: &chain::AtBlock,
 	cli: &Cli,
 	key: &Keypair,
 	epoch: chain::EpochView,
 	relay: u32,
 ) -> Result<(), String> {
-	let endpoint = chain.pob_endpoint(relay).await?;
+	let endpoint = chain::Chain::pob_endpoint(at, relay).await?;
 	let beacon = key.public_key().0;
 	let plan = measure::TestPlan {
 		endpoint,
@@ -177,24 +178,35 @@ async fn run(cli: Cli, country: [u8; 2], key: Keypair) {
 	let mut last_epoch = 0;
 	loop {
 		tokio::time::sleep(Duration::from_millis(500)).await;
-		let epoch = match chain.epoch().await {
-			Ok(Some(epoch)) if epoch.index != last_epoch => epoch,
-			Ok(_) => continue,
-			Err(e) => {
-				tracing::warn!(error = %e, "cannot read the epoch");
-				continue;
-			}
-		};
-		match chain.assignment(account).await {
-			Ok(Some(relay)) => {
+		match new_assignment(&chain, account, last_epoch).await {
+			Ok(None) => {}
+			Ok(Some((epoch, relay, at))) => {
 				last_epoch = epoch.index;
-				if let Err(e) = test_and_report(&chain, &cli, &key, epoch.clone(), relay).await {
+				let Some(relay) = relay else { continue };
+				if let Err(e) = test_and_report(&chain, &at, &cli, &key, epoch.clone(), relay).await
+				{
 					tracing::warn!(epoch = epoch.index, relay, error = %e, "test not reported");
 				}
 			}
-			Ok(None) => last_epoch = epoch.index,
-			Err(e) => tracing::warn!(error = %e, "cannot read the assignment"),
+			Err(e) => tracing::warn!(error = %e, "cannot read the epoch or the assignment"),
 		}
+	}
+}
+
+/// From one best block: a new epoch (not `last_epoch`), the relay this beacon
+/// tests in it if any, and the block to read the relay's endpoint at.
+async fn new_assignment(
+	chain: &chain::Chain,
+	account: [u8; 32],
+	last_epoch: u32,
+) -> Result<Option<(chain::EpochView, Option<u32>, chain::AtBlock)>, String> {
+	let at = chain.best().await?;
+	match chain::Chain::epoch(&at).await? {
+		Some(epoch) if epoch.index != last_epoch => {
+			let relay = chain::Chain::assignment(&at, account).await?;
+			Ok(Some((epoch, relay, at)))
+		}
+		_ => Ok(None),
 	}
 }
 

@@ -10,8 +10,7 @@
 
 use codec::{Compact, Encode};
 
-/// The domain of a report signature (the pallet's `REPORT_CONTEXT`).
-pub const REPORT_CONTEXT: &[u8; 16] = b"ocm/pob/report/1";
+pub use ocm_pob::REPORT_CONTEXT;
 
 /// What the beacon measured.
 #[derive(Clone, Debug, PartialEq, Eq, Encode)]

@@ -183,6 +183,34 @@ pub fn beacon_binary() -> PathBuf {
 	node_binary().with_file_name("ocm-beacon")
 }
 
+/// A child process killed (and reaped) on drop.
+pub struct Process(pub Child);
+
+impl Drop for Process {
+	fn drop(&mut self) {
+		let _ = self.0.kill();
+		let _ = self.0.wait();
+	}
+}
+
+impl Process {
+	/// Peak resident memory (VmHWM), in KiB.
+	pub fn peak_rss_kib(&self) -> Option<u64> {
+		let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).ok()?;
+		status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+	}
+}
+
+/// Waits up to 20 s until something accepts TCP connections at `address`
+/// (`host:port`); `what` names it in the failure.
+pub fn wait_listening(address: &str, what: &str) {
+	let deadline = Instant::now() + Duration::from_secs(20);
+	while TcpStream::connect(address).is_err() {
+		assert!(Instant::now() < deadline, "{what} did not listen on {address}");
+		std::thread::sleep(Duration::from_millis(50));
+	}
+}
+
 /// A port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0")

@@ -2,32 +2,13 @@
 //! beacons in the root namespace, the real dev chain. Shared by the
 //! end-to-end test and `pob-bench`.
 
-use crate::{beacon_binary, find, netns::Netns, registry, relay_binary, submit, Api, DevNode};
-use std::{
-	collections::BTreeMap,
-	process::{Child, Stdio},
-	time::Duration,
+use crate::{
+	beacon_binary, find, netns::Netns, registry, relay_binary, submit, wait_listening, Api,
+	DevNode, Process,
 };
+use std::{collections::BTreeMap, process::Stdio, time::Duration};
 use subxt::dynamic::{At, Value};
 use subxt_signer::sr25519::{dev, Keypair};
-
-/// A child process killed on drop.
-pub struct Process(pub Child);
-
-impl Drop for Process {
-	fn drop(&mut self) {
-		let _ = self.0.kill();
-		let _ = self.0.wait();
-	}
-}
-
-impl Process {
-	/// Peak resident memory (VmHWM), in KiB.
-	pub fn peak_rss_kib(&self) -> Option<u64> {
-		let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).ok()?;
-		status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
-	}
-}
 
 /// An `ocm-relay` in its own namespace, its link shaped, registered on chain.
 pub struct ShapedRelay {
@@ -51,11 +32,7 @@ pub async fn shaped_relay(api: &Api, index: u8, rate_mbit: u32, claimed_mbps: u3
 			.spawn()
 			.expect("start ocm-relay in its namespace"),
 	);
-	let deadline = std::time::Instant::now() + Duration::from_secs(20);
-	while std::net::TcpStream::connect(&listen).is_err() {
-		assert!(std::time::Instant::now() < deadline, "ocm-relay did not listen on {listen}");
-		std::thread::sleep(Duration::from_millis(50));
-	}
+	wait_listening(&listen, "ocm-relay");
 	let http = format!("http://{listen}");
 	let events = submit(
 		api,

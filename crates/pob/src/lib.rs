@@ -18,3 +18,9 @@ extern crate alloc;
 pub mod assignment;
 pub mod payload;
 pub mod verdict;
+
+/// The domain of a beacon's report signature: the beacon signs
+/// `(REPORT_CONTEXT, genesis hash, report)` SCALE-encoded, so a report is
+/// good for one chain, epoch, relay and beacon only. The pallet checks what
+/// `ocm-beacon` signs.
+pub const REPORT_CONTEXT: &[u8; 16] = b"ocm/pob/report/1";

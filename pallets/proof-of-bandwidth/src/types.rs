@@ -126,10 +126,7 @@ pub struct Report<AccountId: Clone + PartialEq + Eq + core::fmt::Debug, MaxWindo
 
 pub type ReportOf<T> = Report<<T as frame_system::Config>::AccountId, <T as Config>::MaxWindowSecs>;
 
-/// The domain of a report signature: the beacon signs
-/// `(REPORT_CONTEXT, genesis hash, report)`, so a report is good for one
-/// chain, epoch, relay and beacon only.
-pub const REPORT_CONTEXT: &[u8; 16] = b"ocm/pob/report/1";
+pub use ocm_pob::REPORT_CONTEXT;
 
 /// How a relay has fared.
 #[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug, Default)]

@@ -79,14 +79,15 @@ async fn colluder(node: &DevNode, api: &Api, relay: u32) -> Vec<u64> {
 	let account = key.public_key().0;
 	loop {
 		tokio::time::sleep(Duration::from_millis(500)).await;
+		let Ok(at) = chain.best().await else { continue };
 		let (Ok(Some(epoch)), Ok(Some(assigned))) =
-			(chain.epoch().await, chain.assignment(account).await)
+			(Chain::epoch(&at).await, Chain::assignment(&at, account).await)
 		else {
 			continue;
 		};
 		assert_eq!(assigned, relay, "the only relay");
 		let end = epoch.window_start_ms + u64::from(epoch.window_secs) * 1_000;
-		let wait = end.saturating_sub(ocm_beacon::measure::now_ms()) + 500;
+		let wait = end.saturating_sub(ocm_beacon::measure::now_ms());
 		tokio::time::sleep(Duration::from_millis(wait)).await;
 		let full = ocm_pob::verdict::max_bytes_per_second(100);
 		let seconds = vec![full; epoch.window_secs as usize];

@@ -3,13 +3,9 @@
 //! it counts.
 
 use ocm_beacon::measure::{self, TestPlan};
-use ocm_e2e::{free_port, relay_binary};
+use ocm_e2e::{free_port, relay_binary, wait_listening, Process};
 use ocm_pob::payload::{PayloadStream, StreamId};
-use std::{
-	net::TcpStream,
-	process::{Command, Stdio},
-	time::{Duration, Instant},
-};
+use std::process::{Command, Stdio};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn plan(endpoint: String, seed: u8) -> TestPlan {
@@ -28,20 +24,17 @@ fn plan(endpoint: String, seed: u8) -> TestPlan {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_beacon_counts_only_the_streams_bytes() {
 	let port = free_port();
-	let mut relay = Command::new(relay_binary())
-		.args(["--listen", &format!("127.0.0.1:{port}"), "--log", "warn"])
-		.stdout(Stdio::null())
-		.spawn()
-		.expect("start ocm-relay");
-	let deadline = Instant::now() + Duration::from_secs(20);
-	while TcpStream::connect(("127.0.0.1", port)).is_err() {
-		assert!(Instant::now() < deadline, "ocm-relay did not listen");
-		std::thread::sleep(Duration::from_millis(50));
-	}
+	let relay = Process(
+		Command::new(relay_binary())
+			.args(["--listen", &format!("127.0.0.1:{port}"), "--log", "warn"])
+			.stdout(Stdio::null())
+			.spawn()
+			.expect("start ocm-relay"),
+	);
+	wait_listening(&format!("127.0.0.1:{port}"), "ocm-relay");
 	let honest =
 		measure::run(plan(format!("http://127.0.0.1:{port}/.well-known/ocm/pob/v1/"), 1)).await;
-	let _ = relay.kill();
-	let _ = relay.wait();
+	drop(relay);
 	assert_eq!(honest.rejected_bytes, 0, "{:?}", honest.errors);
 	assert_eq!(honest.bytes_per_second.len(), 2);
 	assert!(honest.bytes_per_second.iter().all(|b| *b > 1 << 20), "{:?}", honest.bytes_per_second);

@@ -4,36 +4,23 @@
 //! finds its registration instead of registering twice, and updates its
 //! claims when its configuration changed.
 
-use ocm_e2e::{free_port, relay_binary, Api, DevNode};
+use ocm_e2e::{free_port, relay_binary, wait_listening, Api, DevNode, Process};
 use std::{
-	net::TcpStream,
-	process::{Child, Command, Stdio},
+	process::{Command, Stdio},
 	time::{Duration, Instant},
 };
 use subxt::dynamic::{self, At, Value};
 
-struct Relay(Child);
-
-impl Drop for Relay {
-	fn drop(&mut self) {
-		let _ = self.0.kill();
-		let _ = self.0.wait();
-	}
-}
-
-fn start_relay(config: &std::path::Path, port: u16) -> Relay {
+fn start_relay(config: &std::path::Path, port: u16) -> Process {
 	let child = Command::new(relay_binary())
 		.args(["--config", config.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
 		.env("OCM_RELAY_OPERATOR", "//Dave")
 		.stdout(Stdio::null())
 		.spawn()
 		.expect("start ocm-relay");
-	let deadline = Instant::now() + Duration::from_secs(20);
-	while TcpStream::connect(("127.0.0.1", port)).is_err() {
-		assert!(Instant::now() < deadline, "ocm-relay did not listen");
-		std::thread::sleep(Duration::from_millis(50));
-	}
-	Relay(child)
+	let process = Process(child);
+	wait_listening(&format!("127.0.0.1:{port}"), "ocm-relay");
+	process
 }
 
 /// Polls the relay's FCI endpoint until it answers 200; returns the JSON.
