@@ -46,8 +46,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn register_beacon() -> Weight {
 		// Proof size: measured `146`, estimated `3604`.
-		// Minimum execution time: 46_762_000 picoseconds.
-		Weight::from_parts(54_345_000, 3604)
+		// Minimum execution time: 46_551_000 picoseconds.
+		Weight::from_parts(55_986_000, 3604)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -55,8 +55,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
 	fn update_beacon() -> Weight {
 		// Proof size: measured `187`, estimated `3563`.
-		// Minimum execution time: 9_878_000 picoseconds.
-		Weight::from_parts(12_568_000, 3563)
+		// Minimum execution time: 9_950_000 picoseconds.
+		Weight::from_parts(12_375_000, 3563)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -72,8 +72,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ProofOfBandwidth::CounterForBeacons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn deregister_beacon() -> Weight {
 		// Proof size: measured `345`, estimated `3604`.
-		// Minimum execution time: 42_263_000 picoseconds.
-		Weight::from_parts(47_680_000, 3604)
+		// Minimum execution time: 42_929_000 picoseconds.
+		Weight::from_parts(54_477_000, 3604)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -93,27 +93,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	fn authorize_submit_report() -> Weight {
 		// Proof size: measured `590`, estimated `4006`.
-		// Minimum execution time: 62_175_000 picoseconds.
-		Weight::from_parts(72_383_000, 4006)
+		// Minimum execution time: 61_789_000 picoseconds.
+		Weight::from_parts(77_005_000, 4006)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 	}
-	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:1 w:0)
-	/// Proof: `ProofOfBandwidth::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:0)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:1 w:0)
-	/// Proof: `ProofOfBandwidth::BeaconAssignment` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::Reports` (r:1 w:1)
+	/// Storage: `ProofOfBandwidth::Reports` (r:0 w:1)
 	/// Proof: `ProofOfBandwidth::Reports` (`max_values`: None, `max_size`: Some(541), added: 3016, mode: `MaxEncodedLen`)
-	/// Storage: `System::BlockHash` (r:1 w:0)
-	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn submit_report() -> Weight {
-		// Proof size: measured `486`, estimated `4006`.
-		// Minimum execution time: 64_253_000 picoseconds.
-		Weight::from_parts(73_099_000, 4006)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 9_645_000 picoseconds.
+		Weight::from_parts(12_320_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:1 w:0)
@@ -122,8 +111,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
 		// Proof size: measured `220`, estimated `1557`.
-		// Minimum execution time: 5_421_000 picoseconds.
-		Weight::from_parts(6_512_000, 1557)
+		// Minimum execution time: 5_305_000 picoseconds.
+		Weight::from_parts(6_636_000, 1557)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
 	/// Storage: `System::ParentHash` (r:1 w:0)
@@ -151,13 +140,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `r` is `[1, 64]`.
 	/// The range of component `b` is `[1, 1024]`.
 	fn open_epoch(r: u32, b: u32, ) -> Weight {
-		// Proof size: measured `315 + b * (105 ±0) + r * (660 ±0)`, estimated `3994 + b * (2573 ±0) + r * (4532 ±0)`.
-		// Minimum execution time: 338_913_000 picoseconds.
-		Weight::from_parts(273_273_792, 3994)
-			// Standard error: 567_033
-			.saturating_add(Weight::from_parts(5_395_503, 0).saturating_mul(r.into()))
-			// Standard error: 35_219
-			.saturating_add(Weight::from_parts(5_334_510, 0).saturating_mul(b.into()))
+		// Proof size: measured `315 + b * (105 ±0) + r * (660 ±0)`, estimated `3994 + b * (2573 ±7) + r * (4532 ±0)`.
+		// Minimum execution time: 325_862_000 picoseconds.
+		Weight::from_parts(344_648_000, 3994)
+			// Standard error: 403_742
+			.saturating_add(Weight::from_parts(7_601_129, 0).saturating_mul(r.into()))
+			// Standard error: 25_218
+			.saturating_add(Weight::from_parts(4_970_972, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(71_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
@@ -191,13 +180,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `r` is `[1, 64]`.
 	/// The range of component `b` is `[1, 1024]`.
 	fn close_epoch(r: u32, b: u32, ) -> Weight {
-		// Proof size: measured `0 + b * (304 ±0) + r * (5955 ±0)`, estimated `49246 + b * (1078 ±179) + r * (22536 ±0)`.
-		// Minimum execution time: 311_879_000 picoseconds.
-		Weight::from_parts(313_460_000, 49246)
-			// Standard error: 6_761_799
-			.saturating_add(Weight::from_parts(181_772_302, 0).saturating_mul(r.into()))
-			// Standard error: 422_360
-			.saturating_add(Weight::from_parts(5_824_479, 0).saturating_mul(b.into()))
+		// Proof size: measured `0 + b * (304 ±0) + r * (5955 ±0)`, estimated `49246 + b * (1078 ±150) + r * (22536 ±0)`.
+		// Minimum execution time: 288_750_000 picoseconds.
+		Weight::from_parts(302_027_000, 49246)
+			// Standard error: 7_216_133
+			.saturating_add(Weight::from_parts(193_768_100, 0).saturating_mul(r.into()))
+			// Standard error: 450_739
+			.saturating_add(Weight::from_parts(5_790_757, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().reads((30_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
@@ -213,8 +202,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn claim_rewards() -> Weight {
 		// Proof size: measured `393`, estimated `6196`.
-		// Minimum execution time: 45_825_000 picoseconds.
-		Weight::from_parts(49_815_000, 6196)
+		// Minimum execution time: 45_018_000 picoseconds.
+		Weight::from_parts(50_176_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -223,10 +212,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 8]`.
 	fn set_probers(n: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 3_941_000 picoseconds.
-		Weight::from_parts(6_359_951, 0)
-			// Standard error: 7_572
-			.saturating_add(Weight::from_parts(339_233, 0).saturating_mul(n.into()))
+		// Minimum execution time: 3_898_000 picoseconds.
+		Weight::from_parts(6_179_718, 0)
+			// Standard error: 7_448
+			.saturating_add(Weight::from_parts(276_831, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:1 w:0)
@@ -244,38 +233,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `r` is `[1, 64]`.
 	fn authorize_submit_probes(r: u32, ) -> Weight {
 		// Proof size: measured `341 + r * (20 ±0)`, estimated `3509 + r * (3004 ±0)`.
-		// Minimum execution time: 53_223_000 picoseconds.
-		Weight::from_parts(56_715_090, 3509)
-			// Standard error: 7_285
-			.saturating_add(Weight::from_parts(2_561_395, 0).saturating_mul(r.into()))
+		// Minimum execution time: 54_512_000 picoseconds.
+		Weight::from_parts(59_991_682, 3509)
+			// Standard error: 6_627
+			.saturating_add(Weight::from_parts(2_433_705, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 3004).saturating_mul(r.into()))
 	}
-	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:1 w:0)
-	/// Proof: `ProofOfBandwidth::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::Probers` (r:1 w:0)
-	/// Proof: `ProofOfBandwidth::Probers` (`max_values`: Some(1), `max_size`: Some(257), added: 752, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::ProbedIn` (r:1 w:1)
-	/// Proof: `ProofOfBandwidth::ProbedIn` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::Assignments` (r:64 w:0)
-	/// Proof: `ProofOfBandwidth::Assignments` (`max_values`: None, `max_size`: Some(529), added: 3004, mode: `MaxEncodedLen`)
-	/// Storage: `System::BlockHash` (r:1 w:0)
-	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Probes` (r:0 w:64)
 	/// Proof: `ProofOfBandwidth::Probes` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::ProbedIn` (r:0 w:1)
+	/// Proof: `ProofOfBandwidth::ProbedIn` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// The range of component `r` is `[1, 64]`.
 	fn submit_probes(r: u32, ) -> Weight {
-		// Proof size: measured `237 + r * (20 ±0)`, estimated `3509 + r * (3004 ±0)`.
-		// Minimum execution time: 60_021_000 picoseconds.
-		Weight::from_parts(63_831_943, 3509)
-			// Standard error: 12_867
-			.saturating_add(Weight::from_parts(4_218_062, 0).saturating_mul(r.into()))
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 8_743_000 picoseconds.
+		Weight::from_parts(11_530_758, 0)
+			// Standard error: 3_900
+			.saturating_add(Weight::from_parts(1_659_508, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(r.into())))
-			.saturating_add(Weight::from_parts(0, 3004).saturating_mul(r.into()))
 	}
 }
 
@@ -283,37 +261,36 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// runtimes that do not set their own.
 impl WeightInfo for () {
 	fn register_beacon() -> Weight {
-		Weight::from_parts(54_345_000, 3604)
+		Weight::from_parts(55_986_000, 3604)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn update_beacon() -> Weight {
-		Weight::from_parts(12_568_000, 3563)
+		Weight::from_parts(12_375_000, 3563)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn deregister_beacon() -> Weight {
-		Weight::from_parts(47_680_000, 3604)
+		Weight::from_parts(54_477_000, 3604)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn authorize_submit_report() -> Weight {
-		Weight::from_parts(72_383_000, 4006)
+		Weight::from_parts(77_005_000, 4006)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 	}
 	fn submit_report() -> Weight {
-		Weight::from_parts(73_099_000, 4006)
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
+		Weight::from_parts(12_320_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_idle() -> Weight {
-		Weight::from_parts(6_512_000, 1557)
+		Weight::from_parts(6_636_000, 1557)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 	}
 	fn open_epoch(r: u32, b: u32, ) -> Weight {
-		Weight::from_parts(273_273_792, 3994)
-			.saturating_add(Weight::from_parts(5_395_503, 0).saturating_mul(r.into()))
-			.saturating_add(Weight::from_parts(5_334_510, 0).saturating_mul(b.into()))
+		Weight::from_parts(344_648_000, 3994)
+			.saturating_add(Weight::from_parts(7_601_129, 0).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(4_970_972, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(71_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(b.into())))
@@ -323,9 +300,9 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 4532).saturating_mul(r.into()))
 	}
 	fn close_epoch(r: u32, b: u32, ) -> Weight {
-		Weight::from_parts(313_460_000, 49246)
-			.saturating_add(Weight::from_parts(181_772_302, 0).saturating_mul(r.into()))
-			.saturating_add(Weight::from_parts(5_824_479, 0).saturating_mul(b.into()))
+		Weight::from_parts(302_027_000, 49246)
+			.saturating_add(Weight::from_parts(193_768_100, 0).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(5_790_757, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(66_u64))
 			.saturating_add(ParityDbWeight::get().reads((30_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(b.into())))
@@ -336,29 +313,26 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 22536).saturating_mul(r.into()))
 	}
 	fn claim_rewards() -> Weight {
-		Weight::from_parts(49_815_000, 6196)
+		Weight::from_parts(50_176_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn set_probers(n: u32, ) -> Weight {
-		Weight::from_parts(6_359_951, 0)
-			.saturating_add(Weight::from_parts(339_233, 0).saturating_mul(n.into()))
+		Weight::from_parts(6_179_718, 0)
+			.saturating_add(Weight::from_parts(276_831, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn authorize_submit_probes(r: u32, ) -> Weight {
-		Weight::from_parts(56_715_090, 3509)
-			.saturating_add(Weight::from_parts(2_561_395, 0).saturating_mul(r.into()))
+		Weight::from_parts(59_991_682, 3509)
+			.saturating_add(Weight::from_parts(2_433_705, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 3004).saturating_mul(r.into()))
 	}
 	fn submit_probes(r: u32, ) -> Weight {
-		Weight::from_parts(63_831_943, 3509)
-			.saturating_add(Weight::from_parts(4_218_062, 0).saturating_mul(r.into()))
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
-			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(r.into())))
+		Weight::from_parts(11_530_758, 0)
+			.saturating_add(Weight::from_parts(1_659_508, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(r.into())))
-			.saturating_add(Weight::from_parts(0, 3004).saturating_mul(r.into()))
 	}
 }

@@ -7,14 +7,13 @@
 use crate::{
 	crypto::{ProberId, ProberSignature},
 	types::*,
-	Assignments, Call, Config, CurrentEpoch, Error, Event, Pallet, ProbedIn, Probers, Probes,
+	Assignments, Call, Config, CurrentEpoch, Event, Pallet, ProbedIn, Probers, Probes,
 };
 use alloc::{format, string::String, vec::Vec};
 use codec::Encode;
 use frame_support::{
 	pallet_prelude::{
-		DispatchResult, InvalidTransaction, TransactionSource, TransactionValidityWithRefund,
-		ValidTransaction,
+		InvalidTransaction, TransactionSource, TransactionValidityWithRefund, ValidTransaction,
 	},
 	traits::Get,
 	weights::Weight,
@@ -176,17 +175,8 @@ impl<T: Config> Pallet<T> {
 		Ok((validity, Weight::zero()))
 	}
 
-	pub(crate) fn do_accept_probes(
-		batch: ProbeBatchOf<T>,
-		signature: &ProberSignature,
-	) -> DispatchResult {
-		Self::check_probes(&batch, signature).map_err(|rejection| match rejection {
-			ProbeRejection::WrongEpoch => Error::<T>::WrongEpoch,
-			ProbeRejection::UnknownProber => Error::<T>::UnknownProber,
-			ProbeRejection::Duplicate => Error::<T>::DuplicateProbes,
-			ProbeRejection::BadSignature => Error::<T>::BadSignature,
-			ProbeRejection::NotUnderTest => Error::<T>::NotUnderTest,
-		})?;
+	/// Stores an authorized probe batch.
+	pub(crate) fn store_probes(batch: ProbeBatchOf<T>) {
 		let mut unreachable = 0u32;
 		for (relay, outcome) in &batch.results {
 			if !matches!(outcome, ProbeOutcome::Reachable { .. }) {
@@ -201,7 +191,6 @@ impl<T: Config> Pallet<T> {
 			relays: batch.results.len() as u32,
 			unreachable,
 		});
-		Ok(())
 	}
 
 	/// (probes, failed probes) of `relay` this epoch.

@@ -1,15 +1,12 @@
 //! Beacons' reports: checked in the transaction pool (`authorize_report`)
 //! and again when applied (`do_accept_report`).
 
-use crate::{
-	types::*, BeaconAssignment, Beacons, Config, CurrentEpoch, Error, Event, Pallet, Reports,
-};
+use crate::{types::*, BeaconAssignment, Beacons, Config, CurrentEpoch, Event, Pallet, Reports};
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
 	pallet_prelude::{
-		DispatchResult, InvalidTransaction, TransactionSource, TransactionValidityWithRefund,
-		ValidTransaction,
+		InvalidTransaction, TransactionSource, TransactionValidityWithRefund, ValidTransaction,
 	},
 	traits::{Get, UnixTime},
 	weights::Weight,
@@ -92,26 +89,13 @@ impl<T: Config> Pallet<T> {
 		Ok((validity, Weight::zero()))
 	}
 
-	pub(crate) fn do_accept_report(
-		report: ReportOf<T>,
-		signature: &T::BeaconSignature,
-	) -> DispatchResult {
-		Self::check_report(&report, signature).map_err(|rejection| match rejection {
-			ReportRejection::WrongEpoch => Error::<T>::WrongEpoch,
-			ReportRejection::WindowOpen => Error::<T>::WindowOpen,
-			ReportRejection::NotAssigned => Error::<T>::NotAssigned,
-			ReportRejection::Duplicate => Error::<T>::DuplicateReport,
-			ReportRejection::WrongLength => Error::<T>::WrongLength,
-			ReportRejection::Impossible => Error::<T>::ImpossibleReport,
-			ReportRejection::BadSignature => Error::<T>::BadSignature,
-			ReportRejection::UnknownBeacon => Error::<T>::UnknownBeacon,
-		})?;
+	/// Stores an authorized report.
+	pub(crate) fn store_report(report: ReportOf<T>) {
 		Reports::<T>::insert(report.relay, &report.beacon, report.bytes_per_second);
 		Self::deposit_event(Event::ReportAccepted {
 			epoch: report.epoch,
 			relay: report.relay,
 			beacon: report.beacon,
 		});
-		Ok(())
 	}
 }
