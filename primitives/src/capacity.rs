@@ -86,6 +86,10 @@ pub trait RelayRegistry<AccountId, BlockNumber> {
 	/// The relay's proof-of-bandwidth endpoint (a URL), which validators probe.
 	fn pob_endpoint(relay: RelayId) -> Option<alloc::vec::Vec<u8>>;
 
+	/// The footprints the relay claims to serve; empty for an unknown relay.
+	/// Delivery contracts admit relays whose footprints meet theirs.
+	fn footprints(relay: RelayId) -> alloc::vec::Vec<crate::footprint::Footprint>;
+
 	/// Records a passing verdict: stores `verified` and activates a Pending
 	/// relay or one that proof of bandwidth had suspended. A relay that the
 	/// board suspended or that is leaving keeps its status.
@@ -104,6 +108,16 @@ pub trait RelayRegistry<AccountId, BlockNumber> {
 
 	/// Slashes `fraction` of the relay's bond and returns the amount taken.
 	fn slash(relay: RelayId, fraction: Perbill) -> Result<Self::Balance, DispatchError>;
+}
+
+/// The registry's side of delivery contracts: who owns a host name.
+pub trait ProviderRegistry<AccountId> {
+	/// The registered provider that owns `host` (lower-case), if any.
+	fn host_owner(host: &[u8]) -> Option<AccountId>;
+
+	/// Registers `who` as a provider owning `hosts`, for another pallet's benchmarks.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_provider(who: &AccountId, hosts: alloc::vec::Vec<alloc::vec::Vec<u8>>);
 }
 
 /// What a relay can do, as a bit set (the FCI advertisement lists them).

@@ -259,6 +259,25 @@ pub enum Footprint {
 	CountryCode(CountryCode),
 }
 
+impl Footprint {
+	/// Whether some client is in both footprints: equal ASNs or countries,
+	/// or one prefix inside the other. Footprints of different types never
+	/// meet: the chain cannot tell which addresses an ASN or a country holds.
+	pub fn overlaps(&self, other: &Footprint) -> bool {
+		match (self, other) {
+			(Footprint::Ipv4Cidr(a), Footprint::Ipv4Cidr(b)) => {
+				a.contains(b.prefix) || b.contains(a.prefix)
+			}
+			(Footprint::Ipv6Cidr(a), Footprint::Ipv6Cidr(b)) => {
+				a.contains(b.prefix) || b.contains(a.prefix)
+			}
+			(Footprint::Asn(a), Footprint::Asn(b)) => a == b,
+			(Footprint::CountryCode(a), Footprint::CountryCode(b)) => a == b,
+			_ => false,
+		}
+	}
+}
+
 /// Whether an ASN may name a network: RFC 7607 reserves 0, RFC 6793 reserves
 /// 23456 (AS_TRANS), RFC 7300 reserves the last one.
 pub fn is_reserved_asn(asn: Asn) -> bool {
@@ -458,6 +477,20 @@ mod tests {
 		}
 		assert_eq!(Footprint::parse(b"subdivisioncode", b"US-CA"), Err(UnknownType));
 		assert_eq!(Footprint::parse(b"IPV4CIDR", b"10.0.0.0/8"), Err(UnknownType));
+	}
+
+	#[test]
+	fn footprints_overlap_by_containment_or_equality() {
+		let f = |t: &str, v: &str| Footprint::parse(t.as_bytes(), v.as_bytes()).unwrap();
+		let (wide, narrow) = (f("ipv4cidr", "10.0.0.0/8"), f("ipv4cidr", "10.1.2.0/24"));
+		assert!(wide.overlaps(&narrow) && narrow.overlaps(&wide));
+		assert!(!narrow.overlaps(&f("ipv4cidr", "10.1.3.0/24")));
+		assert!(f("ipv6cidr", "2001:db8::/32").overlaps(&f("ipv6cidr", "2001:db8:1::/48")));
+		assert!(!f("ipv6cidr", "2001:db8::/32").overlaps(&f("ipv6cidr", "2001:db9::/32")));
+		assert!(f("asn", "as64496").overlaps(&f("asn", "AS64496")));
+		assert!(!f("asn", "as64496").overlaps(&f("asn", "as64497")));
+		assert!(f("countrycode", "nl").overlaps(&f("countrycode", "NL")));
+		assert!(!f("countrycode", "nl").overlaps(&f("asn", "as64496")));
 	}
 
 	#[test]

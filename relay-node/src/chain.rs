@@ -3,14 +3,16 @@
 //! claims in the configuration; sends heartbeats; and fetches its FCI
 //! advertisement for `/.well-known/ocm/fci`.
 
+use ocm_chain_client::{
+	subxt::{
+		dynamic::{self, At, Value},
+		ext::scale_value::Composite,
+		rpcs::{rpc_params, RpcClient},
+	},
+	Chain,
+};
 use serde::Deserialize;
 use std::{sync::Arc, time::Duration};
-use subxt::{
-	dynamic::{self, At, Value},
-	ext::scale_value::Composite,
-	rpcs::{rpc_params, RpcClient},
-	OnlineClient, SubstrateConfig,
-};
 use subxt_signer::{sr25519::Keypair, SecretUri};
 use tokio::sync::RwLock;
 
@@ -40,6 +42,11 @@ pub struct ChainConfig {
 	/// `http/1.1`, `http/2`, `tls`, `hls`, `dash`, `mahp-sender`, `mahp-receiver`, `amt-relay`.
 	pub capabilities: Vec<String>,
 	pub footprints: Vec<FootprintConfig>,
+	/// Delivery contracts to serve: the relay joins each (if its footprint
+	/// meets the contract's), serves its hosts from its origin, and logs,
+	/// commits and settles every request.
+	#[serde(default)]
+	pub contracts: Vec<u32>,
 }
 
 fn default_heartbeat() -> u64 {
@@ -192,24 +199,9 @@ pub struct ChainState {
 
 pub type SharedChain = Arc<RwLock<ChainState>>;
 
-type Api = OnlineClient<SubstrateConfig>;
-
-async fn connect(url: &str) -> (Api, RpcClient) {
-	let mut delay = Duration::from_millis(500);
-	loop {
-		match (Api::from_insecure_url(url).await, RpcClient::from_insecure_url(url).await) {
-			(Ok(api), Ok(rpc)) => return (api, rpc),
-			(Err(e), _) => tracing::warn!(%url, error = %e, "cannot reach the chain; retrying"),
-			(_, Err(e)) => tracing::warn!(%url, error = %e, "cannot reach the chain; retrying"),
-		}
-		tokio::time::sleep(delay).await;
-		delay = (delay * 2).min(Duration::from_secs(30));
-	}
-}
-
 /// The relay already registered for `url`, if any.
-async fn registered(api: &Api, url: &str) -> Result<Option<u32>, String> {
-	let at = api.at_current_block().await.map_err(|e| e.to_string())?;
+async fn registered(chain: &Chain, url: &str) -> Result<Option<u32>, String> {
+	let at = chain.api.at_current_block().await.map_err(|e| e.to_string())?;
 	let address = dynamic::storage::<(Vec<u8>,), u32>("CapacityRegistry", "RelayByHttp");
 	let value = at
 		.storage()
@@ -219,44 +211,15 @@ async fn registered(api: &Api, url: &str) -> Result<Option<u32>, String> {
 	value.map(|v| v.decode().map_err(|e| e.to_string())).transpose()
 }
 
-/// Submits `call` signed by `operator`; returns the events' (pallet, name, fields).
-///
-/// The nonce comes from the node's `system_accountNextIndex`, which counts
-/// transactions in the pool and in unfinalized blocks: after a restart, a
-/// heartbeat sent by the previous process may still be pending, and a nonce
-/// read from the finalized state would make this one "outdated".
-async fn submit(
-	api: &Api,
-	rpc: &RpcClient,
-	call: &subxt::transactions::DynamicPayload<Composite<()>>,
-	operator: &Keypair,
-) -> Result<Vec<(String, String, Value)>, String> {
-	let account = operator.public_key().to_account_id().to_string();
-	let nonce: u64 = rpc
-		.request("system_accountNextIndex", rpc_params![account])
-		.await
-		.map_err(|e| format!("account nonce: {e}"))?;
-	let params = subxt::config::SubstrateExtrinsicParamsBuilder::new().nonce(nonce).build();
-	let progress = api
-		.tx()
-		.await
-		.map_err(|e| e.to_string())?
-		.sign_and_submit_then_watch(call, operator, params)
-		.await
-		.map_err(|e| e.to_string())?;
-	let events = progress.wait_for_finalized_success().await.map_err(|e| e.to_string())?;
-	Ok(events
-		.iter()
-		.filter_map(|e| e.ok())
-		.filter_map(|e| {
-			let fields = e.decode_fields_unchecked_as::<Value>().ok()?;
-			Some((e.pallet_name().to_string(), e.event_name().to_string(), fields))
-		})
-		.collect())
-}
-
-/// Registers (unless registered already), then heartbeats forever.
-pub async fn run(config: ChainConfig, operator: Keypair, state: SharedChain) {
+/// Registers (unless registered already), starts following the delivery
+/// contracts (with `logs`), then heartbeats forever.
+pub async fn run(
+	config: ChainConfig,
+	operator: Keypair,
+	state: SharedChain,
+	logs: Option<Arc<crate::logs::Logs>>,
+	proxy: Arc<crate::cache::proxy::Proxy>,
+) {
 	let call = match config.registration() {
 		Ok(call) => dynamic::tx("CapacityRegistry", "register_relay", call),
 		Err(e) => {
@@ -265,19 +228,19 @@ pub async fn run(config: ChainConfig, operator: Keypair, state: SharedChain) {
 		}
 	};
 	let url = config.public_url.trim_end_matches('/').to_string();
-	let (api, rpc) = connect(&config.url).await;
-	state.write().await.rpc = Some(rpc.clone());
+	let chain = Chain::connect_retrying(&config.url).await;
+	state.write().await.rpc = Some(chain.rpc.clone());
 	let relay = loop {
-		match registered(&api, &url).await {
+		match registered(&chain, &url).await {
 			Ok(Some(relay)) => {
 				tracing::info!(relay, "already registered");
-				update_claims_if_changed(&api, &rpc, &config, &operator, relay).await;
+				update_claims_if_changed(&chain, &config, &operator, relay).await;
 				break relay;
 			}
 			Ok(None) => {}
 			Err(e) => tracing::warn!(error = %e, "cannot read the registry"),
 		}
-		match submit(&api, &rpc, &call, &operator).await {
+		match chain.submit_signed(&call, &operator).await {
 			Ok(events) => {
 				let id = events
 					.iter()
@@ -298,6 +261,17 @@ pub async fn run(config: ChainConfig, operator: Keypair, state: SharedChain) {
 		tokio::time::sleep(Duration::from_secs(5)).await;
 	};
 	state.write().await.relay = Some(relay);
+	if let Some(logs) = logs {
+		let follower = crate::logs::follow::Follower::new(
+			chain.clone(),
+			operator.clone(),
+			relay,
+			logs,
+			proxy,
+			config.contracts.clone(),
+		);
+		tokio::spawn(follower.run());
+	}
 	let heartbeat = dynamic::tx(
 		"CapacityRegistry",
 		"heartbeat",
@@ -307,7 +281,7 @@ pub async fn run(config: ChainConfig, operator: Keypair, state: SharedChain) {
 	tick.tick().await; // registration counts as the first heartbeat
 	loop {
 		tick.tick().await;
-		match submit(&api, &rpc, &heartbeat, &operator).await {
+		match chain.submit_signed(&heartbeat, &operator).await {
 			Ok(_) => tracing::debug!(relay, "heartbeat"),
 			Err(e) => tracing::warn!(relay, error = %e, "heartbeat failed"),
 		}
@@ -318,14 +292,13 @@ pub async fn run(config: ChainConfig, operator: Keypair, state: SharedChain) {
 /// the chain records (an operator edited the file and restarted). The relay
 /// then waits for verification again, as the registry requires.
 async fn update_claims_if_changed(
-	api: &Api,
-	rpc: &RpcClient,
+	chain: &Chain,
 	config: &ChainConfig,
 	operator: &Keypair,
 	relay: u32,
 ) {
 	let advertisement: Result<serde_json::Value, _> =
-		rpc.request("capacity_fciAdvertisement", rpc_params![relay]).await;
+		chain.rpc.request("capacity_fciAdvertisement", rpc_params![relay]).await;
 	let same = match advertisement
 		.map_err(|e| e.to_string())
 		.and_then(|fci| config.matches_advertisement(&fci))
@@ -348,7 +321,7 @@ async fn update_claims_if_changed(
 		"update_claims",
 		Composite::unnamed([Value::u128(relay.into()), claims]),
 	);
-	match submit(api, rpc, &call, operator).await {
+	match chain.submit_signed(&call, operator).await {
 		Ok(_) => tracing::info!(relay, "claims updated on chain; waiting for verification"),
 		Err(e) => tracing::error!(relay, error = %e, "the chain refused the new claims"),
 	}

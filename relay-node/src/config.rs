@@ -34,6 +34,10 @@ pub struct Cli {
 	#[arg(long, env = "OCM_RELAY_OPERATOR", hide_env_values = true)]
 	pub operator: Option<String>,
 
+	/// Where CDNi log spools and sealed batches live [default: ocm-relay-logs].
+	#[arg(long, env = "OCM_RELAY_LOG_DIR")]
+	pub log_dir: Option<PathBuf>,
+
 	/// Log filter, as `RUST_LOG` takes it.
 	#[arg(long, env = "OCM_RELAY_LOG", default_value = "info")]
 	pub log: String,
@@ -51,6 +55,14 @@ struct FileConfig {
 	#[serde(default)]
 	origins: Vec<FileOrigin>,
 	chain: Option<crate::chain::ChainConfig>,
+	#[serde(default)]
+	logs: FileLogs,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileLogs {
+	dir: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -88,6 +100,8 @@ pub struct Config {
 	pub cache_stale_if_error_secs: u64,
 	/// The link to the chain, with the operator's secret URI resolved.
 	pub chain: Option<crate::chain::ChainConfig>,
+	/// CDNi log spools and sealed batches (used with a chain link).
+	pub log_dir: PathBuf,
 }
 
 fn origin(host: &str, url: &str) -> Result<(String, http::Uri), String> {
@@ -141,6 +155,11 @@ impl Config {
 		};
 		let config = Config {
 			chain,
+			log_dir: cli
+				.log_dir
+				.clone()
+				.or(file.logs.dir)
+				.unwrap_or_else(|| PathBuf::from("ocm-relay-logs")),
 			origins,
 			cache_memory_bytes: cli
 				.cache_memory_bytes

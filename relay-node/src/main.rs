@@ -3,6 +3,7 @@
 mod cache;
 mod chain;
 mod config;
+mod logs;
 mod metrics;
 mod pob;
 mod range;
@@ -52,20 +53,32 @@ async fn main() -> std::process::ExitCode {
 		}
 	};
 	let chain = chain::SharedChain::default();
+	let metrics = metrics::Metrics::new();
+	let proxy = server::proxy(&config, &metrics);
+	let mut logs = None;
 	if let Some(link) = config.chain.clone() {
 		// Checked when the configuration loaded.
-		let operator = chain::operator(link.operator.as_deref().unwrap_or_default());
-		match operator {
-			Ok(operator) => {
-				tokio::spawn(chain::run(link, operator, chain.clone()));
-			}
+		let operator = match chain::operator(link.operator.as_deref().unwrap_or_default()) {
+			Ok(operator) => operator,
 			Err(e) => {
 				eprintln!("ocm-relay: {e}");
 				return std::process::ExitCode::from(2);
 			}
+		};
+		match logs::Logs::new(
+			config.log_dir.clone(),
+			link.public_url.clone(),
+			Some(operator.clone()),
+		) {
+			Ok(l) => logs = Some(std::sync::Arc::new(l)),
+			Err(e) => {
+				eprintln!("ocm-relay: log directory {}: {e}", config.log_dir.display());
+				return std::process::ExitCode::from(1);
+			}
 		}
+		tokio::spawn(chain::run(link, operator, chain.clone(), logs.clone(), proxy.clone()));
 	}
-	match server::serve(listener, config, chain, shutdown).await {
+	match server::serve(listener, config, chain, metrics, proxy, logs, shutdown).await {
 		Ok(()) => std::process::ExitCode::SUCCESS,
 		Err(e) => {
 			eprintln!("ocm-relay: {e}");

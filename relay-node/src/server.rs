@@ -4,6 +4,10 @@
 use crate::{
 	cache::proxy::Proxy,
 	config::Config,
+	logs::{
+		body::{head_bytes, Draft, Logged},
+		Logs,
+	},
 	metrics::{Metrics, OutcomeLabels, RequestLabels},
 	pob::{self, PobError},
 };
@@ -18,6 +22,7 @@ use hyper_util::{
 	rt::{TokioExecutor, TokioIo},
 	server::{conn::auto, graceful::GracefulShutdown},
 };
+use ocm_cdni::record::HttpRequest;
 use std::{convert::Infallible, future::Future, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
 
@@ -37,6 +42,7 @@ struct State {
 	metrics: Metrics,
 	proxy: Arc<Proxy>,
 	chain: crate::chain::SharedChain,
+	logs: Option<Arc<Logs>>,
 }
 
 async fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str, Response<Body>) {
@@ -69,6 +75,25 @@ async fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str
 					r
 				}
 				Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")),
+			},
+		);
+	}
+	if let Some(rest) = path.strip_prefix(crate::logs::PATH_PREFIX) {
+		let Some(logs) = &state.logs else {
+			return ("logs", text(StatusCode::NOT_FOUND, "this relay keeps no delivery logs\n"));
+		};
+		return (
+			"logs",
+			match logs.publish(rest) {
+				Ok((content_type, body)) => {
+					let mut r = Response::new(Full::new(Bytes::from(body)).boxed());
+					r.headers_mut()
+						.insert(header::CONTENT_TYPE, content_type.parse().expect("valid"));
+					r
+				}
+				Err((status, message)) => {
+					text(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), message)
+				}
 			},
 		);
 	}
@@ -133,23 +158,82 @@ fn pob_response(state: &Arc<State>, rest: &str, range: Option<&str>, head: bool)
 	response
 }
 
+/// The caching proxy for the configured origins; the chain follower adds
+/// the delivery contracts' origins to it.
+pub fn proxy(config: &Config, metrics: &Metrics) -> Arc<Proxy> {
+	Arc::new(Proxy::new(
+		config.origins.iter().map(|(h, u)| (h.clone(), u.clone())).collect(),
+		config.cache_memory_bytes,
+		usize::try_from(config.cache_max_object_bytes).unwrap_or(usize::MAX),
+		Duration::from_secs(config.cache_stale_if_error_secs),
+		metrics.origin_seconds.clone(),
+	))
+}
+
+/// Writes the request's CDNi record when its response body is done, if
+/// the request is for a delivery contract's host: gives the response its
+/// `OCM-Request-Id` and, when the client asks (`OCM-Receipt: 1`), the
+/// operator's signed receipt.
+fn logged(
+	logs: &Arc<Logs>,
+	request: &Request<Incoming>,
+	peer: std::net::SocketAddr,
+	started: std::time::Instant,
+	response: Response<Body>,
+) -> Response<Body> {
+	let host = crate::cache::proxy::host_of(request);
+	let Some(batch) = logs.batch_for(&host) else { return response };
+	let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+	let uri = format!("http://{host}{path}");
+	let request_id = logs.request_id();
+	let (mut parts, body) = response.into_parts();
+	if let Ok(value) = request_id.parse() {
+		parts.headers.insert(REQUEST_ID, value);
+	}
+	let wants_receipt = request.headers().get(RECEIPT).is_some_and(|v| v.as_bytes() == b"1");
+	if wants_receipt {
+		if let Some(signature) = logs.receipt(batch, &request_id, &uri).and_then(|s| s.parse().ok())
+		{
+			parts.headers.insert(RECEIPT, signature);
+		}
+	}
+	let draft = Draft {
+		batch,
+		started,
+		head_bytes: head_bytes(&parts),
+		record: HttpRequest {
+			completed_at_ms: 0,
+			time_taken_us: 0,
+			client_group: ocm_cdni::privacy::client_group(peer.ip()),
+			server_hostname: logs.hostname.clone(),
+			method: request.method().as_str().to_string(),
+			upstream_uri: uri,
+			protocol: format!("{:?}", request.version()),
+			status: parts.status.as_u16(),
+			total_bytes: 0,
+			entity_bytes: 0,
+			cached: parts.headers.get("x-cache").is_some_and(|v| v.as_bytes() == b"HIT"),
+			request_id,
+		},
+	};
+	Response::from_parts(parts, BodyExt::boxed(Logged::new(body, draft, logs.clone())))
+}
+
+const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("ocm-request-id");
+const RECEIPT: header::HeaderName = header::HeaderName::from_static("ocm-receipt");
+
 /// Serves until `shutdown` completes, then lets open connections finish
 /// (up to 10 s).
 pub async fn serve(
 	listener: TcpListener,
 	config: Config,
 	chain: crate::chain::SharedChain,
+	metrics: Metrics,
+	proxy: Arc<Proxy>,
+	logs: Option<Arc<Logs>>,
 	shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-	let metrics = Metrics::new();
-	let proxy = Arc::new(Proxy::new(
-		config.origins.iter().map(|(h, u)| (h.clone(), u.clone())).collect(),
-		config.cache_memory_bytes,
-		usize::try_from(config.cache_max_object_bytes).unwrap_or(usize::MAX),
-		Duration::from_secs(config.cache_stale_if_error_secs),
-		metrics.origin_seconds.clone(),
-	));
-	let state = Arc::new(State { config, metrics, proxy, chain });
+	let state = Arc::new(State { config, metrics, proxy, chain, logs });
 	let builder = auto::Builder::new(TokioExecutor::new());
 	let graceful = GracefulShutdown::new();
 	tokio::pin!(shutdown);
@@ -170,7 +254,11 @@ pub async fn serve(
 				let service = hyper::service::service_fn(move |request: Request<Incoming>| {
 					let state = state.clone();
 					async move {
-						let (endpoint, response) = route(&state, &request).await;
+						let started = std::time::Instant::now();
+						let (endpoint, mut response) = route(&state, &request).await;
+						if let (Some(logs), "cache") = (&state.logs, endpoint) {
+							response = logged(logs, &request, peer, started, response);
+						}
 						state
 							.metrics
 							.requests

@@ -11,6 +11,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_capacity_registry, CapacityRegistry]
 	[pallet_ocm_governance, Governance]
 	[pallet_proof_of_bandwidth, ProofOfBandwidth]
+	[pallet_cdni_settlement, CdniSettlement]
 );
 
 use crate::Runtime;

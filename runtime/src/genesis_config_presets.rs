@@ -105,9 +105,13 @@ pub fn development() -> RuntimeGenesisConfig {
 	// Proof-of-bandwidth epochs of 15 blocks (30 s) instead of 30 minutes,
 	// so a relay started with `./scripts/dev` is verified within a minute,
 	// by three beacons instead of four, so fewer processes run locally.
+	// Log periods and dispute windows of 10 blocks (20 s) instead of hours,
+	// so a delivery is paid within a minute.
 	genesis.governance.parameters = Some(pallet_ocm_governance::MarketParameters {
 		pob_epoch_length: 15,
 		beacons_per_test: 3,
+		settlement_period: 10,
+		dispute_window: 10,
 		..configs::GENESIS_MARKET_PARAMETERS
 	});
 	genesis

@@ -159,4 +159,6 @@ mod runtime {
 	pub type Governance = pallet_ocm_governance;
 	#[runtime::pallet_index(22)]
 	pub type ProofOfBandwidth = pallet_proof_of_bandwidth;
+	#[runtime::pallet_index(23)]
+	pub type CdniSettlement = pallet_cdni_settlement;
 }

@@ -179,6 +179,18 @@ fn hex(bytes: &[u8]) -> String {
 	s
 }
 
+/// The seed of an OCM batch file's UUID: BLAKE2-256 of the chain's genesis
+/// hash, contract, relay and period (little-endian `u32`s).
+pub fn batch_seed(genesis: &[u8; 32], contract: u32, relay: u32, period: u32) -> [u8; 32] {
+	use sp_runtime::traits::{BlakeTwo256, Hash};
+	let mut preimage = [0u8; 44];
+	preimage[..32].copy_from_slice(genesis);
+	preimage[32..36].copy_from_slice(&contract.to_le_bytes());
+	preimage[36..40].copy_from_slice(&relay.to_le_bytes());
+	preimage[40..].copy_from_slice(&period.to_le_bytes());
+	BlakeTwo256::hash(&preimage).0
+}
+
 /// The file's `urn:uuid:` from a 32-byte seed, as an RFC 9562 version 8
 /// UUID: a relay derives it from its batch, so writing a batch's file again
 /// after a crash gives the same file, byte for byte.
@@ -199,12 +211,21 @@ pub struct Writer {
 }
 
 impl Writer {
-	/// Starts a file with its directives; returns the writer and the header bytes.
-	pub fn start(uuid: &str, claimed_origin: Option<&str>, fields: &Fields) -> (Self, Vec<u8>) {
+	/// Starts a file with its directives (a `#remark` if given, which
+	/// readers ignore); returns the writer and the header bytes.
+	pub fn start(
+		uuid: &str,
+		claimed_origin: Option<&str>,
+		remark: Option<&str>,
+		fields: &Fields,
+	) -> (Self, Vec<u8>) {
 		let mut header = String::new();
 		let _ = write!(header, "#version:\t{VERSION}\r\n#UUID:\t{uuid}\r\n");
 		if let Some(origin) = claimed_origin {
 			let _ = write!(header, "#claimed-origin:\t{origin}\r\n");
+		}
+		if let Some(remark) = remark {
+			let _ = write!(header, "#remark:\t{remark}\r\n");
 		}
 		let _ =
 			write!(header, "#record-type:\t{RECORD_TYPE}\r\n#fields:\t{}\r\n", fields.to_value());
@@ -314,7 +335,12 @@ mod tests {
 		let fields = Fields::ocm();
 		let uuid = uuid_urn(&[7; 32]);
 		assert_eq!(uuid, "urn:uuid:07070707-0707-8707-8707-070707070707");
-		let (mut writer, mut file) = Writer::start(&uuid, Some("relay-1.isp.example"), &fields);
+		let (mut writer, mut file) = Writer::start(
+			&uuid,
+			Some("relay-1.isp.example"),
+			Some("ocm-batch contract=0"),
+			&fields,
+		);
 		let lines: Vec<Vec<u8>> = (0..3)
 			.map(|i| {
 				crate::record::HttpRequest {

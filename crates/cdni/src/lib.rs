@@ -25,3 +25,17 @@ pub mod time;
 /// and sends it in the `OCM-Receipt` response header: with it the client can
 /// prove on chain that the relay served the request, and demand its record.
 pub const RECEIPT_CONTEXT: &[u8; 18] = b"ocm/cdni/receipt/1";
+
+/// The bytes a receipt signs: `(RECEIPT_CONTEXT, genesis, contract, relay,
+/// period, request id, u-uri)`, SCALE-encoded.
+pub fn receipt_message(
+	genesis: &[u8; 32],
+	contract: u32,
+	relay: u32,
+	period: u32,
+	request_id: &[u8],
+	uri: &[u8],
+) -> alloc::vec::Vec<u8> {
+	use codec::Encode;
+	(RECEIPT_CONTEXT, genesis, contract, relay, period, request_id, uri).encode()
+}

@@ -91,23 +91,24 @@ pub fn path_length(index: u32, leaves: u32) -> u32 {
 	length
 }
 
-/// Whether `line` is record `proof.index` of the batch with `root` and
-/// `leaves` records. The proof must have exactly the path's length, so no
-/// inner node is accepted in place of a leaf and no extra hashes ride along.
-pub fn verify(root: &Root, leaves: u32, line: &[u8], proof: &InclusionProof) -> bool {
+/// The root that `line` at `proof.index` in a batch of `leaves` records
+/// leads to, or `None` if the proof cannot be one: an index out of range or
+/// a path of the wrong length (so no inner node passes for a leaf and no
+/// extra hashes ride along).
+pub fn root_from_proof(leaves: u32, line: &[u8], proof: &InclusionProof) -> Option<Root> {
 	if proof.index >= leaves || proof.siblings.len() != path_length(proof.index, leaves) as usize {
-		return false;
+		return None;
 	}
 	// Rebuild the tree's root from the leaf up, as `binary_merkle_tree`
-	// pairs nodes: a node at an odd position, or the last of its level, is
-	// the right-hand child; a promoted node skips its level.
+	// pairs nodes: a node at an odd position is the right-hand child; the
+	// last node of an odd level is promoted without hashing.
 	let (mut position, mut width, mut node) = (proof.index, leaves, leaf_hash(line));
 	let mut siblings = proof.siblings.iter();
 	let mut pair = [0u8; 64];
 	while width > 1 {
 		let promoted = width % 2 == 1 && position == width - 1;
 		if !promoted {
-			let Some(sibling) = siblings.next() else { return false };
+			let sibling = siblings.next()?;
 			let (left, right) = if position % 2 == 1 { (sibling, &node) } else { (&node, sibling) };
 			pair[..32].copy_from_slice(left.as_bytes());
 			pair[32..].copy_from_slice(right.as_bytes());
@@ -116,7 +117,13 @@ pub fn verify(root: &Root, leaves: u32, line: &[u8], proof: &InclusionProof) -> 
 		position /= 2;
 		width = width.div_ceil(2);
 	}
-	bind_count(leaves, node) == *root
+	Some(bind_count(leaves, node))
+}
+
+/// Whether `line` is record `proof.index` of the batch with `root` and
+/// `leaves` records.
+pub fn verify(root: &Root, leaves: u32, line: &[u8], proof: &InclusionProof) -> bool {
+	root_from_proof(leaves, line, proof).as_ref() == Some(root)
 }
 
 #[cfg(test)]

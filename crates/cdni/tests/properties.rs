@@ -75,7 +75,7 @@ proptest! {
 	fn files_round_trip(requests in prop::collection::vec(request(), 0..40), seed in any::<[u8; 32]>()) {
 		let lines: Vec<Vec<u8>> = requests.iter().map(HttpRequest::to_line).collect();
 		let uuid = file::uuid_urn(&seed);
-		let (mut writer, mut bytes) = file::Writer::start(&uuid, None, &Fields::ocm());
+		let (mut writer, mut bytes) = file::Writer::start(&uuid, None, None, &Fields::ocm());
 		for line in &lines {
 			writer.record(line, &mut bytes);
 		}

@@ -95,6 +95,16 @@ pub fn funded_relay<T: Config>() -> RelayId {
 	CapacityRegistry::<T>::do_register_relay(operator, r, T::MinRelayBond::get()).expect("valid")
 }
 
+/// Registers `who` as a provider of `hosts` with a funded deposit.
+pub fn funded_provider<T: Config>(who: &T::AccountId, hosts: Vec<Vec<u8>>) {
+	let amount = T::ProviderDeposit::get()
+		.saturating_mul(10u32.into())
+		.saturating_add(T::Currency::minimum_balance());
+	T::Currency::set_balance(who, amount);
+	CapacityRegistry::<T>::do_register_provider(who.clone(), b"provider".to_vec(), hosts)
+		.expect("a fresh provider with a valid host registers");
+}
+
 /// `n` distinct host names of maximal length (253 bytes, labels of at most 63).
 fn hosts(n: u32, seed: u32) -> Vec<Vec<u8>> {
 	const SUFFIX: &[u8] = b".example.com";

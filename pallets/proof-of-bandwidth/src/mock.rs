@@ -100,6 +100,9 @@ impl RelayRegistry<AccountId, u64> for TestRegistry {
 			})
 		})
 	}
+	fn footprints(_: RelayId) -> Vec<ocm_primitives::footprint::Footprint> {
+		Vec::new()
+	}
 	fn relay_id_bound() -> RelayId {
 		RELAYS.with(|r| r.borrow().keys().next_back().map_or(0, |id| id + 1))
 	}

@@ -47,7 +47,9 @@ impl Outcome {
 type Fetched = Result<Arc<Stored>, String>;
 
 pub struct Proxy {
-	origins: HashMap<String, Uri>,
+	/// Host to origin: from the configuration, and from the delivery
+	/// contracts the relay serves as the chain follower learns them.
+	origins: std::sync::RwLock<HashMap<String, Uri>>,
 	store: Store,
 	client: Client<HttpConnector, Empty<Bytes>>,
 	max_object_bytes: usize,
@@ -95,7 +97,7 @@ impl Proxy {
 		origin_latency: prometheus_client::metrics::histogram::Histogram,
 	) -> Self {
 		Self {
-			origins,
+			origins: std::sync::RwLock::new(origins),
 			store: Store::new(capacity_bytes),
 			client: Client::builder(TokioExecutor::new()).build_http(),
 			max_object_bytes,
@@ -104,6 +106,11 @@ impl Proxy {
 			origin_latency,
 			inflight: Mutex::new(HashMap::new()),
 		}
+	}
+
+	/// Serves `host` from `origin` from now on.
+	pub fn set_origin(&self, host: String, origin: Uri) {
+		self.origins.write().unwrap_or_else(|e| e.into_inner()).insert(host, origin);
 	}
 
 	pub fn store(&self) -> &Store {
@@ -116,7 +123,8 @@ impl Proxy {
 		request: &Request<B>,
 	) -> (Outcome, Response<ProxyBody>) {
 		let host = host_of(request);
-		let Some(origin) = self.origins.get(&host) else {
+		let origin = self.origins.read().unwrap_or_else(|e| e.into_inner()).get(&host).cloned();
+		let Some(origin) = origin else {
 			return (
 				Outcome::Bypass,
 				text(StatusCode::MISDIRECTED_REQUEST, "this relay does not serve that host\n"),
@@ -298,7 +306,7 @@ fn origin_failed(error: &str) -> Response<ProxyBody> {
 	text(StatusCode::BAD_GATEWAY, &format!("origin: {error}\n"))
 }
 
-fn host_of<B>(request: &Request<B>) -> String {
+pub fn host_of<B>(request: &Request<B>) -> String {
 	let host = request
 		.uri()
 		.host()

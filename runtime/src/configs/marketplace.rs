@@ -1,6 +1,5 @@
-//! The marketplace pallets: the capacity registry and the board's
-//! governance of the market; proof of bandwidth and CDNi settlement join as
-//! they land. The market parameters live in `Governance` (genesis values and
+//! The marketplace pallets: the capacity registry, the board's governance
+//! of the market, proof of bandwidth and CDNi settlement. The market parameters live in `Governance` (genesis values and
 //! bounds below); the other pallets read them through its `Get` adapters.
 
 use crate::{
@@ -175,6 +174,60 @@ impl pallet_proof_of_bandwidth::Config for Runtime {
 	type WeightInfo = pallet_proof_of_bandwidth::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TimestampHelper;
+}
+
+/// Beacons audit delivery logs: they may dispute any contract's batches.
+pub struct RegisteredBeacons;
+impl frame_support::traits::Contains<crate::AccountId> for RegisteredBeacons {
+	fn contains(who: &crate::AccountId) -> bool {
+		pallet_proof_of_bandwidth::Beacons::<Runtime>::contains_key(who)
+	}
+}
+
+/// A relay answers a missing-record claim within half the dispute window
+/// (three hours at genesis, five blocks on the dev chain).
+pub struct AnswerPeriod;
+impl frame_support::traits::Get<BlockNumber> for AnswerPeriod {
+	fn get() -> BlockNumber {
+		(adapters::DisputeWindow::<Runtime>::get() / 2).max(5)
+	}
+}
+
+parameter_types! {
+	/// Claiming a record missing costs this until the relay answers or fails to.
+	pub const ClaimDeposit: Balance = UNITS;
+	pub const MinContractBudget: Balance = UNITS;
+}
+
+impl pallet_cdni_settlement::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Relays = crate::CapacityRegistry;
+	type Providers = crate::CapacityRegistry;
+	type Auditors = RegisteredBeacons;
+	type ReceiptSignature = Signature;
+	type ProtocolFee = adapters::ProtocolFee<Runtime>;
+	type FeePot = adapters::PotAccount<Runtime>;
+	type SettlementPeriod = adapters::SettlementPeriod<Runtime>;
+	type DisputeWindow = adapters::DisputeWindow<Runtime>;
+	type DisputeSlash = adapters::SlashShare<Runtime>;
+	type ContractsPaused = adapters::RegistrationsPaused<Runtime>;
+	type AnswerPeriod = AnswerPeriod;
+	/// A relay has one more period to commit a period's batch.
+	type CommitWindow = adapters::SettlementPeriod<Runtime>;
+	type ClaimDeposit = ClaimDeposit;
+	type MinBudget = MinContractBudget;
+	type MaxHosts = ConstU32<8>;
+	type MaxFootprints = ConstU32<MAX_FOOTPRINTS>;
+	/// A CDN-sized footprint of PoPs per contract.
+	type MaxRelays = ConstU32<256>;
+	type MaxUrlLen = ConstU32<256>;
+	/// 32 hex digits (128 bits) by OCM relays; room for other formats.
+	type MaxRequestIdLen = ConstU32<64>;
+	type MaxDisputes = ConstU32<16>;
+	type MaxSettlementsPerBlock = ConstU32<512>;
+	// Measured by `./scripts/benchmark pallet_cdni_settlement` into the pallet's own weights.rs.
+	type WeightInfo = pallet_cdni_settlement::weights::SubstrateWeight<Runtime>;
 }
 
 /// Sets `Timestamp::Now` for the proof-of-bandwidth benchmarks.

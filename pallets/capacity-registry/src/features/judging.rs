@@ -128,6 +128,12 @@ impl<T: Config> RelayRegistry<T::AccountId, frame_system::pallet_prelude::BlockN
 		Relays::<T>::get(relay).map(|info| info.endpoints.pob.into_inner())
 	}
 
+	fn footprints(relay: RelayId) -> alloc::vec::Vec<ocm_primitives::footprint::Footprint> {
+		Relays::<T>::get(relay)
+			.map(|info| info.claims.footprints.iter().map(|c| c.footprint).collect())
+			.unwrap_or_default()
+	}
+
 	fn record_verified(relay: RelayId, verified: Mbps) -> DispatchResult {
 		Self::do_record_verified(relay, verified)
 	}
@@ -147,5 +153,17 @@ impl<T: Config> RelayRegistry<T::AccountId, frame_system::pallet_prelude::BlockN
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_relay() -> RelayId {
 		crate::benchmarking::funded_relay::<T>()
+	}
+}
+
+impl<T: Config> ocm_primitives::capacity::ProviderRegistry<T::AccountId> for Pallet<T> {
+	fn host_owner(host: &[u8]) -> Option<T::AccountId> {
+		let host: crate::types::HostName = host.to_vec().try_into().ok()?;
+		crate::HostOwner::<T>::get(host)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_provider(who: &T::AccountId, hosts: alloc::vec::Vec<alloc::vec::Vec<u8>>) {
+		crate::benchmarking::funded_provider::<T>(who, hosts);
 	}
 }

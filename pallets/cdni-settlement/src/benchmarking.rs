@@ -1,0 +1,403 @@
+//! Benchmarks for every call at its worst case: the most hosts and
+//! footprints, the longest URLs and record lines, inclusion proofs of 32
+//! hashes (batches of 2^32 - 1 records), and full claim lists.
+
+use super::*;
+use crate::Pallet as Settlement;
+use alloc::{format, string::String, vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{fungible::Mutate, Get},
+	BoundedVec,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use ocm_cdni::{
+	merkle::{self, InclusionProof},
+	record::{HttpRequest, MAX_LINE},
+};
+use ocm_primitives::{
+	capacity::{ProviderRegistry, RelayId, RelayRegistry},
+	footprint::{Footprint, Ipv6Cidr},
+};
+use sp_core::{crypto::KeyTypeId, sr25519, H256};
+use sp_runtime::{
+	traits::{Bounded, Saturating},
+	Perbill,
+};
+
+const KEY_TYPE: KeyTypeId = KeyTypeId(*b"cdnb");
+/// The most records a batch has: every proof is 32 hashes long.
+const RECORDS: u32 = u32::MAX;
+
+fn funded<T: Config>(who: &T::AccountId) {
+	T::Currency::set_balance(who, BalanceOf::<T>::max_value() / 4u32.into());
+}
+
+/// A host name of `len` bytes, distinct per `i`.
+fn host(i: u32) -> Vec<u8> {
+	let mut h = format!("h{i}-").into_bytes();
+	h.resize(60, b'a');
+	h.extend_from_slice(b".example.com");
+	h
+}
+
+/// A URL of exactly `MaxUrlLen` bytes.
+fn url<T: Config>(tag: &str) -> Vec<u8> {
+	let mut u = format!("https://{tag}.example.net/").into_bytes();
+	u.resize(T::MaxUrlLen::get() as usize, b'a');
+	u
+}
+
+fn provider<T: Config>() -> T::AccountId {
+	let who: T::AccountId = account("provider", 0, 0);
+	funded::<T>(&who);
+	T::Providers::benchmark_provider(&who, (0..T::MaxHosts::get()).map(host).collect());
+	funded::<T>(&who);
+	who
+}
+
+/// Footprints that no relay meets: IPv6 prefixes under 2001:db8:ffff::/48.
+fn foreign_footprints(n: u32) -> Vec<Footprint> {
+	(0..n)
+		.map(|i| {
+			let mut prefix = [0u8; 16];
+			prefix[..6].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff]);
+			prefix[6..8].copy_from_slice(&(i as u16).to_be_bytes());
+			Footprint::Ipv6Cidr(Ipv6Cidr { prefix, len: 64 })
+		})
+		.collect()
+}
+
+fn terms<T: Config>(footprint: Vec<Footprint>) -> ContractTerms<BlockNumberFor<T>, BalanceOf<T>> {
+	let now = frame_system::Pallet::<T>::block_number();
+	ContractTerms {
+		hosts: (0..T::MaxHosts::get()).map(host).collect(),
+		origin: url::<T>("origin"),
+		price_per_gb: 1_000u32.into(),
+		budget: T::MinBudget::get().saturating_mul(1_000_000u32.into()),
+		footprint,
+		sla: SlaTerms {
+			min_verified_mbps: u32::MAX,
+			max_error_share: Perbill::zero(),
+			require_active: true,
+			penalty: Perbill::from_percent(10),
+		},
+		// The bencher sets the block number after the setup: a start in the
+		// future stays valid.
+		start: now + 10u32.into(),
+		end: now + 1_000_000u32.into(),
+	}
+}
+
+fn open<T: Config>(footprint: Vec<Footprint>) -> (T::AccountId, ContractId) {
+	let who = provider::<T>();
+	let id = NextContractId::<T>::get();
+	Settlement::<T>::do_open_contract(who.clone(), terms::<T>(footprint)).expect("valid terms");
+	(who, id)
+}
+
+/// A verified relay of a fresh operator, and its operator.
+fn active_relay<T: Config>() -> (T::AccountId, RelayId) {
+	let relay = T::Relays::benchmark_relay();
+	T::Relays::record_verified(relay, 1_000).expect("the relay exists");
+	let operator = T::Relays::relay(relay).expect("the relay exists").operator;
+	(operator, relay)
+}
+
+/// A contract whose footprint is `MaxFootprints` entries that the relay
+/// meets only at the last, and the relay joined to it.
+fn contract_with_relay<T: Config>() -> (T::AccountId, ContractId, T::AccountId, RelayId) {
+	let (operator, relay) = active_relay::<T>();
+	let mut footprint = foreign_footprints(T::MaxFootprints::get() - 1);
+	footprint.extend(T::Relays::footprints(relay).first().copied());
+	let (provider, contract) = open::<T>(footprint);
+	Settlement::<T>::do_join_contract(operator.clone(), contract, relay).expect("joins");
+	(provider, contract, operator, relay)
+}
+
+/// A record of a request for `host` with request id `id` and a URI of
+/// `uri_len` bytes, or one that fills `MAX_LINE`.
+fn record(host: &[u8], id: u32, uri_len: Option<usize>) -> Vec<u8> {
+	let mut request = HttpRequest {
+		completed_at_ms: 1_700_000_000_000,
+		time_taken_us: 1_000,
+		client_group: "2001:db8:abcd::/48".into(),
+		server_hostname: "relay.isp.example".into(),
+		method: "GET".into(),
+		upstream_uri: String::new(),
+		protocol: "HTTP/1.1".into(),
+		status: 200,
+		total_bytes: 1_000_000_000,
+		entity_bytes: 999_999_000,
+		cached: true,
+		request_id: format!("{id:032x}"),
+	};
+	let prefix = format!("http://{}/", core::str::from_utf8(host).unwrap_or("x.example"));
+	request.upstream_uri = prefix.clone();
+	let room = match uri_len {
+		Some(len) => len.saturating_sub(prefix.len()),
+		None => MAX_LINE - request.to_line().len(),
+	};
+	request.upstream_uri.push_str(&"a".repeat(room));
+	request.to_line()
+}
+
+/// A proof of 32 made-up siblings for `line` at `index`, and the root it
+/// leads to in a batch of [`RECORDS`] records.
+fn proof_for(line: &[u8], index: u32) -> (InclusionProof, H256) {
+	let length = merkle::path_length(index, RECORDS);
+	let siblings = (0..length).map(|i| H256::repeat_byte(i as u8 + 1)).collect();
+	let proof = InclusionProof { index, siblings };
+	let root =
+		merkle::root_from_proof(RECORDS, line, &proof).expect("a proof of the path's length");
+	(proof, root)
+}
+
+/// Commits period 0 of the relay with `root` over [`RECORDS`] records and
+/// moves to the block after the commit.
+fn committed<T: Config>(
+	contract: ContractId,
+	relay: RelayId,
+	operator: &T::AccountId,
+	root: H256,
+) -> BatchKey {
+	let end = Contracts::<T>::get(contract).expect("exists").period_end(0);
+	frame_system::Pallet::<T>::set_block_number(end);
+	let commitment = BatchCommitment {
+		root,
+		records: RECORDS,
+		totals: Totals {
+			bytes: 1_000_000_000,
+			requests: RECORDS,
+			status_2xx: RECORDS - 1,
+			status_5xx: 1,
+			..Default::default()
+		},
+		log_url: url::<T>("relay"),
+	};
+	Settlement::<T>::do_commit_batch(operator.clone(), (contract, relay, 0), commitment)
+		.expect("commits");
+	(contract, relay, 0)
+}
+
+/// A keystore key whose account becomes the batch's operator, so it can
+/// sign receipts.
+fn signing_operator<T: Config>(key: BatchKey) -> (T::AccountId, sr25519::Public)
+where
+	T::AccountId: From<sr25519::Public>,
+{
+	let public = sp_io::crypto::sr25519_generate(KEY_TYPE, None);
+	let who: T::AccountId = public.into();
+	funded::<T>(&who);
+	Batches::<T>::mutate(key, |b| b.as_mut().expect("committed").operator = who.clone());
+	(who, public)
+}
+
+fn sign_receipt<T: Config>(
+	public: &sr25519::Public,
+	key: BatchKey,
+	request_id: &[u8],
+	uri: &[u8],
+) -> T::ReceiptSignature
+where
+	T::ReceiptSignature: From<sr25519::Signature>,
+{
+	let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::from(0u32));
+	let message = features::dispute::receipt_message(&genesis, &key, request_id, uri);
+	sp_io::crypto::sr25519_sign(KEY_TYPE, public, &message).expect("signs").into()
+}
+
+/// Fills the batch's claims with `n` claims from a funded auditor-free
+/// challenger (the provider), each with the longest id and URI.
+fn claims<T: Config>(key: BatchKey, provider: &T::AccountId, n: u32) {
+	let deposit = T::ClaimDeposit::get();
+	Batches::<T>::mutate(key, |b| {
+		let b = b.as_mut().expect("committed");
+		for i in 0..n {
+			let mut request_id = format!("{i:032x}").into_bytes();
+			request_id.resize(T::MaxRequestIdLen::get() as usize, b'f');
+			let _ = b.claims.try_push(MissingClaim {
+				challenger: provider.clone(),
+				request_id: BoundedVec::truncate_from(request_id),
+				uri: BoundedVec::truncate_from(url::<T>("claimed")),
+				deposit,
+				answer_by: b.dispute_until,
+			});
+		}
+	});
+	use frame_support::traits::fungible::MutateHold;
+	T::Currency::hold(&HoldReason::ClaimDeposit.into(), provider, deposit.saturating_mul(n.into()))
+		.expect("funded");
+}
+
+#[benchmarks(where T::AccountId: From<sr25519::Public>, T::ReceiptSignature: From<sr25519::Signature>)]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn open_contract() {
+		let who = provider::<T>();
+		let terms = terms::<T>(foreign_footprints(T::MaxFootprints::get()));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), terms);
+		assert!(Contracts::<T>::contains_key(0));
+	}
+
+	#[benchmark]
+	fn top_up() {
+		let (who, id) = open::<T>(vec![]);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), id, T::MinBudget::get());
+		assert_eq!(
+			Contracts::<T>::get(id).unwrap().deposited,
+			T::MinBudget::get().saturating_mul(1_000_001u32.into())
+		);
+	}
+
+	#[benchmark]
+	fn close_contract() {
+		let (who, id) = open::<T>(vec![]);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), id);
+		assert_eq!(
+			Contracts::<T>::get(id).unwrap().end,
+			Contracts::<T>::get(id).unwrap().period_end(0)
+		);
+	}
+
+	#[benchmark]
+	fn refund(r: Linear<0, { T::MaxRelays::get() }>) {
+		let (who, id) = open::<T>(vec![]);
+		for _ in 0..r {
+			let (operator, relay) = active_relay::<T>();
+			Settlement::<T>::do_join_contract(operator, id, relay).expect("joins");
+		}
+		let end = Contracts::<T>::get(id).unwrap().end;
+		frame_system::Pallet::<T>::set_block_number(end + T::CommitWindow::get());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), id);
+		assert!(!Contracts::<T>::contains_key(id));
+	}
+
+	#[benchmark]
+	fn join_contract(f: Linear<1, { T::MaxFootprints::get() }>) {
+		let (operator, relay) = active_relay::<T>();
+		let mut footprint = foreign_footprints(f - 1);
+		footprint.extend(T::Relays::footprints(relay).first().copied());
+		let (_, id) = open::<T>(footprint);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator), id, relay);
+		assert!(Members::<T>::contains_key(id, relay));
+	}
+
+	#[benchmark]
+	fn leave_contract() {
+		let (_, id, operator, relay) = contract_with_relay::<T>();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator), id, relay);
+		assert!(Members::<T>::get(id, relay).unwrap().until_period.is_some());
+	}
+
+	#[benchmark]
+	fn commit_batch() {
+		let (_, id, operator, relay) = contract_with_relay::<T>();
+		let end = Contracts::<T>::get(id).unwrap().period_end(0);
+		frame_system::Pallet::<T>::set_block_number(end);
+		let commitment = BatchCommitment {
+			root: H256::repeat_byte(7),
+			records: RECORDS,
+			totals: Totals { bytes: 1_000_000_000, requests: RECORDS, ..Default::default() },
+			log_url: url::<T>("relay"),
+		};
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator), id, relay, 0, commitment);
+		assert!(Batches::<T>::contains_key((id, relay, 0)));
+	}
+
+	#[benchmark]
+	fn dispute_malformed() {
+		let (provider, id, operator, relay) = contract_with_relay::<T>();
+		// A full-length, well-formed record for a host outside the contract.
+		let line = record(b"elsewhere.example.org", 0, None);
+		let (proof, root) = proof_for(&line, 0);
+		let key = committed::<T>(id, relay, &operator, root);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), key, line, proof);
+		assert!(!Batches::<T>::contains_key(key));
+	}
+
+	#[benchmark]
+	fn dispute_duplicate() {
+		let (provider, id, operator, relay) = contract_with_relay::<T>();
+		// One full-length record twice, at indices 0 and 1: each is the
+		// other's first sibling, and both paths share the rest.
+		let line = record(&host(0), 7, None);
+		let (mut p0, _) = proof_for(&line, 0);
+		p0.siblings[0] = merkle::leaf_hash(&line);
+		let p1 = InclusionProof { index: 1, siblings: p0.siblings.clone() };
+		let root = merkle::root_from_proof(RECORDS, &line, &p0).expect("path length");
+		let key = committed::<T>(id, relay, &operator, root);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), key, line.clone(), p0, line, p1);
+		assert_eq!(Batches::<T>::get(key).unwrap().duplicates.len(), 1);
+	}
+
+	#[benchmark]
+	fn claim_missing() {
+		let (provider, id, operator, relay) = contract_with_relay::<T>();
+		let key = committed::<T>(id, relay, &operator, H256::repeat_byte(1));
+		let (_, public) = signing_operator::<T>(key);
+		claims::<T>(key, &provider, T::MaxDisputes::get() - 1);
+		let mut request_id = b"missing".to_vec();
+		request_id.resize(T::MaxRequestIdLen::get() as usize, b'0');
+		let uri = url::<T>("missing");
+		let receipt = sign_receipt::<T>(&public, key, &request_id, &uri);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), key, request_id, uri, receipt);
+		assert_eq!(Batches::<T>::get(key).unwrap().claims.len() as u32, T::MaxDisputes::get());
+	}
+
+	#[benchmark]
+	fn answer_claim(c: Linear<1, { T::MaxDisputes::get() }>) {
+		let (provider, id, operator, relay) = contract_with_relay::<T>();
+		// The answered claim is the last of `c`; its record has the longest
+		// URI a claim can name.
+		let line = record(&host(0), c - 1, Some(T::MaxUrlLen::get() as usize));
+		let settled = ocm_cdni::record::Settled::parse(&line).expect("well-formed");
+		let (proof, root) = proof_for(&line, 0);
+		let key = committed::<T>(id, relay, &operator, root);
+		claims::<T>(key, &provider, c - 1);
+		let deposit = T::ClaimDeposit::get();
+		Batches::<T>::mutate(key, |b| {
+			let b = b.as_mut().unwrap();
+			let _ = b.claims.try_push(MissingClaim {
+				challenger: provider.clone(),
+				request_id: BoundedVec::truncate_from(settled.request_id.clone()),
+				uri: BoundedVec::truncate_from(settled.uri.to_vec()),
+				deposit,
+				answer_by: b.dispute_until,
+			});
+		});
+		use frame_support::traits::fungible::MutateHold;
+		T::Currency::hold(&HoldReason::ClaimDeposit.into(), &provider, deposit).expect("funded");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator), key, line, proof);
+		assert_eq!(Batches::<T>::get(key).unwrap().claims.len() as u32, c - 1);
+	}
+
+	/// `c = 0`: the batch pays (relay, pot, SLA); `c > 0`: it is void for
+	/// `c` unanswered claims, whose deposits go back, and the relay is slashed.
+	#[benchmark]
+	fn settle(c: Linear<0, { T::MaxDisputes::get() }>) {
+		let (provider, id, operator, relay) = contract_with_relay::<T>();
+		let key = committed::<T>(id, relay, &operator, H256::repeat_byte(1));
+		claims::<T>(key, &provider, c);
+		let due = Batches::<T>::get(key).unwrap().settle_at;
+		frame_system::Pallet::<T>::set_block_number(due);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), key);
+		assert!(!Batches::<T>::contains_key(key));
+	}
+
+	impl_benchmark_test_suite!(Settlement, crate::mock::new_bench_ext(), crate::mock::Test);
+}

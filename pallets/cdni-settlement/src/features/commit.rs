@@ -1,0 +1,100 @@
+//! Log-batch commitments: a relay's operator commits a closed period once.
+
+use crate::{
+	features::contract::is_http_url, types::*, Batches, Config, Contracts, Error, Event, Members,
+	Pallet, QueueBounds, SettlementQueue,
+};
+use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get, BoundedVec};
+use ocm_primitives::capacity::{RelayRegistry, RelayStatus};
+use sp_runtime::traits::Saturating;
+
+impl Totals {
+	/// The status classes add up to at most the requests (the rest are 1xx).
+	pub fn is_consistent(&self) -> bool {
+		let classes = u64::from(self.status_2xx)
+			+ u64::from(self.status_3xx)
+			+ u64::from(self.status_4xx)
+			+ u64::from(self.status_5xx);
+		classes <= u64::from(self.requests)
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_commit_batch(
+		who: T::AccountId,
+		key: BatchKey,
+		commitment: BatchCommitment,
+	) -> DispatchResult {
+		let (id, relay, period) = key;
+		let mut contract = Contracts::<T>::get(id).ok_or(Error::<T>::ContractNotFound)?;
+		let summary = T::Relays::relay(relay).ok_or(Error::<T>::RelayNotFound)?;
+		ensure!(summary.operator == who, Error::<T>::NotOperator);
+		let mut membership = Members::<T>::get(id, relay).ok_or(Error::<T>::NotMember)?;
+		ensure!(
+			period >= membership.from_period
+				&& membership.until_period.is_none_or(|until| period <= until)
+				&& contract.period_start(period) < contract.end,
+			Error::<T>::PeriodNotServed
+		);
+		ensure!(period >= membership.next_period, Error::<T>::AlreadyCommitted);
+		let now = Self::now();
+		let period_end = contract.period_end(period);
+		ensure!(now >= period_end, Error::<T>::PeriodNotClosed);
+		ensure!(
+			now <= period_end.saturating_add(T::CommitWindow::get()),
+			Error::<T>::CommitWindowOver
+		);
+		ensure!(commitment.records > 0, Error::<T>::NoRecords);
+		let totals = commitment.totals;
+		ensure!(
+			totals.requests == commitment.records && totals.is_consistent(),
+			Error::<T>::InconsistentTotals
+		);
+		ensure!(is_http_url(&commitment.log_url), Error::<T>::InvalidLogUrl);
+		let log_url: Url<T> =
+			commitment.log_url.try_into().map_err(|_| Error::<T>::InvalidLogUrl)?;
+		let reserved = Self::price_of(contract.price_per_gb, totals.bytes);
+		ensure!(
+			reserved <= contract.escrow.saturating_sub(contract.pending),
+			Error::<T>::BudgetExceeded
+		);
+
+		let dispute_until = now.saturating_add(T::DisputeWindow::get());
+		let batch = Batch::<T> {
+			operator: who,
+			root: commitment.root,
+			records: commitment.records,
+			totals,
+			log_url,
+			committed_at: now,
+			dispute_until,
+			settle_at: dispute_until.saturating_add(T::AnswerPeriod::get()),
+			reserved,
+			relay_active: summary.status == RelayStatus::Active,
+			verified_mbps: summary.verified_mbps,
+			duplicates: BoundedVec::new(),
+			duplicate_bytes: 0,
+			claims: BoundedVec::new(),
+		};
+		Batches::<T>::insert(key, batch);
+		membership.next_period = period.saturating_add(1);
+		Members::<T>::insert(id, relay, membership);
+		contract.pending.saturating_accrue(reserved);
+		contract.open_batches.saturating_inc();
+		Contracts::<T>::insert(id, contract);
+		QueueBounds::<T>::mutate(|(_, tail)| {
+			SettlementQueue::<T>::insert(*tail, key);
+			*tail = tail.saturating_add(1);
+		});
+		Self::deposit_event(Event::BatchCommitted {
+			contract: id,
+			relay,
+			period,
+			root: commitment.root,
+			records: commitment.records,
+			bytes: totals.bytes,
+			reserved,
+		});
+		Ok(())
+	}
+}

@@ -1,0 +1,220 @@
+//! Delivery contracts: opening with escrow, top-ups, early close, refund,
+//! and relays joining and leaving.
+
+use crate::{
+	types::*, Config, Contracts, Error, Event, HoldReason, Members, NextContractId, Pallet,
+};
+use alloc::vec::Vec;
+use frame_support::{
+	ensure,
+	pallet_prelude::DispatchResult,
+	traits::{fungible::MutateHold, tokens::Precision, Get},
+	BoundedVec,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use ocm_primitives::{
+	capacity::{ProviderRegistry, RelayId, RelayRegistry, RelayStatus},
+	footprint::Footprint,
+};
+use sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero};
+
+impl<T: Config> Contract<T> {
+	/// The period that `block` falls in (period 0 before the start).
+	pub fn period_at(&self, block: BlockNumberFor<T>) -> Period {
+		let since = block.saturating_sub(self.start);
+		(since / self.period_length.max(1u32.into())).unique_saturated_into()
+	}
+
+	/// The first block of `period`.
+	pub fn period_start(&self, period: Period) -> BlockNumberFor<T> {
+		self.start.saturating_add(self.period_length.saturating_mul(period.into()))
+	}
+
+	/// The block `period` ends at (exclusive): a period length later, or
+	/// the contract's end, whichever is first.
+	pub fn period_end(&self, period: Period) -> BlockNumberFor<T> {
+		self.period_start(period).saturating_add(self.period_length).min(self.end)
+	}
+}
+
+/// `http://` or `https://`, a non-empty authority, visible ASCII only.
+pub(crate) fn is_http_url(url: &[u8]) -> bool {
+	let Some(rest) = url.strip_prefix(b"https://").or_else(|| url.strip_prefix(b"http://")) else {
+		return false;
+	};
+	let authority = rest.iter().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+	authority > 0 && url.iter().all(|b| (0x21..0x7f).contains(b))
+}
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn now() -> BlockNumberFor<T> {
+		frame_system::Pallet::<T>::block_number()
+	}
+
+	pub(crate) fn do_open_contract(
+		who: T::AccountId,
+		terms: ContractTerms<BlockNumberFor<T>, BalanceOf<T>>,
+	) -> DispatchResult {
+		ensure!(!T::ContractsPaused::get(), Error::<T>::ContractsPaused);
+		ensure!(!terms.hosts.is_empty(), Error::<T>::NoHosts);
+		ensure!(terms.hosts.len() <= T::MaxHosts::get() as usize, Error::<T>::TooManyHosts);
+		let mut hosts = BoundedVec::<HostName, T::MaxHosts>::new();
+		for host in terms.hosts {
+			let host: HostName =
+				host.to_ascii_lowercase().try_into().map_err(|_| Error::<T>::HostNotOwned)?;
+			ensure!(
+				T::Providers::host_owner(&host).as_ref() == Some(&who),
+				Error::<T>::HostNotOwned
+			);
+			ensure!(!hosts.contains(&host), Error::<T>::TooManyHosts);
+			hosts.try_push(host).map_err(|_| Error::<T>::TooManyHosts)?;
+		}
+		ensure!(is_http_url(&terms.origin), Error::<T>::InvalidOrigin);
+		let origin: Url<T> = terms.origin.try_into().map_err(|_| Error::<T>::InvalidOrigin)?;
+		ensure!(terms.footprint.iter().all(Footprint::is_valid), Error::<T>::InvalidFootprint);
+		let footprint: BoundedVec<Footprint, T::MaxFootprints> =
+			terms.footprint.try_into().map_err(|_| Error::<T>::InvalidFootprint)?;
+		ensure!(!terms.price_per_gb.is_zero(), Error::<T>::ZeroPrice);
+		ensure!(terms.budget >= T::MinBudget::get(), Error::<T>::BudgetTooSmall);
+		ensure!(terms.start >= Self::now() && terms.end > terms.start, Error::<T>::InvalidSchedule);
+		T::Currency::hold(&HoldReason::ContractEscrow.into(), &who, terms.budget)
+			.map_err(|_| Error::<T>::InsufficientFunds)?;
+		let id = NextContractId::<T>::get();
+		NextContractId::<T>::put(id.saturating_add(1));
+		Contracts::<T>::insert(
+			id,
+			Contract {
+				provider: who.clone(),
+				hosts,
+				origin,
+				footprint,
+				price_per_gb: terms.price_per_gb,
+				sla: terms.sla,
+				start: terms.start,
+				end: terms.end,
+				period_length: T::SettlementPeriod::get().max(1u32.into()),
+				relays: 0,
+				open_batches: 0,
+				escrow: terms.budget,
+				pending: Zero::zero(),
+				deposited: terms.budget,
+				paid: Zero::zero(),
+				fees: Zero::zero(),
+			},
+		);
+		Self::deposit_event(Event::ContractOpened {
+			contract: id,
+			provider: who,
+			budget: terms.budget,
+		});
+		Ok(())
+	}
+
+	fn provider_contract(who: &T::AccountId, id: ContractId) -> Result<Contract<T>, Error<T>> {
+		let contract = Contracts::<T>::get(id).ok_or(Error::<T>::ContractNotFound)?;
+		ensure!(&contract.provider == who, Error::<T>::NotProvider);
+		Ok(contract)
+	}
+
+	pub(crate) fn do_top_up(
+		who: T::AccountId,
+		id: ContractId,
+		amount: BalanceOf<T>,
+	) -> DispatchResult {
+		let mut contract = Self::provider_contract(&who, id)?;
+		ensure!(Self::now() < contract.end, Error::<T>::ContractEnded);
+		T::Currency::hold(&HoldReason::ContractEscrow.into(), &who, amount)
+			.map_err(|_| Error::<T>::InsufficientFunds)?;
+		contract.escrow.saturating_accrue(amount);
+		contract.deposited.saturating_accrue(amount);
+		Contracts::<T>::insert(id, contract);
+		Self::deposit_event(Event::ContractToppedUp { contract: id, amount });
+		Ok(())
+	}
+
+	pub(crate) fn do_close_contract(who: T::AccountId, id: ContractId) -> DispatchResult {
+		let mut contract = Self::provider_contract(&who, id)?;
+		let now = Self::now();
+		ensure!(now < contract.end, Error::<T>::ContractEnded);
+		// The period under way is served to its end; before the start, nothing is.
+		contract.end = if now < contract.start {
+			contract.start
+		} else {
+			contract.period_end(contract.period_at(now))
+		};
+		let end = contract.end;
+		Contracts::<T>::insert(id, contract);
+		Self::deposit_event(Event::ContractClosed { contract: id, end });
+		Ok(())
+	}
+
+	/// Returns the number of relays whose membership was removed.
+	pub(crate) fn do_refund(id: ContractId) -> Result<u32, Error<T>> {
+		let contract = Contracts::<T>::get(id).ok_or(Error::<T>::ContractNotFound)?;
+		ensure!(
+			Self::now() >= contract.end.saturating_add(T::CommitWindow::get()),
+			Error::<T>::ContractNotOver
+		);
+		ensure!(contract.open_batches == 0, Error::<T>::BatchesOpen);
+		let refunded = T::Currency::release(
+			&HoldReason::ContractEscrow.into(),
+			&contract.provider,
+			contract.escrow,
+			Precision::BestEffort,
+		)
+		.map_err(|_| Error::<T>::InsufficientFunds)?;
+		let _ = Members::<T>::clear_prefix(id, contract.relays, None);
+		Contracts::<T>::remove(id);
+		Self::deposit_event(Event::ContractRefunded { contract: id, refunded });
+		Ok(contract.relays)
+	}
+
+	pub(crate) fn do_join_contract(
+		who: T::AccountId,
+		id: ContractId,
+		relay: RelayId,
+	) -> DispatchResult {
+		let mut contract = Contracts::<T>::get(id).ok_or(Error::<T>::ContractNotFound)?;
+		let now = Self::now();
+		ensure!(now < contract.end, Error::<T>::ContractEnded);
+		let summary = T::Relays::relay(relay).ok_or(Error::<T>::RelayNotFound)?;
+		ensure!(summary.operator == who, Error::<T>::NotOperator);
+		ensure!(summary.status == RelayStatus::Active, Error::<T>::RelayNotActive);
+		if !contract.footprint.is_empty() {
+			let serves: Vec<Footprint> = T::Relays::footprints(relay);
+			ensure!(
+				serves.iter().any(|s| contract.footprint.iter().any(|c| c.overlaps(s))),
+				Error::<T>::FootprintMismatch
+			);
+		}
+		ensure!(!Members::<T>::contains_key(id, relay), Error::<T>::AlreadyJoined);
+		ensure!(contract.relays < T::MaxRelays::get(), Error::<T>::TooManyRelays);
+		let from_period = contract.period_at(now);
+		Members::<T>::insert(
+			id,
+			relay,
+			Membership { from_period, until_period: None, next_period: from_period },
+		);
+		contract.relays.saturating_inc();
+		Contracts::<T>::insert(id, contract);
+		Self::deposit_event(Event::RelayJoined { contract: id, relay });
+		Ok(())
+	}
+
+	pub(crate) fn do_leave_contract(
+		who: T::AccountId,
+		id: ContractId,
+		relay: RelayId,
+	) -> DispatchResult {
+		let contract = Contracts::<T>::get(id).ok_or(Error::<T>::ContractNotFound)?;
+		let summary = T::Relays::relay(relay).ok_or(Error::<T>::RelayNotFound)?;
+		ensure!(summary.operator == who, Error::<T>::NotOperator);
+		let mut membership = Members::<T>::get(id, relay).ok_or(Error::<T>::NotMember)?;
+		ensure!(membership.until_period.is_none(), Error::<T>::AlreadyLeft);
+		let last_period = contract.period_at(Self::now()).max(membership.from_period);
+		membership.until_period = Some(last_period);
+		Members::<T>::insert(id, relay, membership);
+		Self::deposit_event(Event::RelayLeft { contract: id, relay, last_period });
+		Ok(())
+	}
+}

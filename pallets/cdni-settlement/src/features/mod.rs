@@ -1,0 +1,7 @@
+//! The pallet's call logic, one concern per module.
+
+pub mod commit;
+pub mod contract;
+pub mod dispute;
+pub mod settle;
+pub mod try_state;

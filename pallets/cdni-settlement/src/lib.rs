@@ -1,0 +1,556 @@
+//! # CDNi settlement
+//!
+//! OCM's second assurance: every delivered byte is recorded, committed on
+//! chain and paid for only once it could be checked.
+//!
+//! ```text
+//!  provider: open_contract ──► budget held in escrow (hosts, origin, price/GB,
+//!                              footprint, SLA, start..end, periods)
+//!  relay operator: join_contract (relay Active, footprint meets the contract's)
+//!  every period, per relay:  RFC 7937 records ──► file published at log_url
+//!                            commit_batch(root, records, totals, log_url)
+//!                            ── reserves price x bytes from escrow
+//!  dispute window:  provider or beacon
+//!     dispute_malformed(record + proof)  ──► batch void, relay slashed
+//!     dispute_duplicate(2 records + proofs, one request id) ──► record unpaid, slashed
+//!     claim_missing(relay-signed receipt) ──► relay answer_claim(record + proof)
+//!                                             before answer_by, or batch void
+//!  settle_at: on_idle (or settle) pays price x bytes − SLA penalties:
+//!     fee ──► protocol pot, rest ──► relay operator, withheld stays in escrow
+//!  after end: refund ──► what escrow still holds goes back to the provider
+//! ```
+//!
+//! Records are committed by root, never one by one: a batch costs the
+//! chain the same for ten records or ten million, and only a disputed
+//! record ever reaches it, with a proof of `ocm_cdni::merkle` (BLAKE2,
+//! leaves hashed twice, the count bound into the root). Disputed lines are
+//! parsed on chain with the same `ocm_cdni` code that wrote them.
+//!
+//! Relays **opt in** to contracts rather than being matched by footprint:
+//! serving a host means configuring it and accepting its price, a contract
+//! must know who may commit against its escrow, and a bounded membership
+//! keeps commit and refund weights bounded. The footprint still decides
+//! who may join: a relay's footprints must meet the contract's.
+//!
+//! A missing-record claim needs a receipt that the relay signed when it
+//! served the request (`OCM-Receipt`), so a provider cannot void honest
+//! batches by inventing requests; a claim holds `ClaimDeposit`, which the
+//! relay earns if it answers.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
+pub mod features;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{fungible, Contains, TypedGet},
+	};
+	use frame_system::pallet_prelude::*;
+	use ocm_cdni::merkle::InclusionProof;
+	use ocm_primitives::capacity::{ProviderRegistry, RelayId, RelayRegistry};
+	use sp_runtime::{
+		traits::{IdentifyAccount, Verify},
+		Perbill,
+	};
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Configuration of settlement. Items without `#[pallet::constant]` are
+	/// the board's market parameters, read from the governance pallet.
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// Holds escrow and claim deposits and pays from them.
+		type Currency: fungible::Mutate<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, which include this pallet's [`HoldReason`].
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The relays: operators, status, verified capacity, footprints, bonds.
+		type Relays: RelayRegistry<Self::AccountId, BlockNumberFor<Self>, Balance = BalanceOf<Self>>;
+
+		/// Who owns which host name.
+		type Providers: ProviderRegistry<Self::AccountId>;
+
+		/// Besides a contract's provider, who may dispute its batches: the
+		/// registered beacons, which audit relays.
+		type Auditors: Contains<Self::AccountId>;
+
+		/// A relay operator's signature over a receipt.
+		type ReceiptSignature: Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>>
+			+ Parameter
+			+ DecodeWithMemTracking;
+
+		/// The protocol's share of each settled payment.
+		type ProtocolFee: Get<Perbill>;
+
+		/// Where protocol fees go.
+		type FeePot: TypedGet<Type = Self::AccountId>;
+
+		/// Blocks per settlement period of contracts opened from now on.
+		type SettlementPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Blocks a batch can be disputed after it is committed.
+		type DisputeWindow: Get<BlockNumberFor<Self>>;
+
+		/// Share of the relay's bond slashed for each proven dispute.
+		type DisputeSlash: Get<Perbill>;
+
+		/// While true, no contract opens: the board's emergency brake.
+		type ContractsPaused: Get<bool>;
+
+		/// Blocks a relay has to answer a missing-record claim.
+		type AnswerPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Blocks after a period ends during which it can be committed.
+		type CommitWindow: Get<BlockNumberFor<Self>>;
+
+		/// Held from whoever claims a record is missing; the relay earns it
+		/// by answering.
+		#[pallet::constant]
+		type ClaimDeposit: Get<BalanceOf<Self>>;
+
+		/// The smallest budget a contract opens with.
+		#[pallet::constant]
+		type MinBudget: Get<BalanceOf<Self>>;
+
+		/// Host names in one contract, at most.
+		#[pallet::constant]
+		type MaxHosts: Get<u32>;
+
+		/// Footprints in one contract, at most.
+		#[pallet::constant]
+		type MaxFootprints: Get<u32>;
+
+		/// Relays in one contract, at most: the bound of `refund`.
+		#[pallet::constant]
+		type MaxRelays: Get<u32>;
+
+		/// URL length (origin, log file), at most.
+		#[pallet::constant]
+		type MaxUrlLen: Get<u32>;
+
+		/// Request id length, at most.
+		#[pallet::constant]
+		type MaxRequestIdLen: Get<u32>;
+
+		/// Duplicates tracked and open claims per batch, at most.
+		#[pallet::constant]
+		type MaxDisputes: Get<u32>;
+
+		/// Batches `on_idle` settles in one block, at most.
+		#[pallet::constant]
+		type MaxSettlementsPerBlock: Get<u32>;
+
+		/// Weights of this pallet's calls and hooks, from its benchmarks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A delivery contract's budget.
+		ContractEscrow,
+		/// A missing-record claim's deposit.
+		ClaimDeposit,
+	}
+
+	/// The id the next contract gets.
+	#[pallet::storage]
+	pub type NextContractId<T: Config> = StorageValue<_, ContractId, ValueQuery>;
+
+	/// Open delivery contracts.
+	#[pallet::storage]
+	pub type Contracts<T: Config> = StorageMap<_, Twox64Concat, ContractId, Contract<T>>;
+
+	/// The relays of each contract.
+	#[pallet::storage]
+	pub type Members<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, ContractId, Twox64Concat, RelayId, Membership>;
+
+	/// Committed batches until they are settled or voided and removed.
+	#[pallet::storage]
+	pub type Batches<T: Config> = StorageNMap<
+		_,
+		(
+			NMapKey<Twox64Concat, ContractId>,
+			NMapKey<Twox64Concat, RelayId>,
+			NMapKey<Twox64Concat, Period>,
+		),
+		Batch<T>,
+	>;
+
+	/// Batches in the order they were committed, for `on_idle` to settle.
+	#[pallet::storage]
+	pub type SettlementQueue<T: Config> = StorageMap<_, Twox64Concat, u64, BatchKey>;
+
+	/// The queue's first and one-past-last positions.
+	#[pallet::storage]
+	pub type QueueBounds<T: Config> = StorageValue<_, (u64, u64), ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		ContractOpened {
+			contract: ContractId,
+			provider: T::AccountId,
+			budget: BalanceOf<T>,
+		},
+		ContractToppedUp {
+			contract: ContractId,
+			amount: BalanceOf<T>,
+		},
+		/// The provider ended the contract early; it ends at `end`.
+		ContractClosed {
+			contract: ContractId,
+			end: BlockNumberFor<T>,
+		},
+		/// The contract is over and what its escrow held went back.
+		ContractRefunded {
+			contract: ContractId,
+			refunded: BalanceOf<T>,
+		},
+		RelayJoined {
+			contract: ContractId,
+			relay: RelayId,
+		},
+		RelayLeft {
+			contract: ContractId,
+			relay: RelayId,
+			last_period: Period,
+		},
+		BatchCommitted {
+			contract: ContractId,
+			relay: RelayId,
+			period: Period,
+			root: sp_core::H256,
+			records: u32,
+			bytes: u64,
+			reserved: BalanceOf<T>,
+		},
+		/// A dispute proved the batch wrong: it pays nothing.
+		BatchVoided {
+			contract: ContractId,
+			relay: RelayId,
+			period: Period,
+			reason: VoidReason,
+		},
+		/// A record was proven to repeat another's request: it is not paid.
+		DuplicateProven {
+			contract: ContractId,
+			relay: RelayId,
+			period: Period,
+			index: u32,
+			bytes: u64,
+		},
+		/// The relay's bond was slashed for a proven dispute.
+		RelaySlashed {
+			relay: RelayId,
+			amount: BalanceOf<T>,
+		},
+		MissingClaimed {
+			contract: ContractId,
+			relay: RelayId,
+			period: Period,
+			challenger: T::AccountId,
+			answer_by: BlockNumberFor<T>,
+		},
+		/// The relay showed the claimed record; it keeps the deposit.
+		ClaimAnswered {
+			contract: ContractId,
+			relay: RelayId,
+			period: Period,
+			index: u32,
+		},
+		BatchSettled {
+			contract: ContractId,
+			relay: RelayId,
+			period: Period,
+			settlement: Payout<BalanceOf<T>>,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The board paused new contracts.
+		ContractsPaused,
+		/// A contract names no host.
+		NoHosts,
+		/// More hosts than `MaxHosts`, or one host twice.
+		TooManyHosts,
+		/// A host the caller has not registered as a provider.
+		HostNotOwned,
+		/// The origin is not an `http(s)://` URL with a host, or too long.
+		InvalidOrigin,
+		/// More footprints than `MaxFootprints`, or one that is not canonical.
+		InvalidFootprint,
+		/// A price of zero.
+		ZeroPrice,
+		/// A budget below `MinBudget`.
+		BudgetTooSmall,
+		/// The start is in the past, or the end not after the start.
+		InvalidSchedule,
+		/// The caller cannot pay the budget, top-up or deposit.
+		InsufficientFunds,
+		ContractNotFound,
+		/// Only the contract's provider can do this.
+		NotProvider,
+		/// The contract has ended.
+		ContractEnded,
+		/// The contract is not over: it still runs or batches can still be committed.
+		ContractNotOver,
+		/// Batches are still open: they settle first.
+		BatchesOpen,
+		RelayNotFound,
+		/// Only the relay's operator can do this.
+		NotOperator,
+		/// Only an Active relay joins a contract.
+		RelayNotActive,
+		/// None of the relay's footprints meets the contract's.
+		FootprintMismatch,
+		AlreadyJoined,
+		/// The contract has `MaxRelays` relays.
+		TooManyRelays,
+		/// The relay is not in the contract.
+		NotMember,
+		/// The relay already left the contract.
+		AlreadyLeft,
+		/// The period has not ended yet.
+		PeriodNotClosed,
+		/// The relay did not serve the contract in that period, or the
+		/// contract did not run then.
+		PeriodNotServed,
+		/// The period, or a later one, was already committed.
+		AlreadyCommitted,
+		/// The period ended more than `CommitWindow` blocks ago.
+		CommitWindowOver,
+		/// A batch without records.
+		NoRecords,
+		/// The totals disagree with themselves or with the record count.
+		InconsistentTotals,
+		/// The batch costs more than the escrow has left.
+		BudgetExceeded,
+		/// The log URL is not an `http(s)://` URL, or too long.
+		InvalidLogUrl,
+		BatchNotFound,
+		/// Only the contract's provider or an auditor disputes.
+		NotChallenger,
+		/// The batch's dispute window is over.
+		DisputeWindowOver,
+		/// The batch was voided already.
+		BatchVoid,
+		/// The inclusion proof does not lead to the batch's root.
+		InvalidProof,
+		/// The disputed record parses and belongs to the contract.
+		RecordWellFormed,
+		/// The two records are one record, or their request ids differ.
+		NotDuplicate,
+		/// That record was already proven a duplicate.
+		DuplicateKnown,
+		/// The receipt's signature is not the relay operator's.
+		InvalidReceipt,
+		/// The request id or URI is too long.
+		ClaimTooLong,
+		/// That request is already claimed missing.
+		ClaimExists,
+		/// The batch has `MaxDisputes` open claims.
+		TooManyClaims,
+		ClaimNotFound,
+		/// The record shown is not the claimed request.
+		AnswerMismatch,
+		/// The claim's answer period is over.
+		AnswerTooLate,
+		/// The batch is not due for settlement yet.
+		NotDue,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Settles due batches in commit order with the block's spare
+		/// weight, at most `MaxSettlementsPerBlock`.
+		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::settle_due(now, remaining)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Opens a delivery contract and holds its budget in escrow. The
+		/// caller must own every host through the registry.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::open_contract())]
+		pub fn open_contract(
+			origin: OriginFor<T>,
+			terms: ContractTerms<BlockNumberFor<T>, BalanceOf<T>>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_open_contract(who, terms)
+		}
+
+		/// Adds to a running contract's escrow.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::top_up())]
+		pub fn top_up(
+			origin: OriginFor<T>,
+			contract: ContractId,
+			amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_top_up(who, contract, amount)
+		}
+
+		/// Ends the contract with its current period: relays commit what
+		/// they served, disputes run their course, then `refund`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::close_contract())]
+		pub fn close_contract(origin: OriginFor<T>, contract: ContractId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_close_contract(who, contract)
+		}
+
+		/// Once the contract is over and its batches settled, releases the
+		/// rest of its escrow to the provider and removes it. Anyone may call.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::refund(T::MaxRelays::get()))]
+		pub fn refund(origin: OriginFor<T>, contract: ContractId) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			let relays = Self::do_refund(contract)?;
+			Ok(Some(T::WeightInfo::refund(relays)).into())
+		}
+
+		/// The relay's operator joins it to a contract from the current period on.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::join_contract(T::MaxFootprints::get()))]
+		pub fn join_contract(
+			origin: OriginFor<T>,
+			contract: ContractId,
+			relay: RelayId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_join_contract(who, contract, relay)
+		}
+
+		/// The relay stops serving the contract after the current period,
+		/// which it can still commit.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::leave_contract())]
+		pub fn leave_contract(
+			origin: OriginFor<T>,
+			contract: ContractId,
+			relay: RelayId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_leave_contract(who, contract, relay)
+		}
+
+		/// The relay's operator commits a closed period's log batch.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::commit_batch())]
+		pub fn commit_batch(
+			origin: OriginFor<T>,
+			contract: ContractId,
+			relay: RelayId,
+			period: Period,
+			batch: BatchCommitment,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_commit_batch(who, (contract, relay, period), batch)
+		}
+
+		/// Proves that a committed record does not parse as an OCM
+		/// `cdni_http_request_v1` record or is for a host outside the
+		/// contract: the batch is void and the relay slashed.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::dispute_malformed())]
+		pub fn dispute_malformed(
+			origin: OriginFor<T>,
+			batch: BatchKey,
+			record: Vec<u8>,
+			proof: InclusionProof,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_dispute_malformed(who, batch, record, proof)
+		}
+
+		/// Proves that two committed records carry one request id: the
+		/// later is not paid and the relay is slashed. A batch with more
+		/// than `MaxDisputes` proven duplicates is void.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::dispute_duplicate())]
+		pub fn dispute_duplicate(
+			origin: OriginFor<T>,
+			batch: BatchKey,
+			first: Vec<u8>,
+			first_proof: InclusionProof,
+			second: Vec<u8>,
+			second_proof: InclusionProof,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_dispute_duplicate(who, batch, [first, second], [first_proof, second_proof])
+		}
+
+		/// Claims that a request the relay signed a receipt for is missing
+		/// from the batch; holds `ClaimDeposit` until it is decided.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::claim_missing())]
+		pub fn claim_missing(
+			origin: OriginFor<T>,
+			batch: BatchKey,
+			request_id: Vec<u8>,
+			uri: Vec<u8>,
+			receipt: T::ReceiptSignature,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_claim_missing(who, batch, request_id, uri, receipt)
+		}
+
+		/// The relay's operator answers a claim with the record and its proof.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::answer_claim(T::MaxDisputes::get()))]
+		pub fn answer_claim(
+			origin: OriginFor<T>,
+			batch: BatchKey,
+			record: Vec<u8>,
+			proof: InclusionProof,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_answer_claim(who, batch, record, proof)
+		}
+
+		/// Settles one due batch now, if `on_idle` has not. Anyone may call.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::settle(T::MaxDisputes::get()))]
+		pub fn settle(origin: OriginFor<T>, batch: BatchKey) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			let claims = Self::do_settle(batch, frame_system::Pallet::<T>::block_number())?;
+			Ok(Some(T::WeightInfo::settle(claims)).into())
+		}
+	}
+}

@@ -1,0 +1,279 @@
+//! What the settlement pallet stores and takes.
+
+use crate::Config;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{
+	traits::{fungible::Inspect, ConstU32},
+	BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use ocm_primitives::{capacity::Mbps, footprint::Footprint};
+use scale_info::TypeInfo;
+use sp_core::H256;
+use sp_runtime::Perbill;
+
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// A delivery contract's number, never reused.
+pub type ContractId = u32;
+
+/// A settlement period's number within its contract, from 0.
+pub type Period = u32;
+
+/// A host name as the registry stores it: lower-case, at most 253 bytes.
+pub type HostName = BoundedVec<u8, ConstU32<253>>;
+
+/// An `http://` or `https://` URL.
+pub type Url<T> = BoundedVec<u8, <T as Config>::MaxUrlLen>;
+
+/// Bytes per gigabyte: prices are per 10^9 bytes, as transit is sold.
+pub const BYTES_PER_GB: u128 = 1_000_000_000;
+
+/// What the provider is promised; each term broken in a period withholds
+/// `penalty` of that period's payment (at most all of it), which stays in
+/// escrow and is refunded.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct SlaTerms {
+	/// Capacity that proof of bandwidth verified for the relay, at least.
+	pub min_verified_mbps: Mbps,
+	/// Share of a batch's requests answered with 5xx, at most.
+	pub max_error_share: Perbill,
+	/// Availability: the relay is in service (Active in the registry, not
+	/// suspended by proof of bandwidth or the board) when it commits the
+	/// period. With `false` the term is not part of the contract.
+	pub require_active: bool,
+	/// Share of a period's payment withheld per broken term.
+	pub penalty: Perbill,
+}
+
+/// What `open_contract` takes.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug)]
+pub struct ContractTerms<BlockNumber, Balance> {
+	/// Host names the provider registered, which the relays serve.
+	pub hosts: alloc::vec::Vec<alloc::vec::Vec<u8>>,
+	/// Where relays fetch misses: `http(s)://host[:port][/path]`.
+	pub origin: alloc::vec::Vec<u8>,
+	pub price_per_gb: Balance,
+	/// Held in escrow from the provider now.
+	pub budget: Balance,
+	/// Clients the provider wants served; empty for anywhere.
+	pub footprint: alloc::vec::Vec<Footprint>,
+	pub sla: SlaTerms,
+	/// First block of the first period; at least the current block.
+	pub start: BlockNumber,
+	/// The contract serves until this block.
+	pub end: BlockNumber,
+}
+
+/// A delivery contract and its escrow accounts.
+///
+/// `deposited = escrow + paid + fees` always; `pending <= escrow` is what
+/// committed, unsettled batches may still take. The provider's hold under
+/// `ContractEscrow` is the sum of its contracts' `escrow`.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Contract<T: Config> {
+	pub provider: T::AccountId,
+	pub hosts: BoundedVec<HostName, T::MaxHosts>,
+	pub origin: Url<T>,
+	pub footprint: BoundedVec<Footprint, T::MaxFootprints>,
+	pub price_per_gb: BalanceOf<T>,
+	pub sla: SlaTerms,
+	pub start: BlockNumberFor<T>,
+	pub end: BlockNumberFor<T>,
+	/// Blocks per period, fixed when the contract opened.
+	pub period_length: BlockNumberFor<T>,
+	/// Relays that joined.
+	pub relays: u32,
+	/// Committed batches not yet settled or voided.
+	pub open_batches: u32,
+	/// Held from the provider for this contract now.
+	pub escrow: BalanceOf<T>,
+	/// The most that open batches can still take from `escrow`.
+	pub pending: BalanceOf<T>,
+	/// Put in escrow over the contract's life.
+	pub deposited: BalanceOf<T>,
+	/// Paid to relays.
+	pub paid: BalanceOf<T>,
+	/// Paid to the protocol pot.
+	pub fees: BalanceOf<T>,
+}
+
+/// A relay's part in a contract.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct Membership {
+	/// The first period the relay serves (the one it joined in).
+	pub from_period: Period,
+	/// The last period it serves, once it left.
+	pub until_period: Option<Period>,
+	/// The first period it has not committed or passed over: commits go
+	/// forward only, so no period is committed twice, even after its batch
+	/// is settled and gone.
+	pub next_period: Period,
+}
+
+/// A batch's totals over its records.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct Totals {
+	/// Sum of `sc-total-bytes`.
+	pub bytes: u64,
+	/// Requests: one record each.
+	pub requests: u32,
+	pub status_2xx: u32,
+	pub status_3xx: u32,
+	pub status_4xx: u32,
+	pub status_5xx: u32,
+}
+
+/// What `commit_batch` takes.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug)]
+pub struct BatchCommitment {
+	/// `ocm_cdni::merkle` root over the period's record lines.
+	pub root: H256,
+	/// Records in the batch (the tree's leaves).
+	pub records: u32,
+	pub totals: Totals,
+	/// Where the RFC 7937 file is published.
+	pub log_url: alloc::vec::Vec<u8>,
+}
+
+/// A claim that a request the relay signed a receipt for is missing from
+/// its batch; the relay answers with the record's inclusion proof.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct MissingClaim<T: Config> {
+	pub challenger: T::AccountId,
+	/// The `OCM-Request-Id` the relay sent.
+	pub request_id: BoundedVec<u8, T::MaxRequestIdLen>,
+	/// The request's `u-uri`.
+	pub uri: Url<T>,
+	/// Held from the challenger until the claim is decided.
+	pub deposit: BalanceOf<T>,
+	/// The relay answers before this block or its batch is void.
+	pub answer_by: BlockNumberFor<T>,
+}
+
+/// A committed batch, until it is settled or voided (and removed: the
+/// relay's [`Membership::next_period`] keeps it from being committed again).
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Batch<T: Config> {
+	/// Paid at settlement: the relay's operator when it committed.
+	pub operator: T::AccountId,
+	pub root: H256,
+	pub records: u32,
+	pub totals: Totals,
+	pub log_url: Url<T>,
+	pub committed_at: BlockNumberFor<T>,
+	/// Disputes are accepted until this block (exclusive).
+	pub dispute_until: BlockNumberFor<T>,
+	/// Settled from this block on; every answer deadline is before it.
+	pub settle_at: BlockNumberFor<T>,
+	/// Price x bytes at commit: what the batch reserved from escrow.
+	pub reserved: BalanceOf<T>,
+	/// The relay's state when it committed, for the SLA.
+	pub relay_active: bool,
+	pub verified_mbps: Mbps,
+	/// Records proven to repeat another's request id: not paid.
+	pub duplicates: BoundedVec<u32, T::MaxDisputes>,
+	/// Their bytes.
+	pub duplicate_bytes: u64,
+	/// Open missing-record claims.
+	pub claims: BoundedVec<MissingClaim<T>, T::MaxDisputes>,
+}
+
+/// A batch's address: contract, relay, period.
+pub type BatchKey = (ContractId, ocm_primitives::capacity::RelayId, Period);
+
+/// Why a batch was voided.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum VoidReason {
+	/// A committed record does not parse, or is for another contract's host.
+	MalformedRecord { index: u32 },
+	/// More duplicates proven than a batch keeps track of.
+	TooManyDuplicates,
+	/// A receipted request's record was not shown in time.
+	MissingRecord,
+}
+
+/// How a settled batch was paid.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct Payout<Balance> {
+	/// Price x paid bytes.
+	pub gross: Balance,
+	/// Withheld for broken SLA terms; stays with the provider.
+	pub withheld: Balance,
+	/// To the protocol pot.
+	pub fee: Balance,
+	/// To the relay's operator.
+	pub paid: Balance,
+	/// SLA terms broken.
+	pub breaches: u8,
+}

@@ -1,0 +1,163 @@
+//! Sealed batches: a period's spool turned into its RFC 7937 file, Merkle
+//! root and totals, and the inclusion proofs the relay serves and answers
+//! claims with.
+
+use ocm_cdni::{
+	file,
+	merkle::{self, InclusionProof},
+	record::{Fields, Settled},
+};
+use serde::{Deserialize, Serialize};
+use std::{
+	io::Write,
+	path::{Path, PathBuf},
+};
+
+use super::spool::BatchId;
+
+/// What the relay commits for a batch, kept beside its file as
+/// `<period>.batch` (JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sealed {
+	pub contract: u32,
+	pub period: u32,
+	/// Hex of the 32-byte root.
+	pub root: String,
+	pub records: u32,
+	pub bytes: u64,
+	pub status_2xx: u32,
+	pub status_3xx: u32,
+	pub status_4xx: u32,
+	pub status_5xx: u32,
+	/// Where the chain's record of this batch stands.
+	pub state: CommitState,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommitState {
+	/// Sealed, not yet on chain.
+	Sealed,
+	/// On chain, disputable and answering claims until settled.
+	Committed,
+	/// Settled or voided: the chain is done with it.
+	Done,
+	/// The chain will not take it (its commit window passed).
+	Abandoned,
+}
+
+pub fn log_path(dir: &Path, (contract, period): BatchId) -> PathBuf {
+	dir.join(contract.to_string()).join(format!("{period}.log"))
+}
+
+pub fn meta_path(dir: &Path, (contract, period): BatchId) -> PathBuf {
+	dir.join(contract.to_string()).join(format!("{period}.batch"))
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, synced:
+/// a crash leaves the old file or the new one, never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+	let tmp = path.with_extension("tmp");
+	let mut file = std::fs::File::create(&tmp)?;
+	file.write_all(bytes)?;
+	file.sync_all()?;
+	std::fs::rename(&tmp, path)?;
+	if let Some(parent) = path.parent() {
+		std::fs::File::open(parent)?.sync_all()?;
+	}
+	Ok(())
+}
+
+/// Seals the spool at `spool` into the batch's log file and metadata, then
+/// removes the spool. The file is a function of the records and the batch
+/// (its UUID derives from genesis, contract, relay and period), so sealing
+/// again after a crash writes the same bytes.
+pub fn seal(
+	dir: &Path,
+	batch: BatchId,
+	spool: &Path,
+	genesis: &[u8; 32],
+	relay: u32,
+	origin_name: &str,
+) -> std::io::Result<Option<Sealed>> {
+	let text = std::fs::read(spool)?;
+	// A crash mid-write can leave a last line without its newline: it is
+	// kept (the record was handed over), as a line.
+	let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+	if lines.is_empty() {
+		std::fs::remove_file(spool)?;
+		return Ok(None);
+	}
+	let seed = file::batch_seed(genesis, batch.0, relay, batch.1);
+	// The remark says which batch the file is, for `ocm-logs verify`.
+	let remark = format!("ocm-batch contract={} relay={relay} period={}", batch.0, batch.1);
+	let (mut writer, mut out) = file::Writer::start(
+		&file::uuid_urn(&seed),
+		Some(origin_name),
+		Some(&remark),
+		&Fields::ocm(),
+	);
+	let mut sealed = Sealed {
+		contract: batch.0,
+		period: batch.1,
+		root: String::new(),
+		records: 0,
+		bytes: 0,
+		status_2xx: 0,
+		status_3xx: 0,
+		status_4xx: 0,
+		status_5xx: 0,
+		state: CommitState::Sealed,
+	};
+	let mut leaves = Vec::with_capacity(lines.len());
+	for line in &lines {
+		writer.record(line, &mut out);
+		leaves.push(merkle::leaf_hash(line));
+		sealed.records += 1;
+		if let Ok(record) = Settled::parse(line) {
+			sealed.bytes += record.total_bytes;
+			match record.status / 100 {
+				2 => sealed.status_2xx += 1,
+				3 => sealed.status_3xx += 1,
+				4 => sealed.status_4xx += 1,
+				5 => sealed.status_5xx += 1,
+				_ => {}
+			}
+		}
+	}
+	out.extend(writer.finish());
+	sealed.root = hex(merkle::root_of_leaves(&leaves).as_bytes());
+	write_atomically(&log_path(dir, batch), &out)?;
+	write_atomically(
+		&meta_path(dir, batch),
+		&serde_json::to_vec_pretty(&sealed).expect("plain data"),
+	)?;
+	std::fs::remove_file(spool)?;
+	Ok(Some(sealed))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The records of a sealed batch's file, in order.
+pub fn records(log: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+	let parsed = file::parse(log).map_err(|e| format!("{e:?}"))?;
+	Ok(parsed.records.iter().map(|r| r.bytes.to_vec()).collect())
+}
+
+/// The proof for record `index` of a batch's file.
+pub fn proof(log: &[u8], index: u32) -> Result<(Vec<u8>, InclusionProof, u32), String> {
+	let records = records(log)?;
+	let leaves: Vec<_> = records.iter().map(|l| merkle::leaf_hash(l)).collect();
+	let proof = merkle::prove(&leaves, index).map_err(|e| format!("{e:?}"))?;
+	Ok((records[index as usize].clone(), proof, records.len() as u32))
+}
+
+/// The index of the record with `request_id`, if the batch has one.
+pub fn find_request(log: &[u8], request_id: &[u8]) -> Result<Option<u32>, String> {
+	Ok(records(log)?
+		.iter()
+		.position(|l| Settled::parse(l).is_ok_and(|r| r.request_id == request_id))
+		.map(|i| i as u32))
+}

@@ -1,0 +1,345 @@
+//! The chain side of delivery: joins the configured contracts, serves
+//! their hosts from their origins, seals each closed period, commits it
+//! once, and answers missing-record claims with inclusion proofs.
+//!
+//! Every step reads the chain first and the files second, so a restart at
+//! any point resumes: a spool left by a crash is sealed, a sealed batch the
+//! chain already has is not committed again (the pallet would refuse it
+//! anyway: commits only move forward), and a claim is answered once.
+
+use super::{
+	batch::{self, CommitState, Sealed},
+	Logs, ServedContract,
+};
+use crate::cache::proxy::Proxy;
+use ocm_chain_client::{
+	bytes_of, fetch, items_of, number, pallet_error,
+	subxt::{
+		dynamic::{self, At, Value},
+		ext::scale_value::Composite,
+	},
+	AtBlock, Chain,
+};
+use std::{collections::HashMap, path::Path, sync::Arc, time::Duration};
+use subxt_signer::sr25519::Keypair;
+
+/// Blocks after a period's end before it is sealed: responses still being
+/// sent when it ended finish into it.
+const SEAL_GRACE_BLOCKS: u32 = 1;
+
+pub struct Follower {
+	pub chain: Chain,
+	pub operator: Keypair,
+	pub relay: u32,
+	pub logs: Arc<Logs>,
+	pub proxy: Arc<Proxy>,
+	/// Contracts to serve, by id.
+	pub contracts: Vec<u32>,
+	/// What the chain said of them at the last step.
+	known: HashMap<u32, ServedContract>,
+}
+
+impl Follower {
+	pub fn new(
+		chain: Chain,
+		operator: Keypair,
+		relay: u32,
+		logs: Arc<Logs>,
+		proxy: Arc<Proxy>,
+		contracts: Vec<u32>,
+	) -> Self {
+		logs.set_chain(relay, chain.genesis);
+		Follower { chain, operator, relay, logs, proxy, contracts, known: HashMap::new() }
+	}
+
+	pub async fn run(mut self) {
+		let mut tick = tokio::time::interval(Duration::from_secs(2));
+		loop {
+			tick.tick().await;
+			if let Err(e) = self.step().await {
+				tracing::warn!(error = %e, "delivery follower step failed; retrying");
+			}
+		}
+	}
+
+	async fn step(&mut self) -> Result<(), String> {
+		let at = self.chain.best().await?;
+		let block = at.block_number() as u32;
+		self.logs.set_best_block(block);
+		for id in self.contracts.clone() {
+			self.follow_contract(&at, id, block).await?;
+		}
+		self.seal_closed(block).await?;
+		self.commit_sealed(&at).await?;
+		self.answer_claims(&at).await
+	}
+
+	async fn follow_contract(&mut self, at: &AtBlock, id: u32, block: u32) -> Result<(), String> {
+		let key = vec![Value::u128(id.into())];
+		let Some(contract) = fetch(at, "CdniSettlement", "Contracts", key).await? else {
+			if self.known.remove(&id).is_some() {
+				tracing::info!(contract = id, "the contract is over");
+			}
+			return Ok(());
+		};
+		let served = ServedContract {
+			id,
+			start: number(&contract, "start")?,
+			end: number(&contract, "end")?,
+			period_length: number(&contract, "period_length")?,
+		};
+		let member_key = vec![Value::u128(id.into()), Value::u128(self.relay.into())];
+		let member = fetch(at, "CdniSettlement", "Members", member_key).await?;
+		if member.is_none() {
+			if block >= served.end {
+				return Ok(());
+			}
+			let call = dynamic::tx(
+				"CdniSettlement",
+				"join_contract",
+				Composite::unnamed([Value::u128(id.into()), Value::u128(self.relay.into())]),
+			);
+			match self.chain.submit_signed(&call, &self.operator).await {
+				Ok(_) => tracing::info!(contract = id, relay = self.relay, "joined the contract"),
+				Err(e) => {
+					tracing::warn!(contract = id, error = %e, "cannot join the contract");
+					return Ok(());
+				}
+			}
+		}
+		let origin = contract
+			.at("origin")
+			.and_then(bytes_of)
+			.and_then(|o| String::from_utf8(o).ok())
+			.ok_or("a contract without an origin")?;
+		let hosts: Vec<String> = contract
+			.at("hosts")
+			.map(items_of)
+			.unwrap_or_default()
+			.into_iter()
+			.filter_map(|h| bytes_of(h).and_then(|b| String::from_utf8(b).ok()))
+			.collect();
+		if self.known.get(&id) != Some(&served) {
+			tracing::info!(contract = id, ?hosts, %origin, "serving the contract");
+		}
+		for host in hosts {
+			match origin.parse::<http::Uri>() {
+				Ok(uri) if uri.scheme_str() == Some("http") => {
+					self.proxy.set_origin(host.clone(), uri)
+				}
+				_ => tracing::warn!(contract = id, %origin, "only http:// origins are served yet"),
+			}
+			self.logs.serve(host, served.clone());
+		}
+		self.known.insert(id, served);
+		Ok(())
+	}
+
+	/// Files `<dir>/<contract>/<period>.<ext>`, as (contract, period).
+	fn files(dir: &Path, ext: &str) -> Vec<(u32, u32)> {
+		let mut found = Vec::new();
+		let Ok(contracts) = std::fs::read_dir(dir) else { return found };
+		for contract in contracts.flatten() {
+			let Some(c) = contract.file_name().to_str().and_then(|n| n.parse().ok()) else {
+				continue;
+			};
+			let Ok(files) = std::fs::read_dir(contract.path()) else { continue };
+			for file in files.flatten() {
+				let name = file.file_name();
+				let Some(p) =
+					name.to_str().and_then(|n| n.strip_suffix(ext)).and_then(|n| n.parse().ok())
+				else {
+					continue;
+				};
+				found.push((c, p));
+			}
+		}
+		found.sort();
+		found
+	}
+
+	async fn seal_closed(&self, block: u32) -> Result<(), String> {
+		for (c, p) in Self::files(&self.logs.dir, ".spool") {
+			let Some(contract) = self.known.get(&c) else { continue };
+			if block < contract.period_end(p).saturating_add(SEAL_GRACE_BLOCKS) {
+				continue;
+			}
+			let Some(spool) = self.logs.close((c, p)).await.map_err(|e| e.to_string())? else {
+				continue;
+			};
+			let (dir, genesis, relay, name) =
+				(self.logs.dir.clone(), self.chain.genesis, self.relay, self.logs.hostname.clone());
+			let sealed = tokio::task::spawn_blocking(move || {
+				batch::seal(&dir, (c, p), &spool, &genesis, relay, &name)
+			})
+			.await
+			.map_err(|e| e.to_string())?
+			.map_err(|e| format!("sealing {c}/{p}: {e}"))?;
+			if let Some(s) = sealed {
+				tracing::info!(contract = c, period = p, records = s.records, bytes = s.bytes, root = %s.root, "sealed a log batch");
+			}
+		}
+		Ok(())
+	}
+
+	fn load(&self, batch: (u32, u32)) -> Option<Sealed> {
+		let text = std::fs::read(batch::meta_path(&self.logs.dir, batch)).ok()?;
+		serde_json::from_slice(&text).ok()
+	}
+
+	fn save(&self, sealed: &Sealed) -> Result<(), String> {
+		let path = batch::meta_path(&self.logs.dir, (sealed.contract, sealed.period));
+		batch::write_atomically(&path, &serde_json::to_vec_pretty(sealed).expect("plain data"))
+			.map_err(|e| e.to_string())
+	}
+
+	async fn commit_sealed(&self, at: &AtBlock) -> Result<(), String> {
+		for (c, p) in Self::files(&self.logs.dir, ".batch") {
+			let Some(mut sealed) = self.load((c, p)) else { continue };
+			if sealed.state != CommitState::Sealed {
+				continue;
+			}
+			// Committed before a restart, or by a previous attempt whose
+			// answer was lost: the chain's membership has moved past it.
+			let member_key = vec![Value::u128(c.into()), Value::u128(self.relay.into())];
+			if let Some(member) = fetch(at, "CdniSettlement", "Members", member_key).await? {
+				if number::<u32>(&member, "next_period")? > p {
+					sealed.state = CommitState::Committed;
+					self.save(&sealed)?;
+					continue;
+				}
+			}
+			let base = self.public_base();
+			let root = decode_hex32(&sealed.root).ok_or("a sealed batch with a bad root")?;
+			let commitment = Value::named_composite([
+				("root", Value::from_bytes(root)),
+				("records", Value::u128(sealed.records.into())),
+				(
+					"totals",
+					Value::named_composite([
+						("bytes", Value::u128(sealed.bytes.into())),
+						("requests", Value::u128(sealed.records.into())),
+						("status_2xx", Value::u128(sealed.status_2xx.into())),
+						("status_3xx", Value::u128(sealed.status_3xx.into())),
+						("status_4xx", Value::u128(sealed.status_4xx.into())),
+						("status_5xx", Value::u128(sealed.status_5xx.into())),
+					]),
+				),
+				("log_url", Value::from_bytes(format!("{base}{}{c}/{p}.log", super::PATH_PREFIX))),
+			]);
+			let call = dynamic::tx(
+				"CdniSettlement",
+				"commit_batch",
+				Composite::unnamed([
+					Value::u128(c.into()),
+					Value::u128(self.relay.into()),
+					Value::u128(p.into()),
+					commitment,
+				]),
+			);
+			match self.chain.submit_signed(&call, &self.operator).await {
+				Ok(_) => {
+					tracing::info!(contract = c, period = p, "committed a log batch");
+					sealed.state = CommitState::Committed;
+				}
+				Err(e) => match pallet_error(&e, "CdniSettlement") {
+					Some("AlreadyCommitted") => sealed.state = CommitState::Committed,
+					Some(
+						reason @ ("CommitWindowOver" | "PeriodNotServed" | "ContractNotFound"
+						| "NotMember"),
+					) => {
+						tracing::error!(
+							contract = c,
+							period = p,
+							reason,
+							"the chain will not take this batch"
+						);
+						sealed.state = CommitState::Abandoned;
+					}
+					_ => {
+						tracing::warn!(contract = c, period = p, error = %e, "commit failed; retrying");
+						continue;
+					}
+				},
+			}
+			self.save(&sealed)?;
+		}
+		Ok(())
+	}
+
+	async fn answer_claims(&self, at: &AtBlock) -> Result<(), String> {
+		for (c, p) in Self::files(&self.logs.dir, ".batch") {
+			let Some(mut sealed) = self.load((c, p)) else { continue };
+			if sealed.state != CommitState::Committed {
+				continue;
+			}
+			let key =
+				vec![Value::u128(c.into()), Value::u128(self.relay.into()), Value::u128(p.into())];
+			let Some(on_chain) = fetch(at, "CdniSettlement", "Batches", key).await? else {
+				sealed.state = CommitState::Done;
+				self.save(&sealed)?;
+				continue;
+			};
+			let claims = on_chain.at("claims").map(items_of).unwrap_or_default();
+			if claims.is_empty() {
+				continue;
+			}
+			let log = std::fs::read(batch::log_path(&self.logs.dir, (c, p)))
+				.map_err(|e| e.to_string())?;
+			for claim in claims {
+				let Some(id) = claim.at("request_id").and_then(bytes_of) else { continue };
+				let Some(index) = batch::find_request(&log, &id)? else {
+					tracing::warn!(contract = c, period = p, request = %String::from_utf8_lossy(&id), "a claimed request is not in the batch");
+					continue;
+				};
+				let (record, proof, _) = batch::proof(&log, index)?;
+				let proof = Value::named_composite([
+					("index", Value::u128(index.into())),
+					(
+						"siblings",
+						Value::unnamed_composite(
+							proof.siblings.iter().map(|s| Value::from_bytes(s.0)),
+						),
+					),
+				]);
+				let call = dynamic::tx(
+					"CdniSettlement",
+					"answer_claim",
+					Composite::unnamed([
+						Value::unnamed_composite([
+							Value::u128(c.into()),
+							Value::u128(self.relay.into()),
+							Value::u128(p.into()),
+						]),
+						Value::from_bytes(record),
+						proof,
+					]),
+				);
+				match self.chain.submit_signed(&call, &self.operator).await {
+					Ok(_) => tracing::info!(
+						contract = c,
+						period = p,
+						index,
+						"answered a missing-record claim"
+					),
+					Err(e) => {
+						tracing::warn!(contract = c, period = p, error = %e, "cannot answer a claim")
+					}
+				}
+			}
+		}
+		Ok(())
+	}
+
+	fn public_base(&self) -> String {
+		self.logs.public_url.trim_end_matches('/').to_string()
+	}
+}
+
+fn decode_hex32(hex: &str) -> Option<[u8; 32]> {
+	let bytes: Vec<u8> = (0..hex.len())
+		.step_by(2)
+		.map(|i| hex.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+		.collect::<Option<_>>()?;
+	bytes.try_into().ok()
+}

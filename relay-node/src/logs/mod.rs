@@ -1,0 +1,242 @@
+//! CDNi logging and settlement on the relay's side: one RFC 7937 record per
+//! request of a delivery contract, spooled durably, sealed per period into
+//! a published log file and a Merkle root, committed on chain, and proven
+//! record by record when a provider or beacon asks.
+//!
+//! - [`spool`]: the append-only spool files, one writer thread;
+//! - [`batch`]: sealing a period into its file, root and totals; proofs;
+//! - [`body`]: the response body wrapper that writes a request's record
+//!   when its last byte is handed over (or the client goes away);
+//! - [`follow`]: the chain side: joining contracts, sealing closed
+//!   periods, committing, answering missing-record claims.
+
+pub mod batch;
+pub mod body;
+pub mod follow;
+pub mod spool;
+
+use spool::{BatchId, Message};
+use std::{
+	collections::HashMap,
+	path::PathBuf,
+	sync::{
+		atomic::{AtomicU32, AtomicU64, Ordering},
+		mpsc, RwLock,
+	},
+};
+use subxt_signer::sr25519::Keypair;
+
+/// The URL path the relay publishes its log files and proofs under.
+pub const PATH_PREFIX: &str = "/.well-known/ocm/logs/";
+
+/// A delivery contract the relay serves, as the chain records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServedContract {
+	pub id: u32,
+	pub start: u32,
+	pub end: u32,
+	pub period_length: u32,
+}
+
+impl ServedContract {
+	/// The period that block `block` falls in (as the pallet computes it).
+	pub fn period_at(&self, block: u32) -> u32 {
+		block.saturating_sub(self.start) / self.period_length.max(1)
+	}
+
+	/// The block `period` ends at (exclusive).
+	pub fn period_end(&self, period: u32) -> u32 {
+		self.start
+			.saturating_add(self.period_length.saturating_mul(period))
+			.saturating_add(self.period_length)
+			.min(self.end)
+	}
+}
+
+/// The logging side's state, shared by the HTTP server and the follower.
+pub struct Logs {
+	pub dir: PathBuf,
+	spool: std::sync::Mutex<mpsc::Sender<Message>>,
+	/// Contract host to contract.
+	served: RwLock<HashMap<String, ServedContract>>,
+	/// The best block the follower saw: it places records in periods.
+	best_block: AtomicU32,
+	/// This relay's id once registered (`u32::MAX` before).
+	relay: AtomicU32,
+	genesis: RwLock<Option<[u8; 32]>>,
+	/// Signs receipts for clients that ask.
+	signer: Option<Keypair>,
+	/// The relay's host name, for `s-hostname` and `#claimed-origin`.
+	pub hostname: String,
+	/// The relay's public base URL: log files are published under it.
+	pub public_url: String,
+	/// Request ids: this process's start time and a counter, unique across restarts.
+	boot_nanos: u64,
+	counter: AtomicU64,
+}
+
+impl Logs {
+	/// Starts the spool writer in `dir`.
+	pub fn new(dir: PathBuf, public_url: String, signer: Option<Keypair>) -> std::io::Result<Self> {
+		let hostname = public_url
+			.parse::<http::Uri>()
+			.ok()
+			.and_then(|u| u.host().map(str::to_string))
+			.unwrap_or_else(|| "-".into());
+		std::fs::create_dir_all(&dir)?;
+		let (sender, receiver) = mpsc::channel();
+		let spool_dir = dir.clone();
+		std::thread::Builder::new()
+			.name("ocm-log-spool".into())
+			.spawn(move || spool::run(spool_dir, receiver))?;
+		let boot_nanos = std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.map_or(0, |d| d.as_nanos() as u64);
+		Ok(Logs {
+			dir,
+			spool: std::sync::Mutex::new(sender),
+			served: RwLock::new(HashMap::new()),
+			best_block: AtomicU32::new(0),
+			relay: AtomicU32::new(u32::MAX),
+			genesis: RwLock::new(None),
+			signer,
+			hostname,
+			public_url,
+			boot_nanos,
+			counter: AtomicU64::new(0),
+		})
+	}
+
+	pub fn set_chain(&self, relay: u32, genesis: [u8; 32]) {
+		self.relay.store(relay, Ordering::Relaxed);
+		*self.genesis.write().unwrap_or_else(|e| e.into_inner()) = Some(genesis);
+	}
+
+	pub fn set_best_block(&self, block: u32) {
+		self.best_block.fetch_max(block, Ordering::Relaxed);
+	}
+
+	pub fn serve(&self, host: String, contract: ServedContract) {
+		self.served.write().unwrap_or_else(|e| e.into_inner()).insert(host, contract);
+	}
+
+	/// The contract and period a request for `host` belongs to now.
+	pub fn batch_for(&self, host: &str) -> Option<BatchId> {
+		let served = self.served.read().unwrap_or_else(|e| e.into_inner());
+		let contract = served.get(host)?;
+		let block = self.best_block.load(Ordering::Relaxed);
+		(block < contract.end).then(|| (contract.id, contract.period_at(block)))
+	}
+
+	/// A fresh request id: 32 hex digits.
+	pub fn request_id(&self) -> String {
+		let n = self.counter.fetch_add(1, Ordering::Relaxed);
+		format!("{:016x}{n:016x}", self.boot_nanos)
+	}
+
+	/// The operator's signature over a receipt for a request, hex.
+	pub fn receipt(
+		&self,
+		(contract, period): BatchId,
+		request_id: &str,
+		uri: &str,
+	) -> Option<String> {
+		let signer = self.signer.as_ref()?;
+		let relay = self.relay.load(Ordering::Relaxed);
+		let genesis = (*self.genesis.read().unwrap_or_else(|e| e.into_inner()))?;
+		if relay == u32::MAX {
+			return None;
+		}
+		let message = ocm_cdni::receipt_message(
+			&genesis,
+			contract,
+			relay,
+			period,
+			request_id.as_bytes(),
+			uri.as_bytes(),
+		);
+		Some(batch::hex(&signer.sign(&message).0))
+	}
+
+	/// Hands a record to the spool.
+	pub fn log(&self, batch: BatchId, line: Vec<u8>) {
+		let sender = self.spool.lock().unwrap_or_else(|e| e.into_inner());
+		if sender.send(Message::Record { batch, line }).is_err() {
+			tracing::error!("the log spool has stopped; record dropped");
+		}
+	}
+
+	/// Closes a period's spool; `None` if it has no records.
+	pub async fn close(&self, batch: BatchId) -> std::io::Result<Option<PathBuf>> {
+		let (reply, answer) = tokio::sync::oneshot::channel();
+		self.spool
+			.lock()
+			.unwrap_or_else(|e| e.into_inner())
+			.send(Message::Seal { batch, reply })
+			.map_err(|_| std::io::Error::other("the log spool has stopped"))?;
+		answer.await.map_err(|_| std::io::Error::other("the log spool has stopped"))?
+	}
+
+	/// Answers `GET /.well-known/ocm/logs/{contract}/{period}.log` with the
+	/// file, and `.../{contract}/{period}/proof/{index}` with a record's
+	/// inclusion proof as JSON.
+	pub fn publish(&self, rest: &str) -> Result<(&'static str, Vec<u8>), (u16, String)> {
+		let bad = || {
+			(400, format!("expected {PATH_PREFIX}{{contract}}/{{period}}.log or {{contract}}/{{period}}/proof/{{index}}\n"))
+		};
+		let parts: Vec<&str> = rest.split('/').collect();
+		let number = |s: &str| s.parse::<u32>().map_err(|_| bad());
+		let read = |batch: BatchId| {
+			std::fs::read(batch::log_path(&self.dir, batch))
+				.map_err(|_| (404, "no such sealed batch on this relay\n".to_string()))
+		};
+		match parts.as_slice() {
+			[contract, file] => {
+				let period = file.strip_suffix(".log").ok_or_else(bad)?;
+				let log = read((number(contract)?, number(period)?))?;
+				Ok(("application/cdni; ptype=logging-file", log))
+			}
+			[contract, period, "proof", index] => {
+				let log = read((number(contract)?, number(period)?))?;
+				let index = number(index)?;
+				let (record, proof, records) =
+					batch::proof(&log, index).map_err(|e| (404, format!("{e}\n")))?;
+				let json = serde_json::json!({
+					"index": index,
+					"records": records,
+					"record": String::from_utf8_lossy(&record),
+					"siblings": proof.siblings.iter().map(|s| batch::hex(s.as_bytes())).collect::<Vec<_>>(),
+				});
+				Ok(("application/json", json.to_string().into_bytes()))
+			}
+			_ => Err(bad()),
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn periods_match_the_pallet() {
+		let c = ServedContract { id: 0, start: 5, end: 100, period_length: 10 };
+		assert_eq!(
+			(c.period_at(0), c.period_at(5), c.period_at(14), c.period_at(15)),
+			(0, 0, 0, 1)
+		);
+		assert_eq!((c.period_end(0), c.period_end(1), c.period_end(9)), (15, 25, 100));
+	}
+
+	#[test]
+	fn request_ids_are_unique_hex() {
+		let dir = std::env::temp_dir().join(format!("ocm-logs-ids-{}", std::process::id()));
+		let logs = Logs::new(dir.clone(), "http://relay.example:8080".into(), None).unwrap();
+		assert_eq!(logs.hostname, "relay.example");
+		let (a, b) = (logs.request_id(), logs.request_id());
+		assert_ne!(a, b);
+		assert_eq!(a.len(), 32);
+		assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+		let _ = std::fs::remove_dir_all(dir);
+	}
+}
