@@ -181,6 +181,10 @@ fn logged(
 	started: std::time::Instant,
 	response: Response<Body>,
 ) -> Response<Body> {
+	// 421: the relay does not serve the host (yet): nothing was delivered.
+	if response.status() == StatusCode::MISDIRECTED_REQUEST {
+		return response;
+	}
 	let host = crate::cache::proxy::host_of(request);
 	let Some(batch) = logs.batch_for(&host) else { return response };
 	let path = request.uri().path_and_query().map_or("/", |p| p.as_str());

@@ -53,6 +53,18 @@ impl Follower {
 	}
 
 	pub async fn run(mut self) {
+		// The best block, kept fresh apart from the steps (which wait for
+		// finality): records go to the period the chain is in.
+		let (chain, logs) = (self.chain.clone(), self.logs.clone());
+		tokio::spawn(async move {
+			let mut tick = tokio::time::interval(Duration::from_millis(500));
+			loop {
+				tick.tick().await;
+				if let Ok(Some(block)) = best_number(&chain).await {
+					logs.set_best_block(block);
+				}
+			}
+		});
 		let mut tick = tokio::time::interval(Duration::from_secs(2));
 		loop {
 			tick.tick().await;
@@ -71,6 +83,9 @@ impl Follower {
 		}
 		self.seal_closed(block).await?;
 		self.commit_sealed(&at).await?;
+		// A fresh snapshot: one from before this step's commits would show
+		// their batches missing, as if settled.
+		let at = self.chain.best().await?;
 		self.answer_claims(&at).await
 	}
 
@@ -82,16 +97,12 @@ impl Follower {
 			}
 			return Ok(());
 		};
-		let served = ServedContract {
-			id,
-			start: number(&contract, "start")?,
-			end: number(&contract, "end")?,
-			period_length: number(&contract, "period_length")?,
-		};
+		let (start, end) = (number(&contract, "start")?, number(&contract, "end")?);
+		let period_length = number(&contract, "period_length")?;
 		let member_key = vec![Value::u128(id.into()), Value::u128(self.relay.into())];
 		let member = fetch(at, "CdniSettlement", "Members", member_key).await?;
-		if member.is_none() {
-			if block >= served.end {
+		let Some(member) = member else {
+			if block >= end {
 				return Ok(());
 			}
 			let call = dynamic::tx(
@@ -99,14 +110,21 @@ impl Follower {
 				"join_contract",
 				Composite::unnamed([Value::u128(id.into()), Value::u128(self.relay.into())]),
 			);
+			// Served from the next step on, when the membership (and the
+			// period it starts in) is on chain.
 			match self.chain.submit_signed(&call, &self.operator).await {
 				Ok(_) => tracing::info!(contract = id, relay = self.relay, "joined the contract"),
-				Err(e) => {
-					tracing::warn!(contract = id, error = %e, "cannot join the contract");
-					return Ok(());
-				}
+				Err(e) => tracing::warn!(contract = id, error = %e, "cannot join the contract"),
 			}
-		}
+			return Ok(());
+		};
+		let served = ServedContract {
+			id,
+			start,
+			end,
+			period_length,
+			from_period: number(&member, "from_period")?,
+		};
 		let origin = contract
 			.at("origin")
 			.and_then(bytes_of)
@@ -123,13 +141,12 @@ impl Follower {
 			tracing::info!(contract = id, ?hosts, %origin, "serving the contract");
 		}
 		for host in hosts {
+			// Logged first, served second: no request is served unlogged.
+			self.logs.serve(host.clone(), served.clone());
 			match origin.parse::<http::Uri>() {
-				Ok(uri) if uri.scheme_str() == Some("http") => {
-					self.proxy.set_origin(host.clone(), uri)
-				}
+				Ok(uri) if uri.scheme_str() == Some("http") => self.proxy.set_origin(host, uri),
 				_ => tracing::warn!(contract = id, %origin, "only http:// origins are served yet"),
 			}
-			self.logs.serve(host, served.clone());
 		}
 		self.known.insert(id, served);
 		Ok(())
@@ -193,17 +210,33 @@ impl Follower {
 			.map_err(|e| e.to_string())
 	}
 
+	/// Commits sealed batches in period order, per contract: the chain
+	/// takes a contract's periods only forward, so a period that fails for
+	/// now holds back the later ones rather than being overtaken by them.
 	async fn commit_sealed(&self, at: &AtBlock) -> Result<(), String> {
+		let mut held_back = std::collections::HashSet::new();
 		for (c, p) in Self::files(&self.logs.dir, ".batch") {
 			let Some(mut sealed) = self.load((c, p)) else { continue };
-			if sealed.state != CommitState::Sealed {
+			if sealed.state != CommitState::Sealed || held_back.contains(&c) {
 				continue;
 			}
 			// Committed before a restart, or by a previous attempt whose
 			// answer was lost: the chain's membership has moved past it.
 			let member_key = vec![Value::u128(c.into()), Value::u128(self.relay.into())];
 			if let Some(member) = fetch(at, "CdniSettlement", "Members", member_key).await? {
-				if number::<u32>(&member, "next_period")? > p {
+				let (from, next): (u32, u32) =
+					(number(&member, "from_period")?, number(&member, "next_period")?);
+				if p < from {
+					tracing::error!(
+						contract = c,
+						period = p,
+						"a batch from before the relay joined; not committable"
+					);
+					sealed.state = CommitState::Abandoned;
+					self.save(&sealed)?;
+					continue;
+				}
+				if next > p {
 					sealed.state = CommitState::Committed;
 					self.save(&sealed)?;
 					continue;
@@ -258,6 +291,7 @@ impl Follower {
 					}
 					_ => {
 						tracing::warn!(contract = c, period = p, error = %e, "commit failed; retrying");
+						held_back.insert(c);
 						continue;
 					}
 				},
@@ -334,6 +368,17 @@ impl Follower {
 	fn public_base(&self) -> String {
 		self.logs.public_url.trim_end_matches('/').to_string()
 	}
+}
+
+async fn best_number(chain: &Chain) -> Result<Option<u32>, String> {
+	let header: serde_json::Value = chain
+		.rpc
+		.request("chain_getHeader", ocm_chain_client::subxt::rpcs::rpc_params![])
+		.await
+		.map_err(|e| e.to_string())?;
+	Ok(header["number"]
+		.as_str()
+		.and_then(|h| u32::from_str_radix(h.trim_start_matches("0x"), 16).ok()))
 }
 
 fn decode_hex32(hex: &str) -> Option<[u8; 32]> {

@@ -36,6 +36,9 @@ pub struct ServedContract {
 	pub start: u32,
 	pub end: u32,
 	pub period_length: u32,
+	/// The first period the chain counts this relay in (its join): a
+	/// record is never placed before it, or its batch could not be committed.
+	pub from_period: u32,
 }
 
 impl ServedContract {
@@ -125,7 +128,8 @@ impl Logs {
 		let served = self.served.read().unwrap_or_else(|e| e.into_inner());
 		let contract = served.get(host)?;
 		let block = self.best_block.load(Ordering::Relaxed);
-		(block < contract.end).then(|| (contract.id, contract.period_at(block)))
+		(block < contract.end)
+			.then(|| (contract.id, contract.period_at(block).max(contract.from_period)))
 	}
 
 	/// A fresh request id: 32 hex digits.
@@ -220,12 +224,31 @@ mod tests {
 
 	#[test]
 	fn periods_match_the_pallet() {
-		let c = ServedContract { id: 0, start: 5, end: 100, period_length: 10 };
+		let c = ServedContract { id: 0, start: 5, end: 100, period_length: 10, from_period: 0 };
 		assert_eq!(
 			(c.period_at(0), c.period_at(5), c.period_at(14), c.period_at(15)),
 			(0, 0, 0, 1)
 		);
 		assert_eq!((c.period_end(0), c.period_end(1), c.period_end(9)), (15, 25, 100));
+	}
+
+	#[test]
+	fn records_go_to_the_current_period_never_before_the_join() {
+		let dir = std::env::temp_dir().join(format!("ocm-logs-batch-{}", std::process::id()));
+		let logs = Logs::new(dir.clone(), "http://relay.example".into(), None).unwrap();
+		assert_eq!(logs.batch_for("video.example"), None);
+		let c = ServedContract { id: 3, start: 5, end: 100, period_length: 10, from_period: 2 };
+		logs.serve("video.example".into(), c);
+		logs.set_best_block(16);
+		assert_eq!(logs.batch_for("video.example"), Some((3, 2)));
+		logs.set_best_block(40);
+		assert_eq!(logs.batch_for("video.example"), Some((3, 3)));
+		// The best block never goes back.
+		logs.set_best_block(20);
+		assert_eq!(logs.batch_for("video.example"), Some((3, 3)));
+		logs.set_best_block(100);
+		assert_eq!(logs.batch_for("video.example"), None);
+		let _ = std::fs::remove_dir_all(dir);
 	}
 
 	#[test]

@@ -11,3 +11,4 @@ mod local_testnet;
 mod node;
 mod pob;
 mod relay;
+mod settlement;

@@ -1,0 +1,425 @@
+//! CDNi settlement end to end, with real processes on loopback: a dev
+//! chain, an HTTP origin, `ocm-relay` (Dave) verified by three `ocm-beacon`s,
+//! and curl as the viewers.
+//!
+//! Alice registers `video.example.com` and opens a delivery contract with a
+//! budget in escrow. The relay, configured to serve contract 0, joins it
+//! once proof of bandwidth activates it, learns the host and origin from the
+//! chain, and serves viewers through its cache, writing a CDNi record per
+//! request; it is killed (SIGKILL) between viewers and restarted. Each
+//! closed period is sealed into an RFC 7937 file, committed on chain and
+//! published; `ocm-logs verify` checks the published files against the
+//! chain (and refuses a tampered copy), a beacon's missing-record claim
+//! with the relay's signed receipt is answered by the relay, and after the
+//! dispute window the contract pays the relay price x bytes less the
+//! protocol fee: every request, including those before the crash, is paid
+//! for exactly once.
+
+use ocm_e2e::{
+	free_port, pob, registry::UNITS, relay_binary, submit, wait_listening, Api, DevNode, Process,
+};
+use std::{
+	process::{Command, Stdio},
+	time::{Duration, Instant},
+};
+use subxt::{
+	dynamic::{self, At, Value},
+	ext::scale_value::Composite,
+};
+use subxt_signer::sr25519::dev;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const HOST: &str = "video.example.com";
+/// Segment bodies: 100 kB each.
+const SEGMENT_BYTES: usize = 100_000;
+/// 10 OCM per GB.
+const PRICE_PER_GB: u128 = 10 * UNITS;
+
+/// A plain HTTP/1.1 origin: `/live/{n}.ts` is `SEGMENT_BYTES` bytes of `n`,
+/// cacheable for a minute; anything else is 404.
+async fn origin() -> u16 {
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let port = listener.local_addr().unwrap().port();
+	tokio::spawn(async move {
+		loop {
+			let Ok((mut socket, _)) = listener.accept().await else { continue };
+			tokio::spawn(async move {
+				let mut head = Vec::new();
+				let mut buf = [0u8; 4096];
+				while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+					match socket.read(&mut buf).await {
+						Ok(0) | Err(_) => return,
+						Ok(n) => head.extend_from_slice(&buf[..n]),
+					}
+				}
+				let text = String::from_utf8_lossy(&head);
+				let path = text.split(' ').nth(1).unwrap_or("/").to_string();
+				let segment = path
+					.strip_prefix("/live/")
+					.and_then(|p| p.split(['.', '?']).next())
+					.and_then(|n| n.parse::<u8>().ok());
+				let response = match segment {
+					Some(n) => {
+						let mut r = format!(
+							"HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nContent-Length: {SEGMENT_BYTES}\r\nCache-Control: max-age=60\r\nConnection: close\r\n\r\n"
+						)
+						.into_bytes();
+						r.extend(std::iter::repeat_n(n, SEGMENT_BYTES));
+						r
+					}
+					None => {
+						b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+							.to_vec()
+					}
+				};
+				let _ = socket.write_all(&response).await;
+			});
+		}
+	});
+	port
+}
+
+fn start_relay(config: &std::path::Path, port: u16, logs: &std::path::Path) -> Process {
+	let child = Command::new(relay_binary())
+		.args(["--config", config.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
+		.args(["--log-dir", logs.to_str().unwrap()])
+		.env("OCM_RELAY_OPERATOR", "//Dave")
+		.env("OCM_RELAY_LOG", std::env::var("OCM_RELAY_LOG").unwrap_or("info".into()))
+		.stdout(if std::env::var_os("OCM_RELAY_LOG").is_some() {
+			Stdio::inherit()
+		} else {
+			Stdio::null()
+		})
+		.spawn()
+		.expect("start ocm-relay");
+	let process = Process(child);
+	wait_listening(&format!("127.0.0.1:{port}"), "ocm-relay");
+	process
+}
+
+/// A viewer's GET of `path` for the contract's host through the relay:
+/// (status, response headers, body length).
+fn get(port: u16, path: &str, receipt: bool) -> (u16, String, usize) {
+	let mut args = vec![
+		"-s".to_string(),
+		"-D".into(),
+		"-".into(),
+		"-o".into(),
+		"/dev/null".into(),
+		"-w".into(),
+		"%{size_download}".into(),
+		"-H".into(),
+		format!("Host: {HOST}"),
+	];
+	if receipt {
+		args.extend(["-H".into(), "OCM-Receipt: 1".into()]);
+	}
+	args.push(format!("http://127.0.0.1:{port}{path}"));
+	let out = Command::new("curl").args(&args).output().expect("curl runs");
+	let text = String::from_utf8(out.stdout).unwrap();
+	let (headers, size) = text.rsplit_once("\r\n\r\n").unwrap_or(("", &text));
+	let status = headers.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+	(status, headers.to_ascii_lowercase(), size.trim().parse().unwrap_or(0))
+}
+
+fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
+	headers.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(str::trim)
+}
+
+async fn storage(api: &Api, pallet: &str, item: &str, key: Vec<Value>) -> Option<Value> {
+	api.at_current_block()
+		.await
+		.unwrap()
+		.storage()
+		.try_fetch(dynamic::storage::<Vec<Value>, Value>(pallet, item), key)
+		.await
+		.unwrap()
+		.map(|v| v.decode().unwrap())
+}
+
+fn num(v: &Value, field: &str) -> u128 {
+	v.at(field).and_then(|x| x.as_u128()).unwrap_or_else(|| panic!("no {field} in {v}"))
+}
+
+fn bytes(v: &Value) -> Vec<u8> {
+	ocm_e2e::value_bytes(v)
+}
+
+/// Waits until `check` gives `Some`, polling every second.
+async fn until<T, F: std::future::Future<Output = Option<T>>>(
+	what: &str,
+	within: Duration,
+	mut check: impl FnMut() -> F,
+) -> T {
+	let deadline = Instant::now() + within;
+	loop {
+		if let Some(v) = check().await {
+			return v;
+		}
+		assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+		tokio::time::sleep(Duration::from_secs(1)).await;
+	}
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_is_paid_for_exactly_the_requests_it_served_and_logged() {
+	let node = DevNode::start();
+	let api = node.connect().await;
+	let origin_port = origin().await;
+	let alice = dev::alice();
+
+	// Alice owns the host and buys delivery for it: 1,000 OCM in escrow.
+	let register = dynamic::tx(
+		"CapacityRegistry",
+		"register_provider",
+		Composite::unnamed([
+			Value::from_bytes("Example Video"),
+			Value::unnamed_composite([Value::from_bytes(HOST)]),
+		]),
+	);
+	submit(&api, &register, &alice).await.expect("provider registers");
+	let now = api.at_current_block().await.unwrap().block_number() as u128;
+	let terms = Value::named_composite([
+		("hosts", Value::unnamed_composite([Value::from_bytes(HOST)])),
+		("origin", Value::from_bytes(format!("http://127.0.0.1:{origin_port}"))),
+		("price_per_gb", Value::u128(PRICE_PER_GB)),
+		("budget", Value::u128(1_000 * UNITS)),
+		("footprint", Value::unnamed_composite([])),
+		(
+			"sla",
+			Value::named_composite([
+				("min_verified_mbps", Value::u128(10)),
+				("max_error_share", Value::unnamed_composite([Value::u128(50_000_000)])),
+				("require_active", Value::bool(true)),
+				("penalty", Value::unnamed_composite([Value::u128(100_000_000)])),
+			]),
+		),
+		("start", Value::u128(now + 10)),
+		("end", Value::u128(now + 100_000)),
+	]);
+	let open = dynamic::tx("CdniSettlement", "open_contract", Composite::unnamed([terms]));
+	submit(&api, &open, &alice).await.expect("the contract opens");
+
+	// The relay serves contract 0; three beacons verify its 50 Mbit/s claim.
+	let port = free_port();
+	let dir = tempfile::tempdir().unwrap();
+	let logs = dir.path().join("logs");
+	let config = dir.path().join("relay.toml");
+	std::fs::write(
+		&config,
+		format!(
+			r#"
+[chain]
+url = "{}"
+public_url = "http://127.0.0.1:{port}"
+bond = 100
+heartbeat_secs = 30
+country = "nl"
+asn = 64500
+capacity_mbps = 50
+capabilities = ["http/1.1", "hls"]
+contracts = [0]
+
+[[chain.footprints]]
+type = "countrycode"
+value = "nl"
+capacity_mbps = 50
+"#,
+			node.ws_url()
+		),
+	)
+	.unwrap();
+	let mut relay = start_relay(&config, port, &logs);
+	let beacons: Vec<_> = (0..3).map(|n| pob::beacon(&node, n, 100)).collect();
+	let relay_id = until("the relay joins contract 0", Duration::from_secs(240), || async {
+		let id = storage(
+			&api,
+			"CapacityRegistry",
+			"RelayByHttp",
+			vec![Value::from_bytes(format!("http://127.0.0.1:{port}"))],
+		)
+		.await?
+		.as_u128()? as u32;
+		storage(&api, "CdniSettlement", "Members", vec![Value::u128(0), Value::u128(id.into())])
+			.await
+			.map(|_| id)
+	})
+	.await;
+	drop(beacons);
+	until("the relay serves the contract's host", Duration::from_secs(30), || async {
+		(get(port, "/live/0.ts", false).0 == 200).then_some(())
+	})
+	.await;
+
+	// Viewers: a miss and hits, a 404, and a request with a receipt.
+	let mut served = 1u32; // the probe above
+	for n in [1, 1, 2] {
+		let (status, headers, size) = get(port, &format!("/live/{n}.ts"), false);
+		assert_eq!((status, size), (200, SEGMENT_BYTES));
+		let id = header(&headers, "ocm-request-id").expect("a request id");
+		assert_eq!(id.len(), 32);
+		served += 1;
+	}
+	assert_eq!(get(port, "/nothing", false).0, 404);
+	served += 1;
+	let (status, receipted, _) = get(port, "/live/3.ts?audit=1", true);
+	assert_eq!(status, 200);
+	served += 1;
+	let receipt = header(&receipted, "ocm-receipt").expect("a signed receipt").to_string();
+	let receipt_id = header(&receipted, "ocm-request-id").unwrap().to_string();
+
+	// A crash between viewers loses nothing: the records are in the spool.
+	tokio::time::sleep(Duration::from_millis(300)).await;
+	let _ = Command::new("kill").args(["-KILL", &relay.0.id().to_string()]).status();
+	let _ = relay.0.wait();
+	relay = start_relay(&config, port, &logs);
+	until("the restarted relay serves the host", Duration::from_secs(30), || async {
+		(get(port, "/live/4.ts", false).0 == 200).then_some(())
+	})
+	.await;
+	served += 1;
+	for n in [4, 5] {
+		assert_eq!(get(port, &format!("/live/{n}.ts"), false).0, 200);
+		served += 1;
+	}
+
+	// Every record is committed, in one batch per period.
+	let committed = until("every request committed", Duration::from_secs(120), || async {
+		let mut batches = Vec::new();
+		for period in 0..64u128 {
+			let key = vec![Value::u128(0), Value::u128(relay_id.into()), Value::u128(period)];
+			if let Some(b) = storage(&api, "CdniSettlement", "Batches", key).await {
+				batches.push((period as u32, b));
+			}
+		}
+		let records: u128 = batches.iter().map(|(_, b)| num(b, "records")).sum();
+		(records >= u128::from(served)).then_some(batches)
+	})
+	.await;
+	let records: u128 = committed.iter().map(|(_, b)| num(b, "records")).sum();
+	assert_eq!(records, u128::from(served), "each request is one record, none twice");
+	let bytes_total: u128 =
+		committed.iter().map(|(_, b)| num(b.at("totals").unwrap(), "bytes")).sum();
+	assert!(bytes_total >= u128::from(served - 1) * SEGMENT_BYTES as u128, "{bytes_total}");
+
+	// The provider checks each published file against the chain.
+	for (period, batch) in &committed {
+		let url = String::from_utf8(bytes(batch.at("log_url").unwrap())).unwrap();
+		assert_eq!(url, format!("http://127.0.0.1:{port}/.well-known/ocm/logs/0/{period}.log"));
+		let file = dir.path().join(format!("{period}.log"));
+		let fetched =
+			Command::new("curl").args(["-sf", "-o", file.to_str().unwrap(), &url]).status();
+		assert!(fetched.unwrap().success(), "{url} is published");
+		let verify = Command::new(relay_binary().with_file_name("ocm-logs"))
+			.args(["verify", file.to_str().unwrap(), "--chain", &node.ws_url()])
+			.output()
+			.expect("ocm-logs runs");
+		let said = String::from_utf8_lossy(&verify.stdout).to_string();
+		assert!(
+			verify.status.success(),
+			"ocm-logs verify: {said}{}",
+			String::from_utf8_lossy(&verify.stderr)
+		);
+		assert!(said.contains("OK"), "{said}");
+		// A copy with one record dropped fails (its hash is made right again).
+		let text = std::fs::read_to_string(&file).unwrap();
+		let mut lines: Vec<&str> = text.split_inclusive("\r\n").collect();
+		let first_record = lines.iter().position(|l| !l.starts_with('#')).unwrap();
+		lines.remove(first_record);
+		lines.pop();
+		let body = lines.concat();
+		let hash =
+			Command::new("sha256sum").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+		let hash = {
+			let mut child = hash;
+			use std::io::Write;
+			child.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+			String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+		};
+		let tampered = dir.path().join(format!("{period}.tampered.log"));
+		std::fs::write(&tampered, format!("{body}#SHA256-hash:\t{}\r\n", &hash[..64])).unwrap();
+		let verify = Command::new(relay_binary().with_file_name("ocm-logs"))
+			.args(["verify", tampered.to_str().unwrap(), "--chain", &node.ws_url()])
+			.output()
+			.unwrap();
+		assert_eq!(verify.status.code(), Some(1), "{}", String::from_utf8_lossy(&verify.stdout));
+		assert!(String::from_utf8_lossy(&verify.stdout).contains("MISMATCH"));
+	}
+
+	// A beacon (Eve) holding the receipt claims the request missing; the
+	// relay answers with its record's proof and keeps Eve's deposit.
+	let receipt_period = committed
+		.iter()
+		.find(|(period, _)| {
+			let file = std::fs::read_to_string(dir.path().join(format!("{period}.log"))).unwrap();
+			file.contains(&receipt_id)
+		})
+		.map(|(p, _)| *p)
+		.expect("the receipted request is in a batch");
+	let signature: Vec<u8> = (0..receipt.len())
+		.step_by(2)
+		.map(|i| u8::from_str_radix(&receipt[i..i + 2], 16).unwrap())
+		.collect();
+	let claim = dynamic::tx(
+		"CdniSettlement",
+		"claim_missing",
+		Composite::unnamed([
+			Value::unnamed_composite([
+				Value::u128(0),
+				Value::u128(relay_id.into()),
+				Value::u128(receipt_period.into()),
+			]),
+			Value::from_bytes(&receipt_id),
+			Value::from_bytes(format!("http://{HOST}/live/3.ts?audit=1")),
+			Value::unnamed_variant("Sr25519", [Value::from_bytes(signature)]),
+		]),
+	);
+	let claimed = submit(&api, &claim, &pob::beacon_key(0)).await;
+	match claimed {
+		Ok(_) => {
+			until("the relay answers the claim", Duration::from_secs(30), || async {
+				let key = vec![
+					Value::u128(0),
+					Value::u128(relay_id.into()),
+					Value::u128(receipt_period.into()),
+				];
+				let batch = storage(&api, "CdniSettlement", "Batches", key).await?;
+				let claims = batch.at("claims")?;
+				ocm_chain_client::items_of(claims).is_empty().then_some(())
+			})
+			.await;
+		}
+		// The batch's dispute window closed while the others were checked.
+		Err(e) => assert!(e.contains("DisputeWindowOver"), "{e}"),
+	}
+
+	// After the window the contract pays price x bytes, 2 % to the pot.
+	let contract = until("every batch settled", Duration::from_secs(120), || async {
+		let c = storage(&api, "CdniSettlement", "Contracts", vec![Value::u128(0)]).await?;
+		(num(&c, "open_batches") == 0 && num(&c, "paid") > 0).then_some(c)
+	})
+	.await;
+	let gross: u128 = committed
+		.iter()
+		.map(|(_, b)| num(b.at("totals").unwrap(), "bytes") * PRICE_PER_GB / 1_000_000_000)
+		.sum();
+	let fees: u128 = committed
+		.iter()
+		.map(|(_, b)| {
+			num(b.at("totals").unwrap(), "bytes") * PRICE_PER_GB / 1_000_000_000 * 2 / 100
+		})
+		.sum();
+	println!(
+		"settlement: {records} records, {bytes_total} bytes, paid {} planck to the relay, {} to the pot",
+		num(&contract, "paid"),
+		num(&contract, "fees")
+	);
+	assert_eq!(num(&contract, "fees"), fees);
+	assert_eq!(num(&contract, "paid"), gross - fees);
+	assert_eq!(
+		num(&contract, "escrow"),
+		1_000 * UNITS - gross,
+		"escrow holds the budget less what was paid"
+	);
+	drop(relay);
+}
