@@ -2,30 +2,16 @@
 //! epochs on the best chain, and submitting reports.
 
 use crate::report::{general_extrinsic, signing_payload, Report};
+use ocm_chain_client::{bytes_of, fetch, number};
+pub use ocm_chain_client::{Api, AtBlock};
 use subxt::{
-	client::{ClientAtBlock, OnlineClientAtBlockImpl},
+	client::OnlineClientAtBlockImpl,
 	dynamic::{self, At, Value},
-	ext::scale_value::{Composite, Primitive, ValueDef},
-	rpcs::{rpc_params, RpcClient},
+	ext::scale_value::Composite,
 	transactions::TransactionProgress,
-	OnlineClient, SubstrateConfig,
+	SubstrateConfig,
 };
 use subxt_signer::sr25519::Keypair;
-
-pub type Api = OnlineClient<SubstrateConfig>;
-/// The chain's state and metadata at one block.
-pub type AtBlock = ClientAtBlock<SubstrateConfig, OnlineClientAtBlockImpl<SubstrateConfig>>;
-
-async fn fetch(
-	at: &AtBlock,
-	pallet: &str,
-	item: &str,
-	key: Vec<Value>,
-) -> Result<Option<Value>, String> {
-	let address = dynamic::storage::<Vec<Value>, Value>(pallet, item);
-	let value = at.storage().try_fetch(address, key).await.map_err(|e| e.to_string())?;
-	value.map(|v| v.decode().map_err(|e| e.to_string())).transpose()
-}
 
 /// Waits for the transaction in a finalized block and checks its success.
 async fn finalized(
@@ -42,11 +28,15 @@ async fn finalized(
 		.map_err(|e| e.to_string())
 }
 
-/// The chain, as the beacon uses it.
-pub struct Chain {
-	pub api: Api,
-	pub rpc: RpcClient,
-	pub genesis: [u8; 32],
+/// The chain, as the beacon uses it: the shared client (reads at a block,
+/// signed submissions with the pool's nonce) and the beacon's own reads.
+pub struct Chain(pub ocm_chain_client::Chain);
+
+impl std::ops::Deref for Chain {
+	type Target = ocm_chain_client::Chain;
+	fn deref(&self) -> &Self::Target {
+		&self.0
+	}
 }
 
 /// The epoch in progress, as the pallet stores it.
@@ -66,51 +56,9 @@ pub struct BeaconView {
 	pub reputation: u32,
 }
 
-/// The bytes of a decoded `[u8; N]`, `Vec<u8>` or `BoundedVec<u8, _>` (a
-/// newtype around the sequence).
-fn bytes_of(value: &Value) -> Option<Vec<u8>> {
-	let ValueDef::Composite(c) = &value.value else { return None };
-	let values: Vec<&Value> = c.values().collect();
-	if let [inner] = values.as_slice() {
-		if matches!(inner.value, ValueDef::Composite(_)) {
-			return bytes_of(inner);
-		}
-	}
-	values
-		.iter()
-		.map(|v| match &v.value {
-			ValueDef::Primitive(Primitive::U128(n)) => u8::try_from(*n).ok(),
-			_ => None,
-		})
-		.collect()
-}
-
-fn number<T: TryFrom<u128>>(value: &Value, field: &str) -> Result<T, String> {
-	value
-		.at(field)
-		.and_then(|v| v.as_u128())
-		.and_then(|n| T::try_from(n).ok())
-		.ok_or_else(|| format!("no numeric {field} in {value}"))
-}
-
 impl Chain {
 	pub async fn connect(url: &str) -> Result<Self, String> {
-		let api = Api::from_insecure_url(url).await.map_err(|e| format!("{url}: {e}"))?;
-		let rpc = RpcClient::from_insecure_url(url).await.map_err(|e| format!("{url}: {e}"))?;
-		let genesis: [u8; 32] = api.genesis_hash().0;
-		Ok(Self { api, rpc, genesis })
-	}
-
-	/// The chain at its best block: assignments are acted on before
-	/// finality, as the window opens a few blocks after its epoch. One
-	/// snapshot serves every read of a poll.
-	pub async fn best(&self) -> Result<AtBlock, String> {
-		let header: serde_json::Value =
-			self.rpc.request("chain_getHeader", rpc_params![]).await.map_err(|e| e.to_string())?;
-		let hex = header["number"].as_str().ok_or("a header without a number")?;
-		let number =
-			u64::from_str_radix(hex.trim_start_matches("0x"), 16).map_err(|e| e.to_string())?;
-		self.api.at_block(number).await.map_err(|e| e.to_string())
+		ocm_chain_client::Chain::connect(url).await.map(Chain)
 	}
 
 	pub async fn epoch(at: &AtBlock) -> Result<Option<EpochView>, String> {
@@ -165,24 +113,6 @@ impl Chain {
 			.and_then(bytes_of)
 			.ok_or("a relay without a PoB endpoint")?;
 		String::from_utf8(pob).map_err(|e| e.to_string())
-	}
-
-	/// Submits `call` signed by `who` and waits for it in a finalized block.
-	pub async fn submit_signed(
-		&self,
-		call: &subxt::transactions::DynamicPayload<Composite<()>>,
-		who: &Keypair,
-	) -> Result<(), String> {
-		let account = who.public_key().to_account_id().to_string();
-		// The pool's next nonce: a restarted beacon may have transactions pending.
-		let nonce: u64 = self
-			.rpc
-			.request("system_accountNextIndex", rpc_params![account])
-			.await
-			.map_err(|e| format!("account nonce: {e}"))?;
-		let params = subxt::config::SubstrateExtrinsicParamsBuilder::new().nonce(nonce).build();
-		let mut tx = self.api.tx().await.map_err(|e| e.to_string())?;
-		finalized(tx.sign_and_submit_then_watch(call, who, params).await).await
 	}
 
 	/// Signs `report` and submits it as a general transaction, which the
@@ -248,20 +178,5 @@ impl Chain {
 		let call_data = at.tx().call_data(&call).map_err(|e| e.to_string())?;
 		let bytes = general_extrinsic(version, &names, &call_data)?;
 		finalized(at.tx().from_bytes(bytes).submit_and_watch().await).await
-	}
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	#[test]
-	fn bytes_come_out_of_arrays_and_bounded_vecs() {
-		let array = Value::from_bytes([1u8, 2, 3]);
-		assert_eq!(bytes_of(&array), Some(vec![1, 2, 3]));
-		let bounded = Value::unnamed_composite([Value::from_bytes(b"http://r/")]);
-		assert_eq!(bytes_of(&bounded), Some(b"http://r/".to_vec()));
-		assert_eq!(bytes_of(&Value::u128(7)), None);
-		assert_eq!(bytes_of(&Value::unnamed_composite([Value::u128(300)])), None);
 	}
 }
