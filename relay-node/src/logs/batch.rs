@@ -161,3 +161,105 @@ pub fn find_request(log: &[u8], request_id: &[u8]) -> Result<Option<u32>, String
 		.position(|l| Settled::parse(l).is_ok_and(|r| r.request_id == request_id))
 		.map(|i| i as u32))
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use ocm_cdni::record::HttpRequest;
+
+	fn line(i: u64) -> Vec<u8> {
+		HttpRequest {
+			completed_at_ms: 1_700_000_000_000 + i,
+			time_taken_us: 100,
+			client_group: "198.51.100.0/24".into(),
+			server_hostname: "relay.example".into(),
+			method: "GET".into(),
+			upstream_uri: format!("http://video.example.com/{i}.ts"),
+			protocol: "HTTP/1.1".into(),
+			status: if i == 2 { 503 } else { 200 },
+			total_bytes: 1_000 + i,
+			entity_bytes: 900,
+			cached: false,
+			request_id: format!("{i:032x}"),
+		}
+		.to_line()
+	}
+
+	fn spool(dir: &Path, lines: &[Vec<u8>]) -> PathBuf {
+		let path = dir.join("0").join("4.spool");
+		std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+		let mut text = lines.join(&b'\n');
+		text.push(b'\n');
+		std::fs::write(&path, text).unwrap();
+		path
+	}
+
+	#[test]
+	fn sealing_is_deterministic_and_every_served_proof_checks() {
+		let dir = tempdir("seal");
+		let lines: Vec<Vec<u8>> = (0..5).map(line).collect();
+		let genesis = [7u8; 32];
+		let sealed = seal(&dir, (0, 4), &spool(&dir, &lines), &genesis, 9, "relay.example")
+			.unwrap()
+			.unwrap();
+		assert_eq!((sealed.records, sealed.bytes), (5, 5_010));
+		assert_eq!((sealed.status_2xx, sealed.status_5xx), (4, 1));
+		assert_eq!(sealed.state, CommitState::Sealed);
+		assert!(!dir.join("0/4.spool").exists());
+		let log = std::fs::read(log_path(&dir, (0, 4))).unwrap();
+		let meta: Sealed =
+			serde_json::from_slice(&std::fs::read(meta_path(&dir, (0, 4))).unwrap()).unwrap();
+		assert_eq!(meta, sealed);
+		// The file is a valid RFC 7937 file that says which batch it is.
+		let parsed = file::parse(&log).unwrap();
+		assert!(parsed.hashed);
+		assert_eq!(parsed.claimed_origin, Some(&b"relay.example"[..]));
+		assert!(String::from_utf8_lossy(&log)
+			.contains("#remark:\tocm-batch contract=0 relay=9 period=4\r\n"));
+		// Sealing the same records again (a crash after sealing, before the
+		// spool was removed) writes the same bytes.
+		let again = seal(&dir, (0, 4), &spool(&dir, &lines), &genesis, 9, "relay.example").unwrap();
+		assert_eq!(again, Some(sealed.clone()));
+		assert_eq!(std::fs::read(log_path(&dir, (0, 4))).unwrap(), log);
+		// Each proof leads to the root.
+		let root = sp_root(&sealed.root);
+		for index in 0..5 {
+			let (record, proof, count) = super::proof(&log, index).unwrap();
+			assert_eq!(record, lines[index as usize]);
+			assert!(merkle::verify(&root, count, &record, &proof));
+		}
+		assert_eq!(find_request(&log, format!("{:032x}", 3).as_bytes()).unwrap(), Some(3));
+		assert_eq!(find_request(&log, b"nope").unwrap(), None);
+		assert!(super::proof(&log, 5).is_err());
+		let _ = std::fs::remove_dir_all(dir);
+	}
+
+	#[test]
+	fn a_torn_last_line_is_kept_and_an_empty_spool_seals_to_nothing() {
+		let dir = tempdir("torn");
+		let path = spool(&dir, &[line(0)]);
+		let mut text = std::fs::read(&path).unwrap();
+		text.extend_from_slice(&line(1)[..20]);
+		std::fs::write(&path, text).unwrap();
+		let sealed = seal(&dir, (0, 4), &path, &[0; 32], 1, "r").unwrap().unwrap();
+		assert_eq!(sealed.records, 2);
+		let path = dir.join("0").join("5.spool");
+		std::fs::write(&path, b"").unwrap();
+		assert_eq!(seal(&dir, (0, 5), &path, &[0; 32], 1, "r").unwrap(), None);
+		assert!(!path.exists());
+		let _ = std::fs::remove_dir_all(dir);
+	}
+
+	fn tempdir(tag: &str) -> PathBuf {
+		let dir = std::env::temp_dir().join(format!("ocm-batch-{tag}-{}", std::process::id()));
+		let _ = std::fs::remove_dir_all(&dir);
+		std::fs::create_dir_all(&dir).unwrap();
+		dir
+	}
+
+	fn sp_root(hex: &str) -> merkle::Root {
+		let bytes: Vec<u8> =
+			(0..64).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+		merkle::Root::from_slice(&bytes)
+	}
+}

@@ -252,6 +252,37 @@ mod tests {
 	}
 
 	#[test]
+	fn published_files_and_proofs_are_served_and_bad_paths_refused() {
+		let dir = std::env::temp_dir().join(format!("ocm-logs-publish-{}", std::process::id()));
+		let _ = std::fs::remove_dir_all(&dir);
+		let logs = Logs::new(dir.clone(), "http://relay.example".into(), None).unwrap();
+		std::fs::create_dir_all(dir.join("3")).unwrap();
+		let line = b"2024-01-01\t00:00:00.000\t0.1\t-\t-\tGET\thttp://v.example/x\tHTTP/1.1\t200\t10\t5\t0\t\"id\"";
+		let (mut w, mut file) = ocm_cdni::file::Writer::start(
+			"urn:uuid:x",
+			None,
+			None,
+			&ocm_cdni::record::Fields::ocm(),
+		);
+		w.record(line, &mut file);
+		file.extend(w.finish());
+		std::fs::write(dir.join("3").join("7.log"), &file).unwrap();
+		let (kind, body) = logs.publish("3/7.log").unwrap();
+		assert_eq!((kind, body), ("application/cdni; ptype=logging-file", file));
+		let (kind, proof) = logs.publish("3/7/proof/0").unwrap();
+		assert_eq!(kind, "application/json");
+		let proof: serde_json::Value = serde_json::from_slice(&proof).unwrap();
+		assert_eq!(proof["records"], 1);
+		assert_eq!(proof["record"].as_str().unwrap().as_bytes(), line);
+		assert_eq!(logs.publish("3/8.log").unwrap_err().0, 404);
+		assert_eq!(logs.publish("3/7/proof/1").unwrap_err().0, 404);
+		for bad in ["3/7", "x/7.log", "3/7/proof/x", "../../etc/passwd", "3/7.log/extra"] {
+			assert_eq!(logs.publish(bad).unwrap_err().0, 400, "{bad}");
+		}
+		let _ = std::fs::remove_dir_all(dir);
+	}
+
+	#[test]
 	fn request_ids_are_unique_hex() {
 		let dir = std::env::temp_dir().join(format!("ocm-logs-ids-{}", std::process::id()));
 		let logs = Logs::new(dir.clone(), "http://relay.example:8080".into(), None).unwrap();
