@@ -34,6 +34,19 @@ pub struct Cli {
 	#[arg(long, env = "OCM_RELAY_OPERATOR", hide_env_values = true)]
 	pub operator: Option<String>,
 
+	/// Address to serve HTTPS (HTTP/2 and HTTP/1.1 over TLS) on, with the
+	/// certificate and key [default: 127.0.0.1:8443].
+	#[arg(long, env = "OCM_RELAY_TLS_LISTEN")]
+	pub tls_listen: Option<SocketAddr>,
+
+	/// TLS certificate chain (PEM, leaf first); with `--tls-key`, turns HTTPS on.
+	#[arg(long, env = "OCM_RELAY_TLS_CERT")]
+	pub tls_cert: Option<PathBuf>,
+
+	/// TLS private key (PEM).
+	#[arg(long, env = "OCM_RELAY_TLS_KEY")]
+	pub tls_key: Option<PathBuf>,
+
 	/// Where CDNi log spools and sealed batches live [default: ocm-relay-logs].
 	#[arg(long, env = "OCM_RELAY_LOG_DIR")]
 	pub log_dir: Option<PathBuf>,
@@ -57,6 +70,24 @@ struct FileConfig {
 	chain: Option<crate::chain::ChainConfig>,
 	#[serde(default)]
 	logs: FileLogs,
+	#[serde(default)]
+	tls: FileTls,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileTls {
+	listen: Option<SocketAddr>,
+	cert: Option<PathBuf>,
+	key: Option<PathBuf>,
+}
+
+/// HTTPS for viewers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsConfig {
+	pub listen: SocketAddr,
+	pub cert: PathBuf,
+	pub key: PathBuf,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -102,6 +133,8 @@ pub struct Config {
 	pub chain: Option<crate::chain::ChainConfig>,
 	/// CDNi log spools and sealed batches (used with a chain link).
 	pub log_dir: PathBuf,
+	/// HTTPS, when a certificate and key are configured.
+	pub tls: Option<TlsConfig>,
 }
 
 fn origin(host: &str, url: &str) -> Result<(String, http::Uri), String> {
@@ -153,7 +186,20 @@ impl Config {
 			}
 			None => None,
 		};
+		let tls = match (cli.tls_cert.clone().or(file.tls.cert), cli.tls_key.clone().or(file.tls.key)) {
+			(Some(cert), Some(key)) => Some(TlsConfig {
+				listen: cli
+					.tls_listen
+					.or(file.tls.listen)
+					.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8443))),
+				cert,
+				key,
+			}),
+			(None, None) => None,
+			_ => return Err("TLS needs both a certificate and a key (--tls-cert and --tls-key, or [tls] cert and key)".into()),
+		};
 		let config = Config {
+			tls,
 			chain,
 			log_dir: cli
 				.log_dir
@@ -245,6 +291,10 @@ mod tests {
 		assert_eq!(keyed.chain.unwrap().operator.as_deref(), Some("//Dave"));
 		let missing = Config::load(&cli(&["--config", "/nonexistent/relay.toml"])).unwrap_err();
 		assert!(missing.contains("cannot read"), "{missing}");
+		let half = Config::load(&cli(&["--tls-cert", "/x.pem"])).unwrap_err();
+		assert!(half.contains("both a certificate and a key"), "{half}");
+		let tls = Config::load(&cli(&["--tls-cert", "/c.pem", "--tls-key", "/k.pem"])).unwrap();
+		assert_eq!(tls.tls.unwrap().listen, "127.0.0.1:8443".parse().unwrap());
 		let ftp = Config::load(&cli(&["--origin", "video.example=ftp://origin"])).unwrap_err();
 		assert!(ftp.contains("only http://"), "{ftp}");
 		assert!(Config::load(&cli(&["--origin", "no-equals-sign"]))

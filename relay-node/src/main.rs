@@ -8,6 +8,7 @@ mod metrics;
 mod pob;
 mod range;
 mod server;
+mod tls;
 
 use clap::Parser;
 use tokio::net::TcpListener;
@@ -46,6 +47,28 @@ async fn main() -> std::process::ExitCode {
 	};
 	let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
 	tracing::info!(%address, "serving HTTP/1.1 and HTTP/2");
+	let tls = match &config.tls {
+		None => None,
+		Some(settings) => {
+			let acceptor = match tls::acceptor(&settings.cert, &settings.key) {
+				Ok(acceptor) => acceptor,
+				Err(e) => {
+					eprintln!("ocm-relay: {e}");
+					return std::process::ExitCode::from(2);
+				}
+			};
+			let listener = match TcpListener::bind(settings.listen).await {
+				Ok(listener) => listener,
+				Err(e) => {
+					eprintln!("ocm-relay: cannot listen on {}: {e}", settings.listen);
+					return std::process::ExitCode::from(1);
+				}
+			};
+			let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+			tracing::info!(%address, "serving TLS: HTTPS with h2 and http/1.1");
+			Some((listener, acceptor))
+		}
+	};
 	let shutdown = async move {
 		tokio::select! {
 			_ = tokio::signal::ctrl_c() => {},
@@ -78,7 +101,7 @@ async fn main() -> std::process::ExitCode {
 		}
 		tokio::spawn(chain::run(link, operator, chain.clone(), logs.clone(), proxy.clone()));
 	}
-	match server::serve(listener, config, chain, metrics, proxy, logs, shutdown).await {
+	match server::serve(listener, tls, config, chain, metrics, proxy, logs, shutdown).await {
 		Ok(()) => std::process::ExitCode::SUCCESS,
 		Err(e) => {
 			eprintln!("ocm-relay: {e}");

@@ -226,10 +226,68 @@ fn logged(
 const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("ocm-request-id");
 const RECEIPT: header::HeaderName = header::HeaderName::from_static("ocm-receipt");
 
+/// The request handler for one connection from `peer`.
+fn service(
+	state: &Arc<State>,
+	peer: std::net::SocketAddr,
+) -> impl hyper::service::Service<
+	Request<Incoming>,
+	Response = Response<Body>,
+	Error = Infallible,
+	Future = impl Future<Output = Result<Response<Body>, Infallible>> + Send,
+> + Clone
+       + Send
+       + 'static {
+	let state = state.clone();
+	hyper::service::service_fn(move |request: Request<Incoming>| {
+		let state = state.clone();
+		async move {
+			let started = std::time::Instant::now();
+			let (endpoint, mut response) = route(&state, &request).await;
+			if let (Some(logs), "cache") = (&state.logs, endpoint) {
+				response = logged(logs, &request, peer, started, response);
+			}
+			state
+				.metrics
+				.requests
+				.get_or_create(&RequestLabels { endpoint, status: response.status().as_u16() })
+				.inc();
+			Ok::<_, Infallible>(response)
+		}
+	})
+}
+
+/// The TLS listener's next connection; never, without TLS.
+async fn accept_tls(
+	tls: &Option<(TcpListener, tokio_rustls::TlsAcceptor)>,
+) -> std::io::Result<(tokio::net::TcpStream, std::net::SocketAddr)> {
+	match tls {
+		Some((listener, _)) => listener.accept().await,
+		None => std::future::pending().await,
+	}
+}
+
+/// An accepted connection, or `None` after a pause when accepting failed
+/// (out of file descriptors and the like: back off, keep serving).
+async fn accepted_or_back_off(
+	accepted: std::io::Result<(tokio::net::TcpStream, std::net::SocketAddr)>,
+) -> Option<(tokio::net::TcpStream, std::net::SocketAddr)> {
+	match accepted {
+		Ok(accepted) => Some(accepted),
+		Err(e) => {
+			tracing::warn!(error = %e, "accept failed");
+			tokio::time::sleep(Duration::from_millis(50)).await;
+			None
+		}
+	}
+}
+
 /// Serves until `shutdown` completes, then lets open connections finish
 /// (up to 10 s).
+#[allow(clippy::too_many_arguments)]
 pub async fn serve(
 	listener: TcpListener,
+	tls: Option<(TcpListener, tokio_rustls::TlsAcceptor)>,
 	config: Config,
 	chain: crate::chain::SharedChain,
 	metrics: Metrics,
@@ -244,37 +302,38 @@ pub async fn serve(
 	loop {
 		tokio::select! {
 			accepted = listener.accept() => {
-				let (stream, peer) = match accepted {
-					Ok(accepted) => accepted,
-					Err(e) => {
-						// Out of file descriptors and the like: back off, keep serving.
-						tracing::warn!(error = %e, "accept failed");
-						tokio::time::sleep(Duration::from_millis(50)).await;
-						continue;
-					},
-				};
+				let Some((stream, peer)) = accepted_or_back_off(accepted).await else { continue };
 				let _ = stream.set_nodelay(true);
-				let state = state.clone();
-				let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-					let state = state.clone();
-					async move {
-						let started = std::time::Instant::now();
-						let (endpoint, mut response) = route(&state, &request).await;
-						if let (Some(logs), "cache") = (&state.logs, endpoint) {
-							response = logged(logs, &request, peer, started, response);
-						}
-						state
-							.metrics
-							.requests
-							.get_or_create(&RequestLabels { endpoint, status: response.status().as_u16() })
-							.inc();
-						Ok::<_, Infallible>(response)
-					}
-				});
-				let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+				let connection = builder
+					.serve_connection(TokioIo::new(stream), service(&state, peer))
+					.into_owned();
 				let connection = graceful.watch(connection);
 				tokio::spawn(async move {
 					if let Err(e) = connection.await {
+						tracing::debug!(%peer, error = %e, "connection ended with an error");
+					}
+				});
+			},
+			accepted = accept_tls(&tls) => {
+				let Some((stream, peer)) = accepted_or_back_off(accepted).await else { continue };
+				let _ = stream.set_nodelay(true);
+				let Some((_, acceptor)) = &tls else { continue };
+				let (acceptor, builder, watcher) = (acceptor.clone(), builder.clone(), graceful.watcher());
+				let service = service(&state, peer);
+				tokio::spawn(async move {
+					let stream = match tokio::time::timeout(
+						crate::tls::HANDSHAKE_TIMEOUT,
+						acceptor.accept(stream),
+					)
+					.await
+					{
+						Ok(Ok(stream)) => stream,
+						Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+						Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
+					};
+					let connection =
+						builder.serve_connection(TokioIo::new(stream), service).into_owned();
+					if let Err(e) = watcher.watch(connection).await {
 						tracing::debug!(%peer, error = %e, "connection ended with an error");
 					}
 				});
@@ -283,6 +342,7 @@ pub async fn serve(
 		}
 	}
 	drop(listener);
+	drop(tls);
 	tracing::info!("shutting down: draining open connections");
 	if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
 		tracing::warn!("connections still open after 10 s; closing them");

@@ -11,6 +11,9 @@ use std::{
 pub struct Relay {
 	pub child: Child,
 	pub port: u16,
+	/// The HTTPS port, when started with a certificate.
+	#[allow(dead_code)] // Only the TLS test reads it.
+	pub tls_port: Option<u16>,
 }
 
 impl Relay {
@@ -31,29 +34,40 @@ impl Relay {
 		std::thread::spawn(move || {
 			// Reads the whole log so the relay never blocks on a full pipe.
 			for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-				if let Some(port) = line
-					.contains("serving HTTP")
+				let tls = line.contains("serving TLS");
+				if let Some(port) = (line.contains("serving HTTP") || tls)
 					.then(|| line.split("127.0.0.1:").nth(1))
 					.flatten()
 					.and_then(|rest| {
 						rest.chars()
 							.take_while(char::is_ascii_digit)
 							.collect::<String>()
-							.parse()
+							.parse::<u16>()
 							.ok()
 					}) {
-					let _ = tx.send(port);
+					let _ = tx.send((tls, port));
 				}
 			}
 		});
-		let port: u16 =
-			rx.recv_timeout(Duration::from_secs(20)).expect("ocm-relay logs the address it serves");
+		let (mut port, mut tls_port) = (None, None);
+		let wants_tls = extra.contains(&"--tls-cert");
+		while port.is_none() || (wants_tls && tls_port.is_none()) {
+			let (tls, p) = rx
+				.recv_timeout(Duration::from_secs(20))
+				.expect("ocm-relay logs the addresses it serves");
+			if tls {
+				tls_port = Some(p);
+			} else {
+				port = Some(p);
+			}
+		}
+		let port = port.expect("an HTTP port");
 		let deadline = Instant::now() + Duration::from_secs(20);
 		while TcpStream::connect(("127.0.0.1", port)).is_err() {
 			assert!(Instant::now() < deadline, "ocm-relay did not listen");
 			std::thread::sleep(Duration::from_millis(50));
 		}
-		Self { child, port }
+		Self { child, port, tls_port }
 	}
 
 	pub fn url(&self, path: &str) -> String {
