@@ -30,6 +30,14 @@ pub struct Cli {
 	#[arg(long, env = "OCM_RELAY_CACHE_MEMORY_BYTES")]
 	pub cache_memory_bytes: Option<u64>,
 
+	/// Disk tier directory: objects survive restarts there [default: no disk tier].
+	#[arg(long, env = "OCM_RELAY_CACHE_DISK_DIR")]
+	pub cache_disk_dir: Option<PathBuf>,
+
+	/// Disk tier size in bytes [default: 10737418240].
+	#[arg(long, env = "OCM_RELAY_CACHE_DISK_BYTES")]
+	pub cache_disk_bytes: Option<u64>,
+
 	/// The operator's secret URI, for the `[chain]` link (overrides the file's).
 	#[arg(long, env = "OCM_RELAY_OPERATOR", hide_env_values = true)]
 	pub operator: Option<String>,
@@ -100,6 +108,8 @@ struct FileLogs {
 #[serde(deny_unknown_fields)]
 struct FileCache {
 	memory_bytes: Option<u64>,
+	disk_dir: Option<PathBuf>,
+	disk_bytes: Option<u64>,
 	max_object_bytes: Option<u64>,
 	stale_if_error_secs: Option<u64>,
 }
@@ -125,6 +135,8 @@ pub struct Config {
 	/// Host (lower case, no port) to origin base URL (`http://...`).
 	pub origins: std::collections::BTreeMap<String, http::Uri>,
 	pub cache_memory_bytes: u64,
+	/// The disk tier's directory and size, if there is one.
+	pub cache_disk: Option<(PathBuf, u64)>,
 	pub cache_max_object_bytes: u64,
 	/// How long past freshness a response may serve when its origin fails,
 	/// unless it names its own `stale-if-error`.
@@ -198,7 +210,12 @@ impl Config {
 			(None, None) => None,
 			_ => return Err("TLS needs both a certificate and a key (--tls-cert and --tls-key, or [tls] cert and key)".into()),
 		};
+		let cache_disk =
+			cli.cache_disk_dir.clone().or(file.cache.disk_dir).map(|dir| {
+				(dir, cli.cache_disk_bytes.or(file.cache.disk_bytes).unwrap_or(10 << 30))
+			});
 		let config = Config {
+			cache_disk,
 			tls,
 			chain,
 			log_dir: cli

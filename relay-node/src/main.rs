@@ -77,7 +77,17 @@ async fn main() -> std::process::ExitCode {
 	};
 	let chain = chain::SharedChain::default();
 	let metrics = metrics::Metrics::new();
-	let proxy = server::proxy(&config, &metrics);
+	let disk = match &config.cache_disk {
+		None => None,
+		Some((dir, bytes)) => match cache::disk::DiskTier::open(dir, *bytes) {
+			Ok(disk) => Some(disk),
+			Err(e) => {
+				eprintln!("ocm-relay: disk cache {}: {e}", dir.display());
+				return std::process::ExitCode::from(1);
+			}
+		},
+	};
+	let proxy = server::proxy(&config, &metrics, disk);
 	let mut logs = None;
 	if let Some(link) = config.chain.clone() {
 		// Checked when the configuration loaded.

@@ -22,6 +22,8 @@ pub struct Metrics {
 	pub cache: Family<OutcomeLabels, Counter>,
 	/// Bytes held by the memory tier, as of the last scrape.
 	pub cache_bytes: prometheus_client::metrics::gauge::Gauge,
+	/// Bytes on the disk tier, as of the last scrape.
+	pub cache_disk_bytes: prometheus_client::metrics::gauge::Gauge,
 	/// Seconds from sending a request to the origin to its response head.
 	pub origin_seconds: prometheus_client::metrics::histogram::Histogram,
 }
@@ -54,6 +56,8 @@ impl Metrics {
 			"Bytes held by the memory tier",
 			cache_bytes.clone(),
 		);
+		let cache_disk_bytes = prometheus_client::metrics::gauge::Gauge::default();
+		registry.register("cache_disk_bytes", "Bytes on the disk tier", cache_disk_bytes.clone());
 		let origin_seconds = prometheus_client::metrics::histogram::Histogram::new(
 			prometheus_client::metrics::histogram::exponential_buckets(0.001, 2.0, 14),
 		);
@@ -62,7 +66,7 @@ impl Metrics {
 			"Origin latency to the response head",
 			origin_seconds.clone(),
 		);
-		Self { registry, requests, pob_bytes, cache, cache_bytes, origin_seconds }
+		Self { registry, requests, pob_bytes, cache, cache_bytes, cache_disk_bytes, origin_seconds }
 	}
 
 	pub fn encode(&self) -> String {

@@ -57,6 +57,7 @@ async fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str
 	}
 	if path == "/metrics" {
 		state.metrics.cache_bytes.set(state.proxy.store().weighted_size().await as i64);
+		state.metrics.cache_disk_bytes.set(state.proxy.store().disk_size().await as i64);
 		let mut r = text(StatusCode::OK, state.metrics.encode());
 		r.headers_mut().insert(
 			header::CONTENT_TYPE,
@@ -160,13 +161,18 @@ fn pob_response(state: &Arc<State>, rest: &str, range: Option<&str>, head: bool)
 
 /// The caching proxy for the configured origins; the chain follower adds
 /// the delivery contracts' origins to it.
-pub fn proxy(config: &Config, metrics: &Metrics) -> Arc<Proxy> {
+pub fn proxy(
+	config: &Config,
+	metrics: &Metrics,
+	disk: Option<Arc<crate::cache::disk::DiskTier>>,
+) -> Arc<Proxy> {
 	Arc::new(Proxy::new(
 		config.origins.iter().map(|(h, u)| (h.clone(), u.clone())).collect(),
 		config.cache_memory_bytes,
 		usize::try_from(config.cache_max_object_bytes).unwrap_or(usize::MAX),
 		Duration::from_secs(config.cache_stale_if_error_secs),
 		metrics.origin_seconds.clone(),
+		disk,
 	))
 }
 

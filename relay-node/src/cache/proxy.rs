@@ -95,10 +95,11 @@ impl Proxy {
 		max_object_bytes: usize,
 		stale_if_error: Duration,
 		origin_latency: prometheus_client::metrics::histogram::Histogram,
+		disk: Option<Arc<super::disk::DiskTier>>,
 	) -> Self {
 		Self {
 			origins: std::sync::RwLock::new(origins),
-			store: Store::new(capacity_bytes),
+			store: Store::new(capacity_bytes, disk),
 			client: Client::builder(TokioExecutor::new()).build_http(),
 			max_object_bytes,
 			origin_timeout: Duration::from_secs(30),

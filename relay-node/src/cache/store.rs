@@ -1,7 +1,12 @@
 //! The memory tier: stored responses by URL, each with its `Vary` variants,
-//! bounded in bytes with TinyLFU admission and LRU eviction (moka).
+//! bounded in bytes with TinyLFU admission and LRU eviction (moka), in
+//! front of the disk tier when one is configured: a memory miss looks on
+//! disk and brings the entry back to memory; every store goes to both.
 
-use super::policy::{vary_key, Received};
+use super::{
+	disk::DiskTier,
+	policy::{vary_key, Received},
+};
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use std::sync::Arc;
@@ -37,22 +42,34 @@ const MAX_VARIANTS: usize = 8;
 #[derive(Clone)]
 pub struct Store {
 	entries: moka::future::Cache<String, Arc<Vec<Arc<Stored>>>>,
+	disk: Option<Arc<DiskTier>>,
 }
 
 impl Store {
-	pub fn new(capacity_bytes: u64) -> Self {
+	pub fn new(capacity_bytes: u64, disk: Option<Arc<DiskTier>>) -> Self {
 		let entries = moka::future::Cache::builder()
 			.max_capacity(capacity_bytes)
 			.weigher(|_key: &String, variants: &Arc<Vec<Arc<Stored>>>| {
 				variants.iter().map(|v| v.weight()).fold(0u32, u32::saturating_add)
 			})
 			.build();
-		Self { entries }
+		Self { entries, disk }
 	}
 
 	/// The variant of `key` stored for a request with these headers.
 	pub async fn get(&self, key: &str, request: &HeaderMap) -> Option<Arc<Stored>> {
-		let variants = self.entries.get(key).await?;
+		let variants = match self.entries.get(key).await {
+			Some(variants) => variants,
+			None => {
+				let disk = self.disk.clone()?;
+				let owned = key.to_string();
+				let found = tokio::task::spawn_blocking(move || disk.get(&owned)).await.ok()??;
+				let variants: Arc<Vec<Arc<Stored>>> =
+					Arc::new(found.into_iter().map(Arc::new).collect());
+				self.entries.insert(key.to_string(), variants.clone()).await;
+				variants
+			}
+		};
 		variants.iter().find(|v| v.matches(request)).cloned()
 	}
 
@@ -69,11 +86,28 @@ impl Store {
 			variants.remove(0);
 		}
 		variants.push(stored);
+		if let Some(disk) = self.disk.clone() {
+			// Written beside the viewer's response, not before it.
+			let (key, variants) = (key.clone(), variants.clone());
+			tokio::task::spawn_blocking(move || disk.put(&key, &variants));
+		}
 		self.entries.insert(key, Arc::new(variants)).await;
 	}
 
 	pub async fn remove(&self, key: &str) {
 		self.entries.invalidate(key).await;
+		if let Some(disk) = self.disk.clone() {
+			let key = key.to_string();
+			let _ = tokio::task::spawn_blocking(move || disk.remove(&key)).await;
+		}
+	}
+
+	/// Bytes on the disk tier (0 without one).
+	pub async fn disk_size(&self) -> u64 {
+		match self.disk.clone() {
+			Some(disk) => tokio::task::spawn_blocking(move || disk.size()).await.unwrap_or(0),
+			None => 0,
+		}
 	}
 
 	/// Bytes held now (after pending maintenance).
