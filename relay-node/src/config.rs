@@ -55,6 +55,11 @@ pub struct Cli {
 	#[arg(long, env = "OCM_RELAY_TLS_KEY")]
 	pub tls_key: Option<PathBuf>,
 
+	/// Seconds a client has to send a request's head before its connection
+	/// closes (slowloris) [default: 10].
+	#[arg(long, env = "OCM_RELAY_HEADER_READ_TIMEOUT_SECS")]
+	pub header_read_timeout_secs: Option<u64>,
+
 	/// Where CDNi log spools and sealed batches live [default: ocm-relay-logs].
 	#[arg(long, env = "OCM_RELAY_LOG_DIR")]
 	pub log_dir: Option<PathBuf>,
@@ -69,6 +74,7 @@ pub struct Cli {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
 	listen: Option<SocketAddr>,
+	header_read_timeout_secs: Option<u64>,
 	#[serde(default)]
 	pob: FilePob,
 	#[serde(default)]
@@ -147,6 +153,8 @@ pub struct Config {
 	pub log_dir: PathBuf,
 	/// HTTPS, when a certificate and key are configured.
 	pub tls: Option<TlsConfig>,
+	/// Seconds a client has to send a request's head.
+	pub header_read_timeout_secs: u64,
 }
 
 fn origin(host: &str, url: &str) -> Result<(String, http::Uri), String> {
@@ -215,6 +223,11 @@ impl Config {
 				(dir, cli.cache_disk_bytes.or(file.cache.disk_bytes).unwrap_or(10 << 30))
 			});
 		let config = Config {
+			header_read_timeout_secs: cli
+				.header_read_timeout_secs
+				.or(file.header_read_timeout_secs)
+				.unwrap_or(10)
+				.max(1),
 			cache_disk,
 			tls,
 			chain,

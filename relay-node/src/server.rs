@@ -302,7 +302,17 @@ pub async fn serve(
 	shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
 	let state = Arc::new(State { config, metrics, proxy, chain, logs });
-	let builder = auto::Builder::new(TokioExecutor::new());
+	let mut builder = auto::Builder::new(TokioExecutor::new());
+	// A client has this long to send a request's head (slowloris): then its
+	// connection closes. HTTP/2 pings idle connections and drops dead ones.
+	builder
+		.http1()
+		.timer(hyper_util::rt::TokioTimer::new())
+		.header_read_timeout(Duration::from_secs(state.config.header_read_timeout_secs));
+	builder
+		.http2()
+		.timer(hyper_util::rt::TokioTimer::new())
+		.keep_alive_interval(Duration::from_secs(30));
 	let graceful = GracefulShutdown::new();
 	tokio::pin!(shutdown);
 	loop {

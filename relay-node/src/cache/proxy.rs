@@ -74,6 +74,27 @@ const HOP_BY_HOP: [&str; 8] = [
 	"upgrade",
 ];
 
+/// Request headers never sent to the origin: they are not part of the
+/// cache key, and an origin that reflects them (a redirect or a link built
+/// from `X-Forwarded-Host`, a method override) would let one viewer poison
+/// the cached object every other viewer gets.
+const UNKEYED_OVERRIDES: [&str; 11] = [
+	"forwarded",
+	"x-forwarded-host",
+	"x-forwarded-proto",
+	"x-forwarded-port",
+	"x-forwarded-server",
+	"x-host",
+	"x-original-url",
+	"x-rewrite-url",
+	"x-http-method",
+	"x-http-method-override",
+	"x-method-override",
+];
+
+/// How long an origin may take to send a whole body once its head came.
+const ORIGIN_BODY_TIMEOUT: Duration = Duration::from_secs(120);
+
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
 	for name in HOP_BY_HOP {
 		headers.remove(name);
@@ -187,6 +208,14 @@ impl Proxy {
 				}
 			},
 			None => match self.fetch(&key, &url, headers, None).await {
+				// A coalesced fetch made for another viewer whose `Vary`
+				// headers differ is not this viewer's response: ask for its own.
+				Ok(fetched) if !fetched.matches(headers) => {
+					match self.fetch_from_origin(&key, &url, headers, None).await {
+						Ok(own) => (Outcome::Miss, own),
+						Err(e) => return (Outcome::Bypass, origin_failed(&e)),
+					}
+				}
 				Ok(fetched) => {
 					let stored = self.store.get(&key, headers).await.is_some();
 					(if stored { Outcome::Miss } else { Outcome::Bypass }, fetched)
@@ -240,6 +269,7 @@ impl Proxy {
 			// The origin sees the viewer's request minus hop-by-hop fields, the
 			// range (the whole object is cached) and its own validators.
 			if HOP_BY_HOP.contains(&name.as_str())
+				|| UNKEYED_OVERRIDES.contains(&name.as_str())
 				|| name == header::RANGE
 				|| name == header::HOST
 				|| name == header::IF_NONE_MATCH
@@ -262,11 +292,16 @@ impl Proxy {
 			.map_err(|e| e.to_string())?;
 		self.origin_latency.observe(request_time.elapsed().unwrap_or_default().as_secs_f64());
 		let (parts, body) = response.into_parts();
-		let body = Limited::new(body, self.max_object_bytes)
-			.collect()
-			.await
-			.map_err(|e| format!("reading the body: {e}"))?
-			.to_bytes();
+		// Bounded in size and time: an endless or dripping body fails the
+		// fetch (502) and is never stored.
+		let body = tokio::time::timeout(
+			ORIGIN_BODY_TIMEOUT,
+			Limited::new(body, self.max_object_bytes).collect(),
+		)
+		.await
+		.map_err(|_| "the body timed out".to_string())?
+		.map_err(|e| format!("reading the body: {e}"))?
+		.to_bytes();
 		let response_time = SystemTime::now();
 		let received = Received { request_time, response_time };
 
