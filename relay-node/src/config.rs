@@ -38,6 +38,10 @@ pub struct Cli {
 	#[arg(long, env = "OCM_RELAY_CACHE_DISK_BYTES")]
 	pub cache_disk_bytes: Option<u64>,
 
+	/// CA certificates (PEM) to trust for https:// origins besides the system's.
+	#[arg(long, env = "OCM_RELAY_ORIGIN_CA")]
+	pub origin_ca: Option<PathBuf>,
+
 	/// The operator's secret URI, for the `[chain]` link (overrides the file's).
 	#[arg(long, env = "OCM_RELAY_OPERATOR", hide_env_values = true)]
 	pub operator: Option<String>,
@@ -116,6 +120,7 @@ struct FileCache {
 	memory_bytes: Option<u64>,
 	disk_dir: Option<PathBuf>,
 	disk_bytes: Option<u64>,
+	origin_ca: Option<PathBuf>,
 	max_object_bytes: Option<u64>,
 	stale_if_error_secs: Option<u64>,
 }
@@ -143,6 +148,8 @@ pub struct Config {
 	pub cache_memory_bytes: u64,
 	/// The disk tier's directory and size, if there is one.
 	pub cache_disk: Option<(PathBuf, u64)>,
+	/// Extra CA certificates for https:// origins.
+	pub origin_ca: Option<PathBuf>,
 	pub cache_max_object_bytes: u64,
 	/// How long past freshness a response may serve when its origin fails,
 	/// unless it names its own `stale-if-error`.
@@ -159,8 +166,10 @@ pub struct Config {
 
 fn origin(host: &str, url: &str) -> Result<(String, http::Uri), String> {
 	let uri: http::Uri = url.parse().map_err(|e| format!("origin {url:?} for {host:?}: {e}"))?;
-	if uri.scheme_str() != Some("http") || uri.host().is_none() {
-		return Err(format!("origin {url:?} for {host:?}: only http:// origins with a host (TLS to origins comes later)"));
+	if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+		return Err(format!(
+			"origin {url:?} for {host:?}: only http:// and https:// origins with a host"
+		));
 	}
 	let host = host.trim().to_ascii_lowercase();
 	if host.is_empty() || host.contains(['/', ':', ' ']) {
@@ -223,6 +232,7 @@ impl Config {
 				(dir, cli.cache_disk_bytes.or(file.cache.disk_bytes).unwrap_or(10 << 30))
 			});
 		let config = Config {
+			origin_ca: cli.origin_ca.clone().or(file.cache.origin_ca),
 			header_read_timeout_secs: cli
 				.header_read_timeout_secs
 				.or(file.header_read_timeout_secs)
@@ -326,7 +336,7 @@ mod tests {
 		let tls = Config::load(&cli(&["--tls-cert", "/c.pem", "--tls-key", "/k.pem"])).unwrap();
 		assert_eq!(tls.tls.unwrap().listen, "127.0.0.1:8443".parse().unwrap());
 		let ftp = Config::load(&cli(&["--origin", "video.example=ftp://origin"])).unwrap_err();
-		assert!(ftp.contains("only http://"), "{ftp}");
+		assert!(ftp.contains("only http:// and https://"), "{ftp}");
 		assert!(Config::load(&cli(&["--origin", "no-equals-sign"]))
 			.unwrap_err()
 			.contains("HOST=URL"));

@@ -87,7 +87,14 @@ async fn main() -> std::process::ExitCode {
 			}
 		},
 	};
-	let proxy = server::proxy(&config, &metrics, disk);
+	let origin_tls = match tls::origin_client_config(config.origin_ca.as_deref()) {
+		Ok(origin_tls) => origin_tls,
+		Err(e) => {
+			eprintln!("ocm-relay: {e}");
+			return std::process::ExitCode::from(2);
+		}
+	};
+	let proxy = server::proxy(&config, &metrics, disk, origin_tls);
 	let mut logs = None;
 	if let Some(link) = config.chain.clone() {
 		// Checked when the configuration loaded.

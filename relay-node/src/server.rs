@@ -165,6 +165,7 @@ pub fn proxy(
 	config: &Config,
 	metrics: &Metrics,
 	disk: Option<Arc<crate::cache::disk::DiskTier>>,
+	origin_tls: rustls::ClientConfig,
 ) -> Arc<Proxy> {
 	Arc::new(Proxy::new(
 		config.origins.iter().map(|(h, u)| (h.clone(), u.clone())).collect(),
@@ -173,6 +174,7 @@ pub fn proxy(
 		Duration::from_secs(config.cache_stale_if_error_secs),
 		metrics.origin_seconds.clone(),
 		disk,
+		origin_tls,
 	))
 }
 

@@ -34,6 +34,36 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
 	Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
+/// The client side, for `https://` origins: the system's roots
+/// (`rustls-native-certs`) plus, for a private origin, the CA certificates
+/// in `extra_ca` (PEM).
+pub fn origin_client_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+	let mut roots = rustls::RootCertStore::empty();
+	let native = rustls_native_certs::load_native_certs();
+	let (added, _ignored) = roots.add_parsable_certificates(native.certs);
+	if let Some(path) = extra_ca {
+		let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+			.map_err(|e| format!("origin CA {}: {e}", path.display()))?
+			.collect::<Result<_, _>>()
+			.map_err(|e| format!("origin CA {}: {e}", path.display()))?;
+		if certs.is_empty() {
+			return Err(format!("origin CA {}: no certificate in the file", path.display()));
+		}
+		for cert in certs {
+			roots.add(cert).map_err(|e| format!("origin CA {}: {e}", path.display()))?;
+		}
+	} else if added == 0 {
+		tracing::warn!("no system CA certificates: https:// origins will not verify");
+	}
+	Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
+		rustls::crypto::ring::default_provider(),
+	))
+	.with_safe_default_protocol_versions()
+	.map_err(|e| format!("TLS: {e}"))?
+	.with_root_certificates(roots)
+	.with_no_client_auth())
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;

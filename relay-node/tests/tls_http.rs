@@ -82,3 +82,78 @@ fn a_certificate_that_cannot_be_read_stops_the_relay_with_the_reason() {
 	let said = String::from_utf8_lossy(&out.stderr);
 	assert!(said.contains("/nonexistent/cert.pem"), "{said}");
 }
+
+/// An HTTPS origin on `localhost` with `cert`/`key`, answering every
+/// request with `body`; returns its port.
+fn start_tls_origin(
+	runtime: &tokio::runtime::Runtime,
+	cert: &rcgen::Certificate,
+	key: &rcgen::KeyPair,
+	body: &'static [u8],
+) -> u16 {
+	use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+	let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+		rustls::crypto::ring::default_provider(),
+	))
+	.with_safe_default_protocol_versions()
+	.unwrap()
+	.with_no_client_auth()
+	.with_single_cert(
+		vec![CertificateDer::from(cert.der().to_vec())],
+		PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+	)
+	.unwrap();
+	let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+	let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+	let port = listener.local_addr().unwrap().port();
+	runtime.spawn(async move {
+		loop {
+			let Ok((tcp, _)) = listener.accept().await else { continue };
+			let acceptor = acceptor.clone();
+			tokio::spawn(async move {
+				let Ok(tls) = acceptor.accept(tcp).await else { return };
+				let service = hyper::service::service_fn(move |_request| async move {
+					Ok::<_, std::convert::Infallible>(
+						hyper::Response::builder()
+							.header("cache-control", "max-age=60")
+							.body(Full::new(Bytes::from_static(body)))
+							.unwrap(),
+					)
+				});
+				let _ = hyper::server::conn::http1::Builder::new()
+					.serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+					.await;
+			});
+		}
+	});
+	port
+}
+
+#[test]
+fn https_origins_are_verified_against_the_configured_ca() {
+	let runtime = tokio::runtime::Runtime::new().unwrap();
+	let rcgen::CertifiedKey { cert, key_pair } =
+		rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+	let origin = start_tls_origin(&runtime, &cert, &key_pair, b"from a TLS origin");
+	let dir = tempfile::tempdir().unwrap();
+	let ca = dir.path().join("origin-ca.pem");
+	std::fs::write(&ca, cert.pem()).unwrap();
+	let origin_arg = format!("video.test=https://localhost:{origin}");
+
+	let trusting = Relay::start(&["--origin", &origin_arg, "--origin-ca", ca.to_str().unwrap()]);
+	let (code, body) = curl(&["-H", "Host: video.test", &trusting.url("/a.ts")]);
+	assert_eq!((code, body.as_str()), (0, "from a TLS origin"));
+
+	// Without the CA the origin's certificate does not verify: 502, nothing served.
+	let untrusting = Relay::start(&["--origin", &origin_arg]);
+	let (code, body) = curl(&[
+		"-H",
+		"Host: video.test",
+		"-w",
+		"%{http_code}",
+		"-o",
+		"/dev/null",
+		&untrusting.url("/a.ts"),
+	]);
+	assert_eq!((code, body.as_str()), (0, "502"));
+}

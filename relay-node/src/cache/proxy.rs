@@ -51,7 +51,7 @@ pub struct Proxy {
 	/// contracts the relay serves as the chain follower learns them.
 	origins: std::sync::RwLock<HashMap<String, Uri>>,
 	store: Store,
-	client: Client<HttpConnector, Empty<Bytes>>,
+	client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>,
 	max_object_bytes: usize,
 	origin_timeout: Duration,
 	/// How long past freshness a response may be served when the origin
@@ -117,11 +117,17 @@ impl Proxy {
 		stale_if_error: Duration,
 		origin_latency: prometheus_client::metrics::histogram::Histogram,
 		disk: Option<Arc<super::disk::DiskTier>>,
+		origin_tls: rustls::ClientConfig,
 	) -> Self {
+		let connector = hyper_rustls::HttpsConnectorBuilder::new()
+			.with_tls_config(origin_tls)
+			.https_or_http()
+			.enable_http1()
+			.build();
 		Self {
 			origins: std::sync::RwLock::new(origins),
 			store: Store::new(capacity_bytes, disk),
-			client: Client::builder(TokioExecutor::new()).build_http(),
+			client: Client::builder(TokioExecutor::new()).build(connector),
 			max_object_bytes,
 			origin_timeout: Duration::from_secs(30),
 			stale_if_error,

@@ -144,8 +144,10 @@ impl Follower {
 			// Logged first, served second: no request is served unlogged.
 			self.logs.serve(host.clone(), served.clone());
 			match origin.parse::<http::Uri>() {
-				Ok(uri) if uri.scheme_str() == Some("http") => self.proxy.set_origin(host, uri),
-				_ => tracing::warn!(contract = id, %origin, "only http:// origins are served yet"),
+				Ok(uri) if matches!(uri.scheme_str(), Some("http" | "https")) => {
+					self.proxy.set_origin(host, uri)
+				}
+				_ => tracing::warn!(contract = id, %origin, "not an http(s):// origin; not served"),
 			}
 		}
 		self.known.insert(id, served);
