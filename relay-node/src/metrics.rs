@@ -18,6 +18,8 @@ pub struct Metrics {
 	pub requests: Family<RequestLabels, Counter>,
 	/// Bytes of PoB payload sent.
 	pub pob_bytes: Counter,
+	/// Response body bytes handed to viewers of the cached hosts.
+	pub cache_body_bytes: Counter,
 	/// Cache answers by outcome (HIT, MISS, REVALIDATED, BYPASS).
 	pub cache: Family<OutcomeLabels, Counter>,
 	/// Bytes held by the memory tier, as of the last scrape.
@@ -48,6 +50,12 @@ impl Metrics {
 			"Proof-of-bandwidth payload bytes sent",
 			pob_bytes.clone(),
 		);
+		let cache_body_bytes = Counter::default();
+		registry.register(
+			"cache_body_bytes",
+			"Response body bytes sent to viewers of cached hosts",
+			cache_body_bytes.clone(),
+		);
 		let cache = Family::<OutcomeLabels, Counter>::default();
 		registry.register("cache_responses", "Cache answers by outcome", cache.clone());
 		let cache_bytes = prometheus_client::metrics::gauge::Gauge::default();
@@ -66,7 +74,16 @@ impl Metrics {
 			"Origin latency to the response head",
 			origin_seconds.clone(),
 		);
-		Self { registry, requests, pob_bytes, cache, cache_bytes, cache_disk_bytes, origin_seconds }
+		Self {
+			registry,
+			requests,
+			pob_bytes,
+			cache_body_bytes,
+			cache,
+			cache_bytes,
+			cache_disk_bytes,
+			origin_seconds,
+		}
 	}
 
 	pub fn encode(&self) -> String {
@@ -74,5 +91,43 @@ impl Metrics {
 		// Writing to a String cannot fail.
 		let _ = encode(&mut out, &self.registry);
 		out
+	}
+}
+
+/// A response body that adds the bytes it hands over to a counter.
+pub struct CountedBody<B> {
+	inner: B,
+	counter: Counter,
+}
+
+impl<B> CountedBody<B> {
+	pub fn new(inner: B, counter: Counter) -> Self {
+		Self { inner, counter }
+	}
+}
+
+impl<B: http_body::Body<Data = bytes::Bytes> + Unpin> http_body::Body for CountedBody<B> {
+	type Data = bytes::Bytes;
+	type Error = B::Error;
+
+	fn poll_frame(
+		mut self: std::pin::Pin<&mut Self>,
+		cx: &mut std::task::Context<'_>,
+	) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, B::Error>>> {
+		let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+		if let std::task::Poll::Ready(Some(Ok(frame))) = &polled {
+			if let Some(data) = frame.data_ref() {
+				self.counter.inc_by(data.len() as u64);
+			}
+		}
+		polled
+	}
+
+	fn is_end_stream(&self) -> bool {
+		self.inner.is_end_stream()
+	}
+
+	fn size_hint(&self) -> http_body::SizeHint {
+		self.inner.size_hint()
 	}
 }

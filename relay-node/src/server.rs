@@ -252,8 +252,13 @@ fn service(
 		async move {
 			let started = std::time::Instant::now();
 			let (endpoint, mut response) = route(&state, &request).await;
-			if let (Some(logs), "cache") = (&state.logs, endpoint) {
-				response = logged(logs, &request, peer, started, response);
+			if endpoint == "cache" {
+				if let Some(logs) = &state.logs {
+					response = logged(logs, &request, peer, started, response);
+				}
+				let counter = state.metrics.cache_body_bytes.clone();
+				response = response
+					.map(|body| BodyExt::boxed(crate::metrics::CountedBody::new(body, counter)));
 			}
 			state
 				.metrics

@@ -247,4 +247,10 @@ fn the_relay_caches_by_rfc9111_and_asks_the_origin_once() {
 		!metrics.contains("ocm_relay_cache_memory_bytes 0\n"),
 		"the memory tier holds the objects: {metrics}"
 	);
+	let body_bytes: u64 = metrics
+		.lines()
+		.find_map(|l| l.strip_prefix("ocm_relay_cache_body_bytes_total "))
+		.and_then(|v| v.trim().parse().ok())
+		.expect("a body byte counter");
+	assert!(body_bytes > 0, "{metrics}");
 }
