@@ -68,6 +68,10 @@ pub struct Cli {
 	#[arg(long, env = "OCM_RELAY_LOG_DIR")]
 	pub log_dir: Option<PathBuf>,
 
+	/// Runtime worker threads [default: one per core]; 1 runs on one thread.
+	#[arg(long, env = "OCM_RELAY_WORKERS")]
+	pub workers: Option<usize>,
+
 	/// Log filter, as `RUST_LOG` takes it.
 	#[arg(long, env = "OCM_RELAY_LOG", default_value = "info")]
 	pub log: String,

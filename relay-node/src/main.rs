@@ -13,9 +13,28 @@ mod tls;
 use clap::Parser;
 use tokio::net::TcpListener;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
 	let cli = config::Cli::parse();
+	// One worker thread per core unless told otherwise; `--workers 1` runs
+	// everything on one thread (no cross-thread wakeups).
+	let workers = cli.workers.unwrap_or_else(|| {
+		std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+	});
+	let runtime = if workers <= 1 {
+		tokio::runtime::Builder::new_current_thread().enable_all().build()
+	} else {
+		tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build()
+	};
+	match runtime {
+		Ok(runtime) => runtime.block_on(run(cli)),
+		Err(e) => {
+			eprintln!("ocm-relay: cannot start the runtime: {e}");
+			std::process::ExitCode::FAILURE
+		}
+	}
+}
+
+async fn run(cli: config::Cli) -> std::process::ExitCode {
 	tracing_subscriber::fmt()
 		.with_env_filter(
 			tracing_subscriber::EnvFilter::try_new(&cli.log)
