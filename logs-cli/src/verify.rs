@@ -3,7 +3,7 @@
 use ocm_cdni::{
 	file,
 	merkle::{self, Root},
-	record::Settled,
+	Totals,
 };
 use ocm_chain_client::{
 	bytes_of, fetch, number,
@@ -23,16 +23,6 @@ pub struct Local {
 	pub remark: Option<(u32, u32, u32)>,
 }
 
-#[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
-pub struct Totals {
-	pub bytes: u64,
-	pub requests: u32,
-	pub status_2xx: u32,
-	pub status_3xx: u32,
-	pub status_4xx: u32,
-	pub status_5xx: u32,
-}
-
 /// What the chain holds for the batch.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Committed {
@@ -50,19 +40,8 @@ pub fn check_file(bytes: &[u8]) -> Result<Local, String> {
 	let mut totals = Totals::default();
 	let mut malformed = Vec::new();
 	for record in &parsed.records {
-		totals.requests += 1;
-		match Settled::parse(record.bytes) {
-			Ok(s) => {
-				totals.bytes += s.total_bytes;
-				match s.status / 100 {
-					2 => totals.status_2xx += 1,
-					3 => totals.status_3xx += 1,
-					4 => totals.status_4xx += 1,
-					5 => totals.status_5xx += 1,
-					_ => {}
-				}
-			}
-			Err(_) => malformed.push(record.line),
+		if !totals.add(record.bytes) {
+			malformed.push(record.line);
 		}
 	}
 	let remark = bytes
@@ -161,7 +140,7 @@ impl Report {
 			"batch {c}/{r}/{p}: {} records, {} bytes, root 0x{}",
 			self.records,
 			self.bytes,
-			self.local_root.0.iter().map(|b| format!("{b:02x}")).collect::<String>()
+			ocm_cdni::hex(self.local_root.as_bytes())
 		);
 		if self.matches() {
 			format!("{head}\nOK: the file matches the chain's commitment")

@@ -33,7 +33,8 @@ pub enum PobError {
 	TooLarge { max: u64 },
 }
 
-fn hex32(text: &str) -> Option<[u8; 32]> {
+/// 32 bytes from 64 hex digits.
+pub fn hex32(text: &str) -> Option<[u8; 32]> {
 	if text.len() != 64 {
 		return None;
 	}

@@ -171,7 +171,8 @@ pub fn parse(file: &[u8]) -> Result<LogFile<'_>, FileError> {
 	Ok(out)
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of `bytes`, as the hash line, roots and proofs are written.
+pub fn hex(bytes: &[u8]) -> String {
 	let mut s = String::with_capacity(bytes.len() * 2);
 	for b in bytes {
 		let _ = write!(s, "{b:02x}");

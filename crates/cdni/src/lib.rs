@@ -18,6 +18,10 @@ pub mod merkle;
 pub mod privacy;
 pub mod record;
 pub mod time;
+pub mod totals;
+
+pub use file::hex;
+pub use totals::Totals;
 
 /// The domain of a relay's receipt signature. A relay signs, for a client
 /// that asks (`OCM-Receipt: 1`), `(RECEIPT_CONTEXT, genesis hash, contract,

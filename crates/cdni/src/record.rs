@@ -190,19 +190,13 @@ impl Field {
 		}
 	}
 
-	fn is_mandatory(&self) -> bool {
-		matches!(
-			self,
-			Field::Date
-				| Field::Time
-				| Field::TimeTaken
-				| Field::ClientGroupId
-				| Field::Method
-				| Field::UpstreamUri
-				| Field::Protocol
-				| Field::Status
-				| Field::TotalBytes
-		)
+	/// The same field, header names compared case-insensitively.
+	fn same_as(&self, other: &Field) -> bool {
+		match (self, other) {
+			(Field::RequestHeader(a), Field::RequestHeader(b))
+			| (Field::ResponseHeader(a), Field::ResponseHeader(b)) => a.eq_ignore_ascii_case(b),
+			(a, b) => a == b,
+		}
 	}
 
 	fn is_quoted(&self) -> bool {
@@ -263,6 +257,20 @@ fn is_host(v: &[u8]) -> bool {
 		&& v.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
+/// The fields every `cdni_http_request_v1` record has (RFC 7937 §3.4.1:
+/// "There MUST be one and only one instance of this field").
+const MANDATORY: [Field; 9] = [
+	Field::Date,
+	Field::Time,
+	Field::TimeTaken,
+	Field::ClientGroupId,
+	Field::Method,
+	Field::UpstreamUri,
+	Field::Protocol,
+	Field::Status,
+	Field::TotalBytes,
+];
+
 /// The field list of a `#fields` directive.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Fields(pub Vec<Field>);
@@ -292,34 +300,17 @@ impl Fields {
 	/// Reads the value of a `#fields` directive: names separated by HTAB,
 	/// each once, the mandatory ones all present.
 	pub fn parse(value: &[u8]) -> Result<Self, RecordError> {
-		let mut fields = Vec::new();
+		let mut fields: Vec<Field> = Vec::new();
 		for name in value.split(|&b| b == HTAB) {
 			let field = Field::parse(name)?;
-			let same = |f: &Field| match (f, &field) {
-				(Field::RequestHeader(a), Field::RequestHeader(b))
-				| (Field::ResponseHeader(a), Field::ResponseHeader(b)) => a.eq_ignore_ascii_case(b),
-				(a, b) => a == b,
-			};
-			if fields.iter().any(same) {
+			if fields.iter().any(|f| f.same_as(&field)) {
 				return Err(RecordError::DuplicateField);
 			}
 			fields.push(field);
 		}
-		let mandatory = [
-			Field::Date,
-			Field::Time,
-			Field::TimeTaken,
-			Field::ClientGroupId,
-			Field::Method,
-			Field::UpstreamUri,
-			Field::Protocol,
-			Field::Status,
-			Field::TotalBytes,
-		];
-		if mandatory.iter().any(|m| !fields.contains(m)) {
+		if MANDATORY.iter().any(|m| !fields.contains(m)) {
 			return Err(RecordError::MissingMandatoryField);
 		}
-		debug_assert!(fields.iter().filter(|f| f.is_mandatory()).count() == mandatory.len());
 		Ok(Fields(fields))
 	}
 
@@ -336,11 +327,7 @@ impl Fields {
 	}
 
 	fn position(&self, wanted: &Field) -> Option<usize> {
-		self.0.iter().position(|f| match (f, wanted) {
-			(Field::ResponseHeader(a), Field::ResponseHeader(b))
-			| (Field::RequestHeader(a), Field::RequestHeader(b)) => a.eq_ignore_ascii_case(b),
-			(a, b) => a == b,
-		})
+		self.0.iter().position(|f| f.same_as(wanted))
 	}
 }
 

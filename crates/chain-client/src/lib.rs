@@ -52,13 +52,17 @@ impl Chain {
 		}
 	}
 
-	/// The chain at its best block: one snapshot for every read of a poll.
-	pub async fn best(&self) -> Result<AtBlock, String> {
+	/// The best block's number (`chain_getHeader`), without fetching its state.
+	pub async fn best_number(&self) -> Result<u64, String> {
 		let header: serde_json::Value =
 			self.rpc.request("chain_getHeader", rpc_params![]).await.map_err(|e| e.to_string())?;
 		let hex = header["number"].as_str().ok_or("a header without a number")?;
-		let number =
-			u64::from_str_radix(hex.trim_start_matches("0x"), 16).map_err(|e| e.to_string())?;
+		u64::from_str_radix(hex.trim_start_matches("0x"), 16).map_err(|e| e.to_string())
+	}
+
+	/// The chain at its best block: one snapshot for every read of a poll.
+	pub async fn best(&self) -> Result<AtBlock, String> {
+		let number = self.best_number().await?;
 		self.api.at_block(number).await.map_err(|e| e.to_string())
 	}
 

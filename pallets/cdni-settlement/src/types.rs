@@ -138,30 +138,8 @@ pub struct Membership {
 	pub next_period: Period,
 }
 
-/// A batch's totals over its records.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Default,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-pub struct Totals {
-	/// Sum of `sc-total-bytes`.
-	pub bytes: u64,
-	/// Requests: one record each.
-	pub requests: u32,
-	pub status_2xx: u32,
-	pub status_3xx: u32,
-	pub status_4xx: u32,
-	pub status_5xx: u32,
-}
+/// A batch's totals over its records (shared with `ocm-relay` and `ocm-logs`).
+pub use ocm_cdni::Totals;
 
 /// What `commit_batch` takes.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug)]

@@ -68,6 +68,11 @@ impl DiskTier {
 		Ok(Arc::new(Self { dir: dir.to_path_buf(), index }))
 	}
 
+	/// Whether the index has `key`: a cheap check before reading the file.
+	pub fn contains(&self, key: &str) -> bool {
+		self.index.contains_key(&file_name(key))
+	}
+
 	/// The variants stored for `key`, if the file is there and intact.
 	pub fn get(&self, key: &str) -> Option<Vec<Stored>> {
 		let name = file_name(key);

@@ -61,7 +61,8 @@ impl Store {
 		let variants = match self.entries.get(key).await {
 			Some(variants) => variants,
 			None => {
-				let disk = self.disk.clone()?;
+				// Most misses are not on disk either: no blocking task for them.
+				let disk = self.disk.clone().filter(|disk| disk.contains(key))?;
 				let owned = key.to_string();
 				let found = tokio::task::spawn_blocking(move || disk.get(&owned)).await.ok()??;
 				let variants: Arc<Vec<Arc<Stored>>> =

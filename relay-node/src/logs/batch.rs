@@ -6,6 +6,7 @@ use ocm_cdni::{
 	file,
 	merkle::{self, InclusionProof},
 	record::{Fields, Settled},
+	Totals,
 };
 use serde::{Deserialize, Serialize};
 use std::{
@@ -97,36 +98,26 @@ pub fn seal(
 		Some(&remark),
 		&Fields::ocm(),
 	);
-	let mut sealed = Sealed {
-		contract: batch.0,
-		period: batch.1,
-		root: String::new(),
-		records: 0,
-		bytes: 0,
-		status_2xx: 0,
-		status_3xx: 0,
-		status_4xx: 0,
-		status_5xx: 0,
-		state: CommitState::Sealed,
-	};
 	let mut leaves = Vec::with_capacity(lines.len());
+	let mut totals = Totals::default();
 	for line in &lines {
 		writer.record(line, &mut out);
 		leaves.push(merkle::leaf_hash(line));
-		sealed.records += 1;
-		if let Ok(record) = Settled::parse(line) {
-			sealed.bytes += record.total_bytes;
-			match record.status / 100 {
-				2 => sealed.status_2xx += 1,
-				3 => sealed.status_3xx += 1,
-				4 => sealed.status_4xx += 1,
-				5 => sealed.status_5xx += 1,
-				_ => {}
-			}
-		}
+		totals.add(line);
 	}
 	out.extend(writer.finish());
-	sealed.root = hex(merkle::root_of_leaves(&leaves).as_bytes());
+	let sealed = Sealed {
+		contract: batch.0,
+		period: batch.1,
+		root: ocm_cdni::hex(merkle::root_of_leaves(&leaves).as_bytes()),
+		records: totals.requests,
+		bytes: totals.bytes,
+		status_2xx: totals.status_2xx,
+		status_3xx: totals.status_3xx,
+		status_4xx: totals.status_4xx,
+		status_5xx: totals.status_5xx,
+		state: CommitState::Sealed,
+	};
 	write_atomically(&log_path(dir, batch), &out)?;
 	write_atomically(
 		&meta_path(dir, batch),
@@ -134,10 +125,6 @@ pub fn seal(
 	)?;
 	std::fs::remove_file(spool)?;
 	Ok(Some(sealed))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The records of a sealed batch's file, in order.

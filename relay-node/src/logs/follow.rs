@@ -37,6 +37,9 @@ pub struct Follower {
 	pub contracts: Vec<u32>,
 	/// What the chain said of them at the last step.
 	known: HashMap<u32, ServedContract>,
+	/// Every sealed batch's metadata, read from disk once at start and
+	/// kept in step with the `.batch` files since.
+	batches: std::collections::BTreeMap<(u32, u32), Sealed>,
 }
 
 impl Follower {
@@ -49,7 +52,14 @@ impl Follower {
 		contracts: Vec<u32>,
 	) -> Self {
 		logs.set_chain(relay, chain.genesis);
-		Follower { chain, operator, relay, logs, proxy, contracts, known: HashMap::new() }
+		let batches = Self::files(&logs.dir, ".batch")
+			.into_iter()
+			.filter_map(|batch| {
+				let text = std::fs::read(batch::meta_path(&logs.dir, batch)).ok()?;
+				Some((batch, serde_json::from_slice(&text).ok()?))
+			})
+			.collect();
+		Follower { chain, operator, relay, logs, proxy, contracts, known: HashMap::new(), batches }
 	}
 
 	pub async fn run(mut self) {
@@ -60,8 +70,8 @@ impl Follower {
 			let mut tick = tokio::time::interval(Duration::from_millis(500));
 			loop {
 				tick.tick().await;
-				if let Ok(Some(block)) = best_number(&chain).await {
-					logs.set_best_block(block);
+				if let Ok(block) = chain.best_number().await {
+					logs.set_best_block(u32::try_from(block).unwrap_or(u32::MAX));
 				}
 			}
 		});
@@ -177,7 +187,7 @@ impl Follower {
 		found
 	}
 
-	async fn seal_closed(&self, block: u32) -> Result<(), String> {
+	async fn seal_closed(&mut self, block: u32) -> Result<(), String> {
 		for (c, p) in Self::files(&self.logs.dir, ".spool") {
 			let Some(contract) = self.known.get(&c) else { continue };
 			if block < contract.period_end(p).saturating_add(SEAL_GRACE_BLOCKS) {
@@ -196,30 +206,34 @@ impl Follower {
 			.map_err(|e| format!("sealing {c}/{p}: {e}"))?;
 			if let Some(s) = sealed {
 				tracing::info!(contract = c, period = p, records = s.records, bytes = s.bytes, root = %s.root, "sealed a log batch");
+				self.batches.insert((c, p), s);
 			}
 		}
 		Ok(())
 	}
 
-	fn load(&self, batch: (u32, u32)) -> Option<Sealed> {
-		let text = std::fs::read(batch::meta_path(&self.logs.dir, batch)).ok()?;
-		serde_json::from_slice(&text).ok()
+	/// The batches in `state`, in (contract, period) order.
+	fn in_state(&self, state: CommitState) -> Vec<Sealed> {
+		self.batches.values().filter(|s| s.state == state).cloned().collect()
 	}
 
-	fn save(&self, sealed: &Sealed) -> Result<(), String> {
-		let path = batch::meta_path(&self.logs.dir, (sealed.contract, sealed.period));
-		batch::write_atomically(&path, &serde_json::to_vec_pretty(sealed).expect("plain data"))
-			.map_err(|e| e.to_string())
+	fn save(&mut self, sealed: Sealed) -> Result<(), String> {
+		let batch = (sealed.contract, sealed.period);
+		let path = batch::meta_path(&self.logs.dir, batch);
+		batch::write_atomically(&path, &serde_json::to_vec_pretty(&sealed).expect("plain data"))
+			.map_err(|e| e.to_string())?;
+		self.batches.insert(batch, sealed);
+		Ok(())
 	}
 
 	/// Commits sealed batches in period order, per contract: the chain
 	/// takes a contract's periods only forward, so a period that fails for
 	/// now holds back the later ones rather than being overtaken by them.
-	async fn commit_sealed(&self, at: &AtBlock) -> Result<(), String> {
+	async fn commit_sealed(&mut self, at: &AtBlock) -> Result<(), String> {
 		let mut held_back = std::collections::HashSet::new();
-		for (c, p) in Self::files(&self.logs.dir, ".batch") {
-			let Some(mut sealed) = self.load((c, p)) else { continue };
-			if sealed.state != CommitState::Sealed || held_back.contains(&c) {
+		for mut sealed in self.in_state(CommitState::Sealed) {
+			let (c, p) = (sealed.contract, sealed.period);
+			if held_back.contains(&c) {
 				continue;
 			}
 			// Committed before a restart, or by a previous attempt whose
@@ -235,17 +249,17 @@ impl Follower {
 						"a batch from before the relay joined; not committable"
 					);
 					sealed.state = CommitState::Abandoned;
-					self.save(&sealed)?;
+					self.save(sealed)?;
 					continue;
 				}
 				if next > p {
 					sealed.state = CommitState::Committed;
-					self.save(&sealed)?;
+					self.save(sealed)?;
 					continue;
 				}
 			}
 			let base = self.public_base();
-			let root = decode_hex32(&sealed.root).ok_or("a sealed batch with a bad root")?;
+			let root = crate::pob::hex32(&sealed.root).ok_or("a sealed batch with a bad root")?;
 			let commitment = Value::named_composite([
 				("root", Value::from_bytes(root)),
 				("records", Value::u128(sealed.records.into())),
@@ -298,22 +312,19 @@ impl Follower {
 					}
 				},
 			}
-			self.save(&sealed)?;
+			self.save(sealed)?;
 		}
 		Ok(())
 	}
 
-	async fn answer_claims(&self, at: &AtBlock) -> Result<(), String> {
-		for (c, p) in Self::files(&self.logs.dir, ".batch") {
-			let Some(mut sealed) = self.load((c, p)) else { continue };
-			if sealed.state != CommitState::Committed {
-				continue;
-			}
+	async fn answer_claims(&mut self, at: &AtBlock) -> Result<(), String> {
+		for mut sealed in self.in_state(CommitState::Committed) {
+			let (c, p) = (sealed.contract, sealed.period);
 			let key =
 				vec![Value::u128(c.into()), Value::u128(self.relay.into()), Value::u128(p.into())];
 			let Some(on_chain) = fetch(at, "CdniSettlement", "Batches", key).await? else {
 				sealed.state = CommitState::Done;
-				self.save(&sealed)?;
+				self.save(sealed)?;
 				continue;
 			};
 			let claims = on_chain.at("claims").map(items_of).unwrap_or_default();
@@ -370,23 +381,4 @@ impl Follower {
 	fn public_base(&self) -> String {
 		self.logs.public_url.trim_end_matches('/').to_string()
 	}
-}
-
-async fn best_number(chain: &Chain) -> Result<Option<u32>, String> {
-	let header: serde_json::Value = chain
-		.rpc
-		.request("chain_getHeader", ocm_chain_client::subxt::rpcs::rpc_params![])
-		.await
-		.map_err(|e| e.to_string())?;
-	Ok(header["number"]
-		.as_str()
-		.and_then(|h| u32::from_str_radix(h.trim_start_matches("0x"), 16).ok()))
-}
-
-fn decode_hex32(hex: &str) -> Option<[u8; 32]> {
-	let bytes: Vec<u8> = (0..hex.len())
-		.step_by(2)
-		.map(|i| hex.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
-		.collect::<Option<_>>()?;
-	bytes.try_into().ok()
 }

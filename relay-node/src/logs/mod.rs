@@ -59,7 +59,8 @@ impl ServedContract {
 /// The logging side's state, shared by the HTTP server and the follower.
 pub struct Logs {
 	pub dir: PathBuf,
-	spool: std::sync::Mutex<mpsc::Sender<Message>>,
+	/// `Sender` is `Sync`: request tasks send without a lock.
+	spool: mpsc::Sender<Message>,
 	/// Contract host to contract.
 	served: RwLock<HashMap<String, ServedContract>>,
 	/// The best block the follower saw: it places records in periods.
@@ -97,7 +98,7 @@ impl Logs {
 			.map_or(0, |d| d.as_nanos() as u64);
 		Ok(Logs {
 			dir,
-			spool: std::sync::Mutex::new(sender),
+			spool: sender,
 			served: RwLock::new(HashMap::new()),
 			best_block: AtomicU32::new(0),
 			relay: AtomicU32::new(u32::MAX),
@@ -159,13 +160,12 @@ impl Logs {
 			request_id.as_bytes(),
 			uri.as_bytes(),
 		);
-		Some(batch::hex(&signer.sign(&message).0))
+		Some(ocm_cdni::hex(&signer.sign(&message).0))
 	}
 
 	/// Hands a record to the spool.
 	pub fn log(&self, batch: BatchId, line: Vec<u8>) {
-		let sender = self.spool.lock().unwrap_or_else(|e| e.into_inner());
-		if sender.send(Message::Record { batch, line }).is_err() {
+		if self.spool.send(Message::Record { batch, line }).is_err() {
 			tracing::error!("the log spool has stopped; record dropped");
 		}
 	}
@@ -174,8 +174,6 @@ impl Logs {
 	pub async fn close(&self, batch: BatchId) -> std::io::Result<Option<PathBuf>> {
 		let (reply, answer) = tokio::sync::oneshot::channel();
 		self.spool
-			.lock()
-			.unwrap_or_else(|e| e.into_inner())
 			.send(Message::Seal { batch, reply })
 			.map_err(|_| std::io::Error::other("the log spool has stopped"))?;
 		answer.await.map_err(|_| std::io::Error::other("the log spool has stopped"))?
@@ -209,7 +207,7 @@ impl Logs {
 					"index": index,
 					"records": records,
 					"record": String::from_utf8_lossy(&record),
-					"siblings": proof.siblings.iter().map(|s| batch::hex(s.as_bytes())).collect::<Vec<_>>(),
+					"siblings": proof.siblings.iter().map(|s| ocm_cdni::hex(s.as_bytes())).collect::<Vec<_>>(),
 				});
 				Ok(("application/json", json.to_string().into_bytes()))
 			}

@@ -8,17 +8,6 @@ use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get, Bounded
 use ocm_primitives::capacity::{RelayRegistry, RelayStatus};
 use sp_runtime::traits::Saturating;
 
-impl Totals {
-	/// The status classes add up to at most the requests (the rest are 1xx).
-	pub fn is_consistent(&self) -> bool {
-		let classes = u64::from(self.status_2xx)
-			+ u64::from(self.status_3xx)
-			+ u64::from(self.status_4xx)
-			+ u64::from(self.status_5xx);
-		classes <= u64::from(self.requests)
-	}
-}
-
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_commit_batch(
 		who: T::AccountId,
