@@ -68,7 +68,8 @@ pub struct Cli {
 	#[arg(long, env = "OCM_RELAY_LOG_DIR")]
 	pub log_dir: Option<PathBuf>,
 
-	/// Runtime worker threads [default: one per core]; 1 runs on one thread.
+	/// Workers, each a thread with its own runtime and listening socket
+	/// [default: one per core].
 	#[arg(long, env = "OCM_RELAY_WORKERS")]
 	pub workers: Option<usize>,
 

@@ -37,12 +37,13 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response<Body> {
 	response
 }
 
-struct State {
-	config: Config,
-	metrics: Metrics,
-	proxy: Arc<Proxy>,
-	chain: crate::chain::SharedChain,
-	logs: Option<Arc<Logs>>,
+/// What every worker's connections share.
+pub struct State {
+	pub config: Config,
+	pub metrics: Metrics,
+	pub proxy: Arc<Proxy>,
+	pub chain: crate::chain::SharedChain,
+	pub logs: Option<Arc<Logs>>,
 }
 
 async fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str, Response<Body>) {
@@ -296,19 +297,16 @@ async fn accepted_or_back_off(
 }
 
 /// Serves until `shutdown` completes, then lets open connections finish
-/// (up to 10 s).
-#[allow(clippy::too_many_arguments)]
+/// (up to 10 s). Each worker runs one of these on its own thread and
+/// runtime, on a duplicate of the same listening sockets: a connection
+/// stays on the thread that accepted it, so nothing crosses threads
+/// per request.
 pub async fn serve(
 	listener: TcpListener,
 	tls: Option<(TcpListener, tokio_rustls::TlsAcceptor)>,
-	config: Config,
-	chain: crate::chain::SharedChain,
-	metrics: Metrics,
-	proxy: Arc<Proxy>,
-	logs: Option<Arc<Logs>>,
+	state: Arc<State>,
 	shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-	let state = Arc::new(State { config, metrics, proxy, chain, logs });
 	let mut builder = auto::Builder::new(TokioExecutor::new());
 	// A client has this long to send a request's head (slowloris): then its
 	// connection closes. HTTP/2 pings idle connections and drops dead ones.

@@ -127,3 +127,41 @@ fn sigterm_stops_the_relay_cleanly_and_bad_config_is_refused() {
 	assert_eq!(out.status.code(), Some(2));
 	assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/relay.toml"));
 }
+
+#[test]
+fn a_port_in_use_is_refused_not_shared() {
+	// Workers listen with SO_REUSEPORT; a second relay must still not be
+	// able to take the first one's port and split its viewers.
+	let relay = Relay::start(&["--workers", "2"]);
+	let mut second = Command::new(env!("CARGO_BIN_EXE_ocm-relay"))
+		.args(["--listen", &format!("127.0.0.1:{}", relay.port), "--workers", "2"])
+		.stderr(std::process::Stdio::piped())
+		.spawn()
+		.unwrap();
+	let deadline = Instant::now() + Duration::from_secs(10);
+	while second.try_wait().unwrap().is_none() {
+		if Instant::now() > deadline {
+			let _ = second.kill();
+			panic!("a second relay is serving the first one's port");
+		}
+		std::thread::sleep(Duration::from_millis(50));
+	}
+	let out = second.wait_with_output().unwrap();
+	assert_eq!(out.status.code(), Some(1), "{out:?}");
+	assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"), "{out:?}");
+	// Every connection is answered, whichever worker the kernel gives it to.
+	for _ in 0..20 {
+		let body = get_on_new_connection(relay.port, "/healthz");
+		assert!(body.ends_with("ok\n"), "{body}");
+	}
+}
+
+/// A one-shot HTTP/1.1 GET on a new connection: the full response text.
+fn get_on_new_connection(port: u16, path: &str) -> String {
+	use std::io::{Read, Write};
+	let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+	write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+	let mut response = String::new();
+	stream.read_to_string(&mut response).unwrap();
+	response
+}

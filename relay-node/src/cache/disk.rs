@@ -211,7 +211,7 @@ pub fn decode(bytes: &[u8]) -> Option<(String, Vec<Stored>)> {
 			headers.append(name, value);
 		}
 		let body = Bytes::copy_from_slice(r.bytes()?);
-		variants.push(Stored { status, headers, body, received, vary });
+		variants.push(Stored::new(status, headers, body, received, vary));
 	}
 	r.0.is_empty().then_some((key, variants))
 }
@@ -226,13 +226,13 @@ mod tests {
 		headers.append("x-many", HeaderValue::from_static("a"));
 		headers.append("x-many", HeaderValue::from_static("b"));
 		let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
-		Arc::new(Stored {
-			status: StatusCode::OK,
+		Arc::new(Stored::new(
+			StatusCode::OK,
 			headers,
-			body: Bytes::copy_from_slice(body),
-			received: Received { request_time: at, response_time: at },
-			vary: vary.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
-		})
+			Bytes::copy_from_slice(body),
+			Received { request_time: at, response_time: at },
+			vary.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+		))
 	}
 
 	fn tempdir(tag: &str) -> PathBuf {

@@ -162,8 +162,8 @@ pub struct Received {
 	pub response_time: SystemTime,
 }
 
-/// A stored response's current age (RFC 9111 §4.2.3).
-pub fn current_age(response: &HeaderMap, received: Received, now: SystemTime) -> Duration {
+/// A stored response's age when it arrived (RFC 9111 §4.2.3).
+fn corrected_initial_age(response: &HeaderMap, received: Received) -> Duration {
 	let age_value = response
 		.get(header::AGE)
 		.and_then(|v| v.to_str().ok())
@@ -174,9 +174,94 @@ pub fn current_age(response: &HeaderMap, received: Received, now: SystemTime) ->
 	let apparent_age = received.response_time.duration_since(date_value).unwrap_or(Duration::ZERO);
 	let response_delay =
 		received.response_time.duration_since(received.request_time).unwrap_or(Duration::ZERO);
-	let corrected_initial_age = apparent_age.max(age_value + response_delay);
-	let resident_time = now.duration_since(received.response_time).unwrap_or(Duration::ZERO);
-	corrected_initial_age + resident_time
+	apparent_age.max(age_value + response_delay)
+}
+
+fn resident_time(received: Received, now: SystemTime) -> Duration {
+	now.duration_since(received.response_time).unwrap_or(Duration::ZERO)
+}
+
+/// What a stored response's headers say about its freshness, worked out
+/// once when it is stored: a cache hit then parses none of its headers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Freshness {
+	pub directives: CacheControl,
+	pub lifetime: Duration,
+	initial_age: Duration,
+	received: Received,
+}
+
+impl Freshness {
+	pub fn of(status: StatusCode, response: &HeaderMap, received: Received) -> Self {
+		Self {
+			directives: CacheControl::parse(response),
+			lifetime: freshness_lifetime(status, response, received.response_time),
+			initial_age: corrected_initial_age(response, received),
+			received,
+		}
+	}
+
+	/// The current age (RFC 9111 §4.2.3).
+	pub fn age(&self, now: SystemTime) -> Duration {
+		self.initial_age + resident_time(self.received, now)
+	}
+
+	/// How long past its freshness lifetime it is.
+	pub fn staleness(&self, now: SystemTime) -> Duration {
+		self.age(now).saturating_sub(self.lifetime)
+	}
+
+	/// Whether it answers `request` without the origin (RFC 9111 §4).
+	pub fn usable(&self, request: &HeaderMap, now: SystemTime) -> Use {
+		// Most viewers send neither field: nothing to parse then.
+		let req = if request.contains_key(header::CACHE_CONTROL) {
+			CacheControl::parse(request)
+		} else {
+			CacheControl::default()
+		};
+		if req.no_cache
+			|| self.directives.no_cache
+			|| request
+				.get(header::PRAGMA)
+				.is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"no-cache"))
+		{
+			return Use::Revalidate;
+		}
+		let age = self.age(now);
+		let mut allowed = self.lifetime;
+		if let Some(max_age) = req.max_age {
+			allowed = allowed.min(Duration::from_secs(max_age));
+		}
+		let needed = age + Duration::from_secs(req.min_fresh.unwrap_or(0));
+		if needed < allowed {
+			Use::Fresh
+		} else {
+			Use::Revalidate
+		}
+	}
+
+	/// Whether it may be served stale while a background revalidation runs
+	/// (RFC 5861 `stale-while-revalidate`).
+	pub fn serve_while_revalidating(&self, request: &HeaderMap, now: SystemTime) -> bool {
+		let (res, req) = (self.directives, CacheControl::parse(request));
+		if res.must_revalidate || res.proxy_revalidate || res.no_cache || req.no_cache {
+			return false;
+		}
+		res.stale_while_revalidate
+			.is_some_and(|window| self.staleness(now) <= Duration::from_secs(window))
+	}
+
+	/// Whether it may be served stale because the origin failed (RFC 5861
+	/// `stale-if-error`; `default_window` when the origin names none). RFC
+	/// 9111 forbids it for `must-revalidate`, `proxy-revalidate` and `no-cache`.
+	pub fn serve_on_error(&self, now: SystemTime, default_window: Duration) -> bool {
+		let res = self.directives;
+		if res.must_revalidate || res.proxy_revalidate || res.no_cache {
+			return false;
+		}
+		let window = res.stale_if_error.map(Duration::from_secs).unwrap_or(default_window);
+		self.staleness(now) <= window
+	}
 }
 
 /// What a cache may do with a stored response for a request.
@@ -186,89 +271,6 @@ pub enum Use {
 	Fresh,
 	/// Ask the origin first (a conditional request if there is a validator).
 	Revalidate,
-}
-
-/// Whether a stored response answers a request without the origin (RFC 9111 §4).
-pub fn usable(
-	request: &HeaderMap,
-	status: StatusCode,
-	response: &HeaderMap,
-	received: Received,
-	now: SystemTime,
-) -> Use {
-	let req = CacheControl::parse(request);
-	let res = CacheControl::parse(response);
-	if req.no_cache
-		|| res.no_cache
-		|| request
-			.get(header::PRAGMA)
-			.is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"no-cache"))
-	{
-		return Use::Revalidate;
-	}
-	let lifetime = freshness_lifetime(status, response, received.response_time);
-	let age = current_age(response, received, now);
-	let mut allowed = lifetime;
-	if let Some(max_age) = req.max_age {
-		allowed = allowed.min(Duration::from_secs(max_age));
-	}
-	let needed = age + Duration::from_secs(req.min_fresh.unwrap_or(0));
-	if needed < allowed {
-		Use::Fresh
-	} else {
-		Use::Revalidate
-	}
-}
-
-/// How long past its freshness a stored response is.
-pub fn staleness(
-	status: StatusCode,
-	response: &HeaderMap,
-	received: Received,
-	now: SystemTime,
-) -> Duration {
-	current_age(response, received, now).saturating_sub(freshness_lifetime(
-		status,
-		response,
-		received.response_time,
-	))
-}
-
-/// Whether a stale response may be served while a background revalidation
-/// runs (RFC 5861 `stale-while-revalidate`).
-pub fn serve_while_revalidating(
-	request: &HeaderMap,
-	status: StatusCode,
-	response: &HeaderMap,
-	received: Received,
-	now: SystemTime,
-) -> bool {
-	let res = CacheControl::parse(response);
-	let req = CacheControl::parse(request);
-	if res.must_revalidate || res.proxy_revalidate || res.no_cache || req.no_cache {
-		return false;
-	}
-	res.stale_while_revalidate.is_some_and(|window| {
-		staleness(status, response, received, now) <= Duration::from_secs(window)
-	})
-}
-
-/// Whether a stale response may be served because the origin failed
-/// (RFC 5861 `stale-if-error`; `default_window` when the origin names none).
-/// RFC 9111 forbids it for `must-revalidate`, `proxy-revalidate` and `no-cache`.
-pub fn serve_on_error(
-	status: StatusCode,
-	response: &HeaderMap,
-	received: Received,
-	now: SystemTime,
-	default_window: Duration,
-) -> bool {
-	let res = CacheControl::parse(response);
-	if res.must_revalidate || res.proxy_revalidate || res.no_cache {
-		return false;
-	}
-	let window = res.stale_if_error.map(Duration::from_secs).unwrap_or(default_window);
-	staleness(status, response, received, now) <= window
 }
 
 /// Whether a viewer's conditional request is satisfied by the stored
@@ -324,6 +326,46 @@ pub fn vary_key(response: &HeaderMap, request: &HeaderMap) -> Vec<(String, Strin
 mod tests {
 	use super::*;
 	use http::HeaderValue;
+
+	// The rules for a response as stored: worked out, then applied.
+	fn current_age(response: &HeaderMap, received: Received, now: SystemTime) -> Duration {
+		Freshness::of(StatusCode::OK, response, received).age(now)
+	}
+
+	/// Whether a stored response answers a request without the origin (RFC 9111 §4).
+	fn usable(
+		request: &HeaderMap,
+		status: StatusCode,
+		response: &HeaderMap,
+		received: Received,
+		now: SystemTime,
+	) -> Use {
+		Freshness::of(status, response, received).usable(request, now)
+	}
+
+	/// Whether a stale response may be served while a background revalidation
+	/// runs (RFC 5861 `stale-while-revalidate`).
+	fn serve_while_revalidating(
+		request: &HeaderMap,
+		status: StatusCode,
+		response: &HeaderMap,
+		received: Received,
+		now: SystemTime,
+	) -> bool {
+		Freshness::of(status, response, received).serve_while_revalidating(request, now)
+	}
+
+	/// Whether a stale response may be served because the origin failed
+	/// (RFC 5861 `stale-if-error`; `default_window` when the origin names none).
+	fn serve_on_error(
+		status: StatusCode,
+		response: &HeaderMap,
+		received: Received,
+		now: SystemTime,
+		default_window: Duration,
+	) -> bool {
+		Freshness::of(status, response, received).serve_on_error(now, default_window)
+	}
 
 	fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
 		let mut h = HeaderMap::new();

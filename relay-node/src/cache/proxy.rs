@@ -160,50 +160,29 @@ impl Proxy {
 		};
 		let path = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
 		let key = format!("{host}{path}");
-		let url = format!("{}{}", origin.to_string().trim_end_matches('/'), path);
+		// Only a miss or a revalidation needs the origin's URL.
+		let url = || format!("{}{}", origin.to_string().trim_end_matches('/'), path);
 		let now = SystemTime::now();
 
 		let headers = request.headers();
 		let (outcome, stored) = match self.store.get(&key, headers).await {
-			Some(stored)
-				if policy::usable(
-					headers,
-					stored.status,
-					&stored.headers,
-					stored.received,
-					now,
-				) == Use::Fresh =>
-			{
+			Some(stored) if stored.freshness.usable(headers, now) == Use::Fresh => {
 				(Outcome::Hit, stored)
 			}
-			Some(stale)
-				if policy::serve_while_revalidating(
-					headers,
-					stale.status,
-					&stale.headers,
-					stale.received,
-					now,
-				) =>
-			{
+			Some(stale) if stale.freshness.serve_while_revalidating(headers, now) => {
 				// RFC 5861: answer now, refresh in the background (coalesced).
 				let (this, key, url, request_headers) =
-					(self.clone(), key.clone(), url.clone(), headers.clone());
+					(self.clone(), key.clone(), url(), headers.clone());
 				let background = stale.clone();
 				tokio::spawn(async move {
 					let _ = this.fetch(&key, &url, &request_headers, Some(background)).await;
 				});
 				(Outcome::Stale, stale)
 			}
-			Some(stale) => match self.fetch(&key, &url, headers, Some(stale.clone())).await {
+			Some(stale) => match self.fetch(&key, &url(), headers, Some(stale.clone())).await {
 				Ok(fresh) if !fresh.status.is_server_error() => (Outcome::Revalidated, fresh),
 				failed => {
-					if policy::serve_on_error(
-						stale.status,
-						&stale.headers,
-						stale.received,
-						now,
-						self.stale_if_error,
-					) {
+					if stale.freshness.serve_on_error(now, self.stale_if_error) {
 						(Outcome::Stale, stale)
 					} else {
 						match failed {
@@ -213,11 +192,11 @@ impl Proxy {
 					}
 				}
 			},
-			None => match self.fetch(&key, &url, headers, None).await {
+			None => match self.fetch(&key, &url(), headers, None).await {
 				// A coalesced fetch made for another viewer whose `Vary`
 				// headers differ is not this viewer's response: ask for its own.
 				Ok(fetched) if !fetched.matches(headers) => {
-					match self.fetch_from_origin(&key, &url, headers, None).await {
+					match self.fetch_from_origin(&key, &url(), headers, None).await {
 						Ok(own) => (Outcome::Miss, own),
 						Err(e) => return (Outcome::Bypass, origin_failed(&e)),
 					}
@@ -320,20 +299,21 @@ impl Proxy {
 						headers.insert(name, value.clone());
 					}
 				}
-				let refreshed = Stored { headers, received, ..(*stale).clone() };
+				let refreshed = Stored::new(
+					stale.status,
+					headers,
+					stale.body.clone(),
+					received,
+					stale.vary.clone(),
+				);
 				self.store.put(key.to_string(), refreshed.clone()).await;
 				return Ok(Arc::new(refreshed));
 			}
 		}
 		let mut headers = parts.headers;
 		strip_hop_by_hop(&mut headers);
-		let stored = Stored {
-			status: parts.status,
-			vary: policy::vary_key(&headers, request),
-			headers,
-			body,
-			received,
-		};
+		let vary = policy::vary_key(&headers, request);
+		let stored = Stored::new(parts.status, headers, body, received, vary);
 		if policy::storable(&Method::GET, request, stored.status, &stored.headers) {
 			self.store.put(key.to_string(), stored.clone()).await;
 		} else if stale.is_none() || !stored.status.is_server_error() {
@@ -375,7 +355,7 @@ fn respond<B>(
 	now: SystemTime,
 ) -> Response<ProxyBody> {
 	let mut headers = stored.headers.clone();
-	let age = policy::current_age(&stored.headers, stored.received, now).as_secs();
+	let age = stored.freshness.age(now).as_secs();
 	headers.insert(header::AGE, HeaderValue::from(age));
 	headers.insert("x-cache", HeaderValue::from_static(outcome.as_str()));
 	let head = request.method() == Method::HEAD;

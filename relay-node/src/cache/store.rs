@@ -5,7 +5,7 @@
 
 use super::{
 	disk::DiskTier,
-	policy::{vary_key, Received},
+	policy::{vary_key, Freshness, Received},
 };
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
@@ -20,9 +20,22 @@ pub struct Stored {
 	pub received: Received,
 	/// The request header values it was stored for (its `Vary` key).
 	pub vary: Vec<(String, String)>,
+	/// Its headers' freshness rules, from `status`, `headers` and `received`.
+	pub freshness: Freshness,
 }
 
 impl Stored {
+	pub fn new(
+		status: StatusCode,
+		headers: HeaderMap,
+		body: Bytes,
+		received: Received,
+		vary: Vec<(String, String)>,
+	) -> Self {
+		let freshness = Freshness::of(status, &headers, received);
+		Self { status, headers, body, received, vary, freshness }
+	}
+
 	/// Bytes this entry costs in memory, roughly: body plus headers.
 	fn weight(&self) -> u32 {
 		let headers: usize =
