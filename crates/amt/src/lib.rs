@@ -1,0 +1,19 @@
+//! Automatic Multicast Tunneling (RFC 7450), sans I/O.
+//!
+//! - [`message`]: the seven AMT messages, decoded without copying.
+//! - [`membership`]: the IGMPv3 and MLDv2 queries and reports inside them.
+//! - [`udp`]: the multicast datagrams that Multicast Data carries.
+//! - [`mac`]: the relay's response MAC with a rotating secret.
+//! - [`relay`]: the relay's state machine: handshakes, tunnels, groups.
+//!
+//! Nothing here opens a socket or reads a clock: callers pass datagrams
+//! and the time in, and send what comes out (`relay-node` drives them).
+
+pub mod checksum;
+pub mod mac;
+pub mod membership;
+pub mod message;
+pub mod relay;
+pub mod udp;
+
+pub use message::{DecodeError, Mac, Message, PORT};
