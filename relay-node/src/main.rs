@@ -15,10 +15,11 @@ use tokio::net::TcpListener;
 
 fn main() -> std::process::ExitCode {
 	let cli = config::Cli::parse();
-	// Thread per core: each worker is a single-threaded runtime accepting
-	// on the same sockets, and the first one also follows the chain. A
-	// request never wakes another thread, which on a loaded 2-core box was
-	// worth more than work stealing (see relay-node/README.md, benchmark).
+	// Thread per core: each worker is a single-threaded runtime with its
+	// own listening socket on the shared port, and the first one also
+	// follows the chain. A request never wakes another thread, which on a
+	// loaded 2-core box was worth more than work stealing (see
+	// relay-node/README.md, benchmark).
 	let workers = cli
 		.workers
 		.unwrap_or_else(|| {

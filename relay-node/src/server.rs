@@ -298,9 +298,8 @@ async fn accepted_or_back_off(
 
 /// Serves until `shutdown` completes, then lets open connections finish
 /// (up to 10 s). Each worker runs one of these on its own thread and
-/// runtime, on a duplicate of the same listening sockets: a connection
-/// stays on the thread that accepted it, so nothing crosses threads
-/// per request.
+/// runtime, with its own `SO_REUSEPORT` listeners: a connection stays on
+/// the thread that accepted it, so nothing crosses threads per request.
 pub async fn serve(
 	listener: TcpListener,
 	tls: Option<(TcpListener, tokio_rustls::TlsAcceptor)>,

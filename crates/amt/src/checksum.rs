@@ -1,6 +1,8 @@
 //! The Internet checksum (RFC 1071): IPv4 headers, IGMP, and ICMPv6 with
 //! its pseudo-header.
 
+use std::net::IpAddr;
+
 /// Adds `bytes` as big-endian 16-bit words to a running one's-complement sum.
 pub fn add(mut sum: u32, bytes: &[u8]) -> u32 {
 	let mut words = bytes.chunks_exact(2);
@@ -20,6 +22,29 @@ pub fn finish(mut sum: u32) -> u16 {
 		sum = (sum & 0xffff) + (sum >> 16);
 	}
 	!(sum as u16)
+}
+
+/// The running sum of the pseudo-header that UDP and ICMPv6 checksums
+/// cover (RFC 768, RFC 8200 §8.1): both addresses, the protocol (next
+/// header) and the upper-layer length. `None` for mixed families.
+pub fn pseudo_header(
+	source: IpAddr,
+	destination: IpAddr,
+	protocol: u8,
+	length: usize,
+) -> Option<u32> {
+	let length = u32::try_from(length).ok()?;
+	match (source, destination) {
+		(IpAddr::V4(s), IpAddr::V4(d)) => {
+			let sum = add(add(0, &s.octets()), &d.octets());
+			Some(add(add(sum, &[0, protocol]), &u16::try_from(length).ok()?.to_be_bytes()))
+		}
+		(IpAddr::V6(s), IpAddr::V6(d)) => {
+			let sum = add(add(0, &s.octets()), &d.octets());
+			Some(add(add(sum, &length.to_be_bytes()), &[0, 0, 0, protocol]))
+		}
+		_ => None,
+	}
 }
 
 /// The checksum of `bytes` alone.

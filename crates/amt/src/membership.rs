@@ -265,10 +265,8 @@ fn ipv6_icmp(source: Ipv6Addr, destination: Ipv6Addr, mut icmp: Vec<u8>) -> Vec<
 }
 
 fn pseudo_header(source: Ipv6Addr, destination: Ipv6Addr, length: usize) -> u32 {
-	let mut sum = checksum::add(0, &source.octets());
-	sum = checksum::add(sum, &destination.octets());
-	sum = checksum::add(sum, &(length as u32).to_be_bytes());
-	checksum::add(sum, &[0, 0, 0, ICMPV6])
+	// Both IPv6, and a length from a 16-bit field: always a sum.
+	checksum::pseudo_header(source.into(), destination.into(), ICMPV6, length).unwrap_or(0)
 }
 
 /// Decodes an IP packet carrying an IGMPv3 or MLDv2 query or report,

@@ -102,12 +102,29 @@ pub struct Relay {
 	counters: Counters,
 	/// Token bucket for queries: tokens left, as of when.
 	query_tokens: (u32, Option<Instant>),
+	/// The general queries every Request gets, IGMPv3 and MLDv2, in their
+	/// IP packets: the same bytes each time, so made once.
+	igmp_query: Vec<u8>,
+	mld_query: Vec<u8>,
 }
 
 impl Relay {
 	pub fn new(config: RelayConfig, secret: [u8; 32]) -> Self {
 		let tokens = config.max_queries_per_sec;
+		let general = |mld: bool| {
+			let interval = config.query_interval.as_secs() as u32;
+			let query = Query::general(mld, config.robustness, interval);
+			let source = if mld {
+				IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+			} else {
+				IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+			};
+			// The query and its source are of one family by construction.
+			membership::encode_query(source, &query).unwrap_or_default()
+		};
 		Self {
+			igmp_query: general(false),
+			mld_query: general(true),
 			config,
 			secrets: MacSecrets::new(secret),
 			tunnels: BTreeMap::new(),
@@ -202,14 +219,6 @@ impl Relay {
 		// Only whole tokens move the clock on, so slow trickles still refill.
 		self.query_tokens =
 			(tokens - 1, if refill > 0 || since.is_none() { Some(now) } else { since });
-		let query = Query::general(
-			mld,
-			self.config.robustness,
-			self.config.query_interval.as_secs() as u32,
-		);
-		let source =
-			if mld { IpAddr::V6(Ipv6Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::UNSPECIFIED) };
-		let packet = membership::encode_query(source, &query)?;
 		let limited =
 			self.tunnels.len() >= self.config.max_tunnels && !self.tunnels.contains_key(&from);
 		self.counters.queries_sent += 1;
@@ -219,7 +228,7 @@ impl Relay {
 				limited,
 				mac: self.secrets.sign(from, nonce),
 				nonce,
-				query: &packet,
+				query: if mld { &self.mld_query } else { &self.igmp_query },
 				gateway: Some(from),
 			}
 			.encode(),
@@ -357,17 +366,20 @@ impl Relay {
 	}
 
 	/// A multicast datagram received natively: the Multicast Data message
-	/// to send, and the gateways to send it to (none: nothing to do).
+	/// to send, built once, and the gateways to send it to (`None`: nobody
+	/// asked for it).
 	pub fn forward(
 		&mut self,
 		source: SocketAddr,
 		group: SocketAddr,
 		payload: &[u8],
-	) -> Option<(Vec<u8>, Vec<SocketAddr>)> {
+	) -> Option<(Vec<u8>, &BTreeSet<SocketAddr>)> {
 		let gateways = self.subscribers.get(&Channel { source: source.ip(), group: group.ip() })?;
-		let packet = udp::encode(source, group, payload).ok()?;
-		let gateways: Vec<SocketAddr> = gateways.iter().copied().collect();
+		// The 2-byte header, then the IP packet written straight after it.
+		let mut message = Vec::with_capacity(50 + payload.len());
+		Message::MulticastData { packet: &[] }.encode_into(&mut message);
+		udp::encode_into(&mut message, source, group, payload).ok()?;
 		self.counters.datagrams_forwarded += gateways.len() as u64;
-		Some((Message::MulticastData { packet: &packet }.encode(), gateways))
+		Some((message, gateways))
 	}
 }

@@ -47,68 +47,67 @@ pub fn encode(
 	group: SocketAddr,
 	payload: &[u8],
 ) -> Result<Vec<u8>, DatagramError> {
+	let mut packet = Vec::with_capacity(48 + payload.len());
+	encode_into(&mut packet, source, group, payload)?;
+	Ok(packet)
+}
+
+/// Appends that packet to `out` (after a Multicast Data header, say),
+/// leaving `out` as it was on error.
+pub fn encode_into(
+	out: &mut Vec<u8>,
+	source: SocketAddr,
+	group: SocketAddr,
+	payload: &[u8],
+) -> Result<(), DatagramError> {
 	if !group.ip().is_multicast() {
 		return Err(DatagramError::NotMulticast);
 	}
-	let udp_len = 8 + payload.len();
+	let udp_len = u16::try_from(8 + payload.len()).map_err(|_| DatagramError::TooLong)?;
+	let start = out.len();
 	match (source.ip(), group.ip()) {
 		(IpAddr::V4(src), IpAddr::V4(dst)) => {
-			let total = u16::try_from(20 + udp_len).map_err(|_| DatagramError::TooLong)?;
-			let mut packet = Vec::with_capacity(usize::from(total));
-			packet.extend_from_slice(&[0x45, 0]);
-			packet.extend_from_slice(&total.to_be_bytes());
+			let total = udp_len.checked_add(20).ok_or(DatagramError::TooLong)?;
+			out.extend_from_slice(&[0x45, 0]);
+			out.extend_from_slice(&total.to_be_bytes());
 			// DF set: never fragmented on the way.
-			packet.extend_from_slice(&[0, 0, 0x40, 0, 64, UDP, 0, 0]);
-			packet.extend_from_slice(&src.octets());
-			packet.extend_from_slice(&dst.octets());
-			let sum = checksum::of(&packet);
-			packet[10..12].copy_from_slice(&sum.to_be_bytes());
-			let pseudo = checksum::add(
-				checksum::add(checksum::add(0, &src.octets()), &dst.octets()),
-				&[0, UDP, (udp_len >> 8) as u8, udp_len as u8],
-			);
-			push_udp(&mut packet, pseudo, source.port(), group.port(), payload);
-			Ok(packet)
+			out.extend_from_slice(&[0, 0, 0x40, 0, 64, UDP, 0, 0]);
+			out.extend_from_slice(&src.octets());
+			out.extend_from_slice(&dst.octets());
+			let sum = checksum::of(&out[start..]);
+			out[start + 10..start + 12].copy_from_slice(&sum.to_be_bytes());
 		}
 		(IpAddr::V6(src), IpAddr::V6(dst)) => {
-			let udp_len16 = u16::try_from(udp_len).map_err(|_| DatagramError::TooLong)?;
-			let mut packet = Vec::with_capacity(40 + udp_len);
-			packet.extend_from_slice(&[0x60, 0, 0, 0]);
-			packet.extend_from_slice(&udp_len16.to_be_bytes());
-			packet.extend_from_slice(&[UDP, 64]);
-			packet.extend_from_slice(&src.octets());
-			packet.extend_from_slice(&dst.octets());
-			let pseudo = checksum::add(
-				checksum::add(checksum::add(0, &src.octets()), &dst.octets()),
-				&[0, 0, (udp_len >> 8) as u8, udp_len as u8, 0, 0, 0, UDP],
-			);
-			push_udp(&mut packet, pseudo, source.port(), group.port(), payload);
-			Ok(packet)
+			out.extend_from_slice(&[0x60, 0, 0, 0]);
+			out.extend_from_slice(&udp_len.to_be_bytes());
+			out.extend_from_slice(&[UDP, 64]);
+			out.extend_from_slice(&src.octets());
+			out.extend_from_slice(&dst.octets());
 		}
-		_ => Err(DatagramError::MixedFamilies),
+		_ => return Err(DatagramError::MixedFamilies),
 	}
-}
-
-fn push_udp(packet: &mut Vec<u8>, pseudo: u32, from: u16, to: u16, payload: &[u8]) {
-	let start = packet.len();
-	let len = (8 + payload.len()) as u16;
-	packet.extend_from_slice(&from.to_be_bytes());
-	packet.extend_from_slice(&to.to_be_bytes());
-	packet.extend_from_slice(&len.to_be_bytes());
-	packet.extend_from_slice(&[0, 0]);
-	packet.extend_from_slice(payload);
-	let mut sum = checksum::finish(checksum::add(pseudo, &packet[start..]));
+	let udp = out.len();
+	out.extend_from_slice(&source.port().to_be_bytes());
+	out.extend_from_slice(&group.port().to_be_bytes());
+	out.extend_from_slice(&udp_len.to_be_bytes());
+	out.extend_from_slice(&[0, 0]);
+	out.extend_from_slice(payload);
+	// Same families and a length that fits: always a sum.
+	let pseudo =
+		checksum::pseudo_header(source.ip(), group.ip(), UDP, usize::from(udp_len)).unwrap_or(0);
+	let mut sum = checksum::finish(checksum::add(pseudo, &out[udp..]));
 	if sum == 0 {
 		// Zero means "no checksum" on the wire (RFC 768).
 		sum = 0xffff;
 	}
-	packet[start + 6..start + 8].copy_from_slice(&sum.to_be_bytes());
+	out[udp + 6..udp + 8].copy_from_slice(&sum.to_be_bytes());
+	Ok(())
 }
 
 /// Takes a multicast UDP datagram apart, checking its lengths and checksums.
 pub fn decode(packet: &[u8]) -> Result<Datagram<'_>, DatagramError> {
 	let version = packet.first().ok_or(DatagramError::Truncated)? >> 4;
-	let (source, group, pseudo, udp) = match version {
+	let (source, group, udp) = match version {
 		4 => {
 			let header_len = usize::from(packet[0] & 0x0f) * 4;
 			if header_len < 20 || packet.len() < header_len {
@@ -130,12 +129,7 @@ pub fn decode(packet: &[u8]) -> Result<Datagram<'_>, DatagramError> {
 			}
 			let src = Ipv4Addr::new(packet[12], packet[13], packet[14], packet[15]);
 			let dst = Ipv4Addr::new(packet[16], packet[17], packet[18], packet[19]);
-			let udp = &packet[header_len..total];
-			let pseudo = checksum::add(
-				checksum::add(checksum::add(0, &src.octets()), &dst.octets()),
-				&[0, UDP, (udp.len() >> 8) as u8, udp.len() as u8],
-			);
-			(IpAddr::V4(src), IpAddr::V4(dst), pseudo, udp)
+			(IpAddr::V4(src), IpAddr::V4(dst), &packet[header_len..total])
 		}
 		6 => {
 			if packet.len() < 40 {
@@ -153,13 +147,7 @@ pub fn decode(packet: &[u8]) -> Result<Datagram<'_>, DatagramError> {
 			src.copy_from_slice(&packet[8..24]);
 			let mut dst = [0; 16];
 			dst.copy_from_slice(&packet[24..40]);
-			let udp = &packet[40..total];
-			let len = udp.len() as u32;
-			let pseudo = checksum::add(
-				checksum::add(checksum::add(0, &src), &dst),
-				&[(len >> 24) as u8, (len >> 16) as u8, (len >> 8) as u8, len as u8, 0, 0, 0, UDP],
-			);
-			(IpAddr::V6(Ipv6Addr::from(src)), IpAddr::V6(Ipv6Addr::from(dst)), pseudo, udp)
+			(IpAddr::V6(Ipv6Addr::from(src)), IpAddr::V6(Ipv6Addr::from(dst)), &packet[40..total])
 		}
 		_ => return Err(DatagramError::IpVersion),
 	};
@@ -170,6 +158,8 @@ pub fn decode(packet: &[u8]) -> Result<Datagram<'_>, DatagramError> {
 		return Err(DatagramError::UdpLength);
 	}
 	let no_checksum = udp[6..8] == [0, 0];
+	// Same families, and the length came from a 16-bit field: always a sum.
+	let pseudo = checksum::pseudo_header(source, group, UDP, udp.len()).unwrap_or(0);
 	if !(no_checksum && source.is_ipv4()) && checksum::finish(checksum::add(pseudo, udp)) != 0 {
 		return Err(DatagramError::UdpChecksum);
 	}

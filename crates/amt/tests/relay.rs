@@ -99,7 +99,7 @@ fn gateways_join_share_forward_and_leave_a_channel() {
 
 	let (bytes, to) =
 		relay.forward(addr("192.0.2.1:5000"), addr("232.1.1.1:6000"), b"object").unwrap();
-	assert_eq!(to, vec![a, b]);
+	assert_eq!(to.iter().copied().collect::<Vec<_>>(), vec![a, b]);
 	let Ok(Message::MulticastData { packet }) = Message::decode(&bytes) else { panic!() };
 	assert_eq!(udp::decode(packet).unwrap().payload, b"object");
 	assert!(

@@ -134,8 +134,8 @@ pub fn encode(key: &str, variants: &[Arc<Stored>]) -> Vec<u8> {
 	out.extend_from_slice(&(variants.len() as u32).to_le_bytes());
 	for v in variants {
 		out.extend_from_slice(&v.status.as_u16().to_le_bytes());
-		out.extend_from_slice(&millis(v.received.request_time).to_le_bytes());
-		out.extend_from_slice(&millis(v.received.response_time).to_le_bytes());
+		out.extend_from_slice(&millis(v.freshness.received.request_time).to_le_bytes());
+		out.extend_from_slice(&millis(v.freshness.received.response_time).to_le_bytes());
 		out.extend_from_slice(&(v.vary.len() as u32).to_le_bytes());
 		for (name, value) in &v.vary {
 			put_bytes(&mut out, name.as_bytes());
@@ -252,7 +252,7 @@ mod tests {
 		assert_eq!(back[0].body, Bytes::from_static(b"gzip body"));
 		assert_eq!(back[0].vary, variants[0].vary);
 		assert_eq!(back[0].headers.get_all("x-many").iter().count(), 2);
-		assert_eq!(back[1].received, variants[1].received);
+		assert_eq!(back[1].freshness.received, variants[1].freshness.received);
 		for at in [0, 5, bytes.len() / 2, bytes.len() - 1] {
 			let mut damaged = bytes.clone();
 			damaged[at] ^= 0x40;

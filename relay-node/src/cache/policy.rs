@@ -188,7 +188,7 @@ pub struct Freshness {
 	pub directives: CacheControl,
 	pub lifetime: Duration,
 	initial_age: Duration,
-	received: Received,
+	pub received: Received,
 }
 
 impl Freshness {

@@ -17,10 +17,9 @@ pub struct Stored {
 	pub status: StatusCode,
 	pub headers: HeaderMap,
 	pub body: Bytes,
-	pub received: Received,
 	/// The request header values it was stored for (its `Vary` key).
 	pub vary: Vec<(String, String)>,
-	/// Its headers' freshness rules, from `status`, `headers` and `received`.
+	/// Its headers' freshness rules and when it was received.
 	pub freshness: Freshness,
 }
 
@@ -33,7 +32,7 @@ impl Stored {
 		vary: Vec<(String, String)>,
 	) -> Self {
 		let freshness = Freshness::of(status, &headers, received);
-		Self { status, headers, body, received, vary, freshness }
+		Self { status, headers, body, vary, freshness }
 	}
 
 	/// Bytes this entry costs in memory, roughly: body plus headers.
