@@ -5,11 +5,13 @@
 //! - [`udp`]: the multicast datagrams that Multicast Data carries.
 //! - [`mac`]: the relay's response MAC with a rotating secret.
 //! - [`relay`]: the relay's state machine: handshakes, tunnels, groups.
+//! - [`gateway`]: the gateway's: discovery, handshake, reports, refresh.
 //!
 //! Nothing here opens a socket or reads a clock: callers pass datagrams
 //! and the time in, and send what comes out (`relay-node` drives them).
 
 pub mod checksum;
+pub mod gateway;
 pub mod mac;
 pub mod membership;
 pub mod message;
