@@ -8,10 +8,13 @@
 //! - [`gateway`]: the gateway's: discovery, handshake, reports, refresh.
 //!
 //! Nothing here opens a socket or reads a clock: callers pass datagrams
-//! and the time in, and send what comes out (`relay-node` drives them).
+//! and the time in, and send what comes out. The `tokio` feature adds
+//! [`io`]: drivers on real sockets.
 
 pub mod checksum;
 pub mod gateway;
+#[cfg(feature = "tokio")]
+pub mod io;
 pub mod mac;
 pub mod membership;
 pub mod message;
