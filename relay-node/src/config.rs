@@ -95,6 +95,77 @@ struct FileConfig {
 	logs: FileLogs,
 	#[serde(default)]
 	tls: FileTls,
+	#[serde(default)]
+	multicast: FileMulticast,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileMulticast {
+	#[serde(default)]
+	send: Vec<MulticastSend>,
+	#[serde(default)]
+	receive: Vec<MulticastReceive>,
+}
+
+fn one() -> u32 {
+	1
+}
+fn default_rate_mbit() -> u64 {
+	100
+}
+fn default_ttl() -> u32 {
+	16
+}
+fn default_poll_ms() -> u64 {
+	500
+}
+fn default_design_loss_ppm() -> u32 {
+	50_000
+}
+
+/// A live HLS stream this relay multicasts (`[[multicast.send]]`).
+#[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MulticastSend {
+	/// The playlist (media or master) to follow, as an http:// URL.
+	pub playlist: String,
+	/// The address to send from; its interface carries the stream.
+	pub source: std::net::IpAddr,
+	/// The source-specific group and port.
+	pub group: SocketAddr,
+	/// The FLUTE session (TSI) [default: 1].
+	#[serde(default = "one")]
+	pub tsi: u32,
+	/// Pace of the stream in Mbit/s [default: 100].
+	#[serde(default = "default_rate_mbit")]
+	pub rate_mbit: u64,
+	/// TTL (IPv4) or hop limit (IPv6) [default: 16].
+	#[serde(default = "default_ttl")]
+	pub ttl: u32,
+	/// How often the playlist is polled, in milliseconds [default: 500].
+	#[serde(default = "default_poll_ms")]
+	pub poll_ms: u64,
+	/// Packet loss FEC is sized for, in parts per million [default: 50000, 5 %].
+	#[serde(default = "default_design_loss_ppm")]
+	pub design_loss_ppm: u32,
+}
+
+/// A multicast stream this relay receives into its cache (`[[multicast.receive]]`).
+#[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MulticastReceive {
+	/// The host viewers use: objects are cached as this host's paths, and
+	/// unicast repair goes to this host's origin (`[[origins]]`).
+	pub host: String,
+	pub source: std::net::IpAddr,
+	pub group: SocketAddr,
+	#[serde(default = "one")]
+	pub tsi: u32,
+	/// Join through the AMT relay at this discovery address; natively if unset.
+	pub amt_relay: Option<SocketAddr>,
+	/// The interface to join on natively, by name [default: by route].
+	pub interface: Option<String>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -167,6 +238,10 @@ pub struct Config {
 	pub tls: Option<TlsConfig>,
 	/// Seconds a client has to send a request's head.
 	pub header_read_timeout_secs: u64,
+	/// Live streams this relay multicasts.
+	pub multicast_send: Vec<MulticastSend>,
+	/// Multicast streams this relay receives into its cache.
+	pub multicast_receive: Vec<MulticastReceive>,
 }
 
 fn origin(host: &str, url: &str) -> Result<(String, http::Uri), String> {
@@ -181,6 +256,20 @@ fn origin(host: &str, url: &str) -> Result<(String, http::Uri), String> {
 		return Err(format!("{host:?} is not a host name"));
 	}
 	Ok((host, uri))
+}
+
+/// A source-specific channel: a unicast source, a multicast group, one family.
+fn multicast_channel(source: std::net::IpAddr, group: SocketAddr) -> Result<(), String> {
+	if !group.ip().is_multicast()
+		|| source.is_multicast()
+		|| source.is_unspecified()
+		|| source.is_ipv6() != group.is_ipv6()
+	{
+		return Err(format!(
+			"multicast channel ({source}, {group}): needs a unicast source and a multicast group of one family"
+		));
+	}
+	Ok(())
 }
 
 impl Config {
@@ -236,7 +325,36 @@ impl Config {
 			cli.cache_disk_dir.clone().or(file.cache.disk_dir).map(|dir| {
 				(dir, cli.cache_disk_bytes.or(file.cache.disk_bytes).unwrap_or(10 << 30))
 			});
+		for send in &file.multicast.send {
+			let uri: http::Uri = send
+				.playlist
+				.parse()
+				.map_err(|e| format!("multicast.send playlist {:?}: {e}", send.playlist))?;
+			if uri.scheme_str() != Some("http") || uri.host().is_none() {
+				return Err(format!(
+					"multicast.send playlist {:?}: only http:// URLs",
+					send.playlist
+				));
+			}
+			multicast_channel(send.source, send.group)?;
+			if send.rate_mbit == 0 || send.poll_ms == 0 {
+				return Err("multicast.send rate_mbit and poll_ms must be at least 1".into());
+			}
+		}
+		let mut multicast_receive = file.multicast.receive;
+		for receive in &mut multicast_receive {
+			multicast_channel(receive.source, receive.group)?;
+			receive.host = receive.host.trim().to_ascii_lowercase();
+			if !origins.contains_key(&receive.host) {
+				return Err(format!(
+					"multicast.receive host {:?} has no [[origins]] entry: unicast repair needs one",
+					receive.host
+				));
+			}
+		}
 		let config = Config {
+			multicast_send: file.multicast.send,
+			multicast_receive,
 			origin_ca: cli.origin_ca.clone().or(file.cache.origin_ca),
 			header_read_timeout_secs: cli
 				.header_read_timeout_secs

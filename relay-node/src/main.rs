@@ -4,6 +4,7 @@ mod cache;
 mod chain;
 mod config;
 mod logs;
+mod mahp;
 mod metrics;
 mod pob;
 mod range;
@@ -216,6 +217,7 @@ async fn run(cli: config::Cli, workers: usize) -> std::process::ExitCode {
 	}
 	let state = std::sync::Arc::new(server::State { config, metrics, proxy, chain, logs });
 	let (stop_workers, stop) = tokio::sync::watch::channel(false);
+	mahp::start(&state.config, &state.proxy, &state.metrics.multicast, &stop);
 	let threads = match spawn_workers(listeners.collect(), tls_listeners, &state, &stop) {
 		Ok(threads) => threads,
 		Err(e) => {

@@ -28,6 +28,8 @@ pub struct Metrics {
 	pub cache_disk_bytes: prometheus_client::metrics::gauge::Gauge,
 	/// Seconds from sending a request to the origin to its response head.
 	pub origin_seconds: prometheus_client::metrics::histogram::Histogram,
+	/// MAHP senders and receivers.
+	pub multicast: crate::mahp::MulticastMetrics,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -74,7 +76,10 @@ impl Metrics {
 			"Origin latency to the response head",
 			origin_seconds.clone(),
 		);
+		let multicast = crate::mahp::MulticastMetrics::default();
+		multicast.register(&mut registry);
 		Self {
+			multicast,
 			registry,
 			requests,
 			pob_bytes,
