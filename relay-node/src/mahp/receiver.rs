@@ -19,6 +19,33 @@ use tokio::sync::mpsc;
 /// fetched by unicast: the sender sends segments before their playlist,
 /// so anything missing by then was lost.
 const PLAYLIST_REPAIR_DELAY: Duration = Duration::from_millis(500);
+/// A playlist's newest segments that must be in the cache: the live edge
+/// players start from (RFC 8216 §6.3.3 asks for three target durations)
+/// and then some. Older ones a joining receiver never saw are left to
+/// ordinary misses.
+const REPAIR_WINDOW: usize = 6;
+/// Segment paths remembered as checked.
+const CHECKED: usize = 4096;
+
+/// The paths of the newest segments a received playlist names.
+fn newest_segments(host: &str, playlist: &ocm_alc::Object) -> Vec<String> {
+	let Ok(base) = format!("http://{host}{}", playlist.location).parse::<http::Uri>() else {
+		return Vec::new();
+	};
+	let Some(parsed) = hls::parse(&base, &String::from_utf8_lossy(&playlist.body)) else {
+		return Vec::new();
+	};
+	let skip = parsed.segments.len().saturating_sub(REPAIR_WINDOW);
+	parsed
+		.segments
+		.iter()
+		.skip(skip)
+		.filter_map(|url| url.parse::<http::Uri>().ok())
+		// Segments of other hosts are not this stream's to repair.
+		.filter(|uri| uri.host() == base.host())
+		.map(|uri| uri.path_and_query().map_or("/".into(), |p| p.as_str().to_string()))
+		.collect()
+}
 
 /// Where datagrams come from: a native socket or an AMT gateway's queue.
 enum Input {
@@ -143,8 +170,9 @@ pub async fn run(
 	let labels = Multicast { group: config.group.to_string() };
 	let mut buffer = vec![0u8; 65_536];
 	let mut stop = shutdown;
-	// Segments the last playlist named: a new playlist's others are new.
-	let mut known_segments: Option<HashSet<String>> = None;
+	// Segments already checked for (or repaired), so each is fetched once.
+	let mut checked: HashSet<String> = HashSet::new();
+	let mut checked_order: std::collections::VecDeque<String> = Default::default();
 	let mut counted = ocm_alc::receiver::ReceiverCounters::default();
 	loop {
 		let deadline = receiver.next_timeout().map(tokio::time::Instant::from_std);
@@ -180,42 +208,30 @@ pub async fn run(
 						.inc();
 					metrics.object_bytes.get_or_create(&labels).inc_by(object.body.len() as u64);
 					if hls::is_playlist(object.content_type.as_deref(), &object.location) {
-						let base =
-							format!("http://{}{}", config.host, object.location).parse().ok();
-						let named: HashSet<String> = base
-							.and_then(|base| {
-								hls::parse(&base, &String::from_utf8_lossy(&object.body))
-							})
-							.map(|p| {
-								p.segments
-									.iter()
-									.filter_map(|u| u.parse::<http::Uri>().ok())
-									.map(|u| {
-										u.path_and_query()
-											.map_or("/".into(), |p| p.as_str().to_string())
-									})
-									.collect()
-							})
-							.unwrap_or_default();
-						if let Some(known) = &known_segments {
-							for path in named.difference(known) {
-								let (proxy, host, path, metrics, labels) = (
-									proxy.clone(),
-									config.host.clone(),
-									path.clone(),
-									metrics.clone(),
-									labels.clone(),
-								);
-								tokio::spawn(async move {
-									tokio::time::sleep(PLAYLIST_REPAIR_DELAY).await;
-									let key = format!("{host}{path}");
-									if proxy.store().get(&key, &HeaderMap::new()).await.is_none() {
-										repair(proxy, host, path, metrics, labels).await;
-									}
-								});
+						for path in newest_segments(&config.host, &object) {
+							if !checked.insert(path.clone()) {
+								continue;
 							}
+							checked_order.push_back(path.clone());
+							if checked_order.len() > CHECKED {
+								if let Some(old) = checked_order.pop_front() {
+									checked.remove(&old);
+								}
+							}
+							let (proxy, host, metrics, labels) = (
+								proxy.clone(),
+								config.host.clone(),
+								metrics.clone(),
+								labels.clone(),
+							);
+							tokio::spawn(async move {
+								tokio::time::sleep(PLAYLIST_REPAIR_DELAY).await;
+								let key = format!("{host}{path}");
+								if proxy.store().get(&key, &HeaderMap::new()).await.is_none() {
+									repair(proxy, host, path, metrics, labels).await;
+								}
+							});
 						}
-						known_segments = Some(named);
 					}
 					proxy.store().put(key, stored(&object)).await;
 				}
