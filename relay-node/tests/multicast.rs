@@ -618,3 +618,157 @@ fn scenario(loss: u32) -> Outcome {
 		repair_symbols_used: metric(&edge, "ocm_relay_multicast_repair_symbols_used_total"),
 	}
 }
+
+/// One stream to `n` AMT gateways in the edge namespace (no loss): bytes
+/// out of the sender's link, out of the AMT relay's link to the ISP, and
+/// the fewest bytes any gateway received, with the objects' bytes.
+fn egress_run(n: usize) -> (u64, u64, u64, u64) {
+	use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+	let dir = std::env::temp_dir().join(format!("ocm-mahp-egress-{}-{n}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	let (segments, header, durations) = make_stream(&dir.join("live"), 6);
+	let topology = Topology::new();
+	let live = Arc::new(Live {
+		dir: dir.join("live"),
+		segments,
+		header,
+		durations,
+		started: Mutex::new(None),
+		ended: false.into(),
+	});
+	start_origin(&topology, live.clone(), Seen::default());
+	let _amt = topology.spawn(
+		MCAST,
+		&amt_relay_binary(),
+		&[
+			"--listen",
+			"10.78.2.1:2268",
+			"--upstream-interface",
+			"l0b",
+			"--data-port",
+			"5000",
+			"--log",
+			"warn",
+		],
+	);
+
+	let stop = Arc::new(AtomicBool::new(false));
+	let received: Arc<Vec<AtomicU64>> = Arc::new((0..n).map(|_| AtomicU64::new(0)).collect());
+	let open = Arc::new(AtomicU64::new(0));
+	let gateways = {
+		let (stop, received, open) = (stop.clone(), received.clone(), open.clone());
+		topology.thread(EDGE, move || {
+			let runtime =
+				tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+			runtime.block_on(async move {
+				let channel = ocm_amt::relay::Channel {
+					source: "10.78.1.1".parse().unwrap(),
+					group: "232.7.7.7".parse().unwrap(),
+				};
+				let mut handles = Vec::new();
+				for i in 0..n {
+					let (gateway, mut datagrams) = ocm_amt::io::gateway::spawn(
+						ocm_amt::gateway::GatewayConfig::new("10.78.2.1:2268".parse().unwrap()),
+						"10.78.3.2:0".parse().unwrap(),
+						4096,
+					)
+					.unwrap();
+					gateway.join(channel).await.unwrap();
+					let received = received.clone();
+					tokio::spawn(async move {
+						while let Some(d) = datagrams.recv().await {
+							received[i].fetch_add(d.payload.len() as u64, Ordering::Relaxed);
+						}
+					});
+					handles.push(gateway);
+				}
+				// Open once every gateway's tunnel is.
+				loop {
+					let opened = handles.iter().filter(|g| g.status().borrow().open).count();
+					open.store(opened as u64, Ordering::SeqCst);
+					if stop.load(Ordering::SeqCst) {
+						break;
+					}
+					tokio::time::sleep(Duration::from_millis(100)).await;
+				}
+				for gateway in handles {
+					gateway.close().await;
+				}
+			});
+		})
+	};
+	let deadline = Instant::now() + Duration::from_secs(30);
+	while open.load(std::sync::atomic::Ordering::SeqCst) < n as u64 {
+		assert!(Instant::now() < deadline, "gateways did not open their tunnels");
+		std::thread::sleep(Duration::from_millis(100));
+	}
+	std::thread::sleep(Duration::from_secs(1));
+
+	let source_config = dir.join("source.toml");
+	std::fs::write(
+		&source_config,
+		"listen = \"127.0.0.1:8080\"\n[[multicast.send]]\nplaylist = \"http://10.78.1.1:8000/live/index.m3u8\"\n\
+		 source = \"10.78.1.1\"\ngroup = \"232.7.7.7:5000\"\nrate_mbit = 50\npoll_ms = 250\n",
+	)
+	.unwrap();
+	let (source_before, amt_before) =
+		(topology.tx_bytes(SOURCE, "l0a"), topology.tx_bytes(MCAST, "l1a"));
+	let _sender = topology.spawn(
+		SOURCE,
+		&relay_binary(),
+		&[
+			"--config",
+			source_config.to_str().unwrap(),
+			"--log-dir",
+			dir.join("logs").to_str().unwrap(),
+			"--workers",
+			"1",
+		],
+	);
+	let deadline = Instant::now() + Duration::from_secs(60);
+	while !live.ended.load(std::sync::atomic::Ordering::SeqCst) {
+		assert!(Instant::now() < deadline, "the stream did not end");
+		std::thread::sleep(Duration::from_millis(200));
+	}
+	std::thread::sleep(Duration::from_secs(3));
+	let sent = metrics(&topology, SOURCE);
+	let object_bytes = metric(&sent, "ocm_relay_multicast_sent_object_bytes_total");
+	let source = topology.tx_bytes(SOURCE, "l0a") - source_before;
+	let amt = topology.tx_bytes(MCAST, "l1a") - amt_before;
+	stop.store(true, std::sync::atomic::Ordering::SeqCst);
+	gateways.join().unwrap();
+	let least =
+		received.iter().map(|r| r.load(std::sync::atomic::Ordering::SeqCst)).min().unwrap_or(0);
+	let _ = std::fs::remove_dir_all(&dir);
+	(source, amt, least, object_bytes)
+}
+
+#[test]
+fn the_senders_egress_is_one_stream_for_1_10_and_100_receivers() {
+	let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+	let mut runs = Vec::new();
+	for n in [1usize, 10, 100] {
+		let (source, amt, least, objects) = egress_run(n);
+		println!(
+			"N = {n:>3}: sender egress {source:>9} bytes ({:.2}x the objects' {objects}), AMT relay egress {amt:>10} \
+			 bytes ({:.1}x the sender's), the least any receiver got {least} bytes",
+			source as f64 / objects as f64,
+			amt as f64 / source as f64
+		);
+		runs.push((n, source, amt, least, objects));
+	}
+	for &(n, source, amt, least, objects) in &runs {
+		// One stream plus FEC and framing, whatever N is.
+		let per_object_byte = source as f64 / objects as f64;
+		assert!(
+			(1.0..1.3).contains(&per_object_byte),
+			"N = {n}: sender sent {per_object_byte:.2} bytes per object byte"
+		);
+		// The unicast copies are the AMT relay's, one per gateway.
+		assert!(amt as f64 >= 0.9 * n as f64 * source as f64, "N = {n}: AMT relay sent {amt}");
+		assert!(
+			least as f64 >= 0.9 * objects as f64,
+			"N = {n}: a receiver got only {least} of {objects}"
+		);
+	}
+}

@@ -83,6 +83,9 @@ pub fn spawn(
 	queue: usize,
 ) -> io::Result<(GatewayHandle, mpsc::Receiver<Received>)> {
 	let socket = std::net::UdpSocket::bind(bind)?;
+	// A segment arrives as a burst of hundreds of datagrams: room for it
+	// while the user's task is busy.
+	let _ = socket2::SockRef::from(&socket).set_recv_buffer_size(4 << 20);
 	socket.set_nonblocking(true)?;
 	let socket = UdpSocket::from_std(socket)?;
 	let local = socket.local_addr()?;
