@@ -4,5 +4,6 @@
 
 pub mod chain;
 pub mod measure;
+pub mod multicast;
 pub mod report;
 pub mod window;

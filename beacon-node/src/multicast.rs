@@ -1,0 +1,117 @@
+//! The multicast reach check: the beacon joins a relay's announced test
+//! channel through an AMT relay, as a viewer's network without multicast
+//! would, and counts per second the ALC bytes that arrive and the objects
+//! they rebuild. Its per-second counts have the shape of a proof-of-
+//! bandwidth report's, so the chain can record verified multicast reach
+//! the way it records unicast bandwidth once the pallet takes a report
+//! of this kind (not yet: see beacon-node/README.md).
+
+use crate::{measure::now_ms, window::WindowCounter};
+use ocm_alc::{Event, Receiver, ReceiverConfig};
+use ocm_amt::{gateway::GatewayConfig, relay::Channel};
+use std::{net::SocketAddr, time::Duration};
+
+/// What to join and for how long.
+#[derive(Clone, Debug)]
+pub struct ReachPlan {
+	/// The AMT relay's discovery address.
+	pub amt_relay: SocketAddr,
+	/// The test channel the relay announced: its source and group.
+	pub source: std::net::IpAddr,
+	pub group: SocketAddr,
+	/// The FLUTE session on it.
+	pub tsi: u32,
+	/// Counting starts when the tunnel is open, and lasts this long.
+	pub window_secs: u32,
+	/// How long the tunnel may take to open.
+	pub open_timeout: Duration,
+}
+
+/// What reached the beacon.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+	/// ALC bytes of the channel per second of the window.
+	pub bytes_per_second: Vec<u64>,
+	pub datagrams: u64,
+	/// Objects rebuilt and checked against their digests.
+	pub objects: u64,
+	/// Objects announced but not rebuilt.
+	pub lost: u64,
+	/// Milliseconds from joining to the first datagram.
+	pub first_datagram_ms: Option<u64>,
+}
+
+#[derive(Debug)]
+pub enum ReachError {
+	Socket(std::io::Error),
+	Join(ocm_amt::gateway::JoinError),
+	/// No query from the AMT relay in `open_timeout`.
+	NoTunnel,
+}
+
+impl core::fmt::Display for ReachError {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			Self::Socket(e) => write!(f, "gateway socket: {e}"),
+			Self::Join(e) => write!(f, "join: {e}"),
+			Self::NoTunnel => write!(f, "the AMT relay opened no tunnel"),
+		}
+	}
+}
+
+impl std::error::Error for ReachError {}
+
+/// Joins, counts for the window, leaves.
+pub async fn measure(plan: &ReachPlan) -> Result<Reach, ReachError> {
+	let bind: SocketAddr = if plan.amt_relay.is_ipv6() {
+		"[::]:0".parse().expect("valid")
+	} else {
+		"0.0.0.0:0".parse().expect("valid")
+	};
+	let config = GatewayConfig { ipv6: plan.group.is_ipv6(), ..GatewayConfig::new(plan.amt_relay) };
+	let (gateway, mut datagrams) =
+		ocm_amt::io::gateway::spawn(config, bind, 8192).map_err(ReachError::Socket)?;
+	let joined_ms = now_ms();
+	gateway
+		.join(Channel { source: plan.source, group: plan.group.ip() })
+		.await
+		.map_err(ReachError::Join)?;
+	let mut status = gateway.status();
+	// The guard `wait_for` returns is dropped at once: held, it would
+	// block the gateway's next status update.
+	let opened = tokio::time::timeout(plan.open_timeout, status.wait_for(|s| s.open))
+		.await
+		.is_ok_and(|r| r.is_ok());
+	if !opened {
+		gateway.close().await;
+		return Err(ReachError::NoTunnel);
+	}
+	let mut counter = WindowCounter::new(now_ms(), plan.window_secs);
+	let mut receiver =
+		Receiver::new(ReceiverConfig { tsi: u64::from(plan.tsi), ..Default::default() });
+	let mut reach = Reach::default();
+	let end = tokio::time::Instant::now() + Duration::from_secs(u64::from(plan.window_secs));
+	loop {
+		let datagram = tokio::select! {
+			_ = tokio::time::sleep_until(end) => break,
+			d = datagrams.recv() => match d { Some(d) => d, None => break },
+		};
+		if datagram.source.ip() != plan.source || datagram.group != plan.group {
+			continue;
+		}
+		let now = now_ms();
+		reach.first_datagram_ms.get_or_insert(now.saturating_sub(joined_ms));
+		reach.datagrams += 1;
+		counter.add(now, datagram.payload.len() as u64);
+		receiver.handle(std::time::Instant::now(), &datagram.payload);
+		while let Some(event) = receiver.poll_event() {
+			match event {
+				Event::Received(_) => reach.objects += 1,
+				Event::Lost { .. } => reach.lost += 1,
+			}
+		}
+	}
+	gateway.close().await;
+	reach.bytes_per_second = counter.seconds().to_vec();
+	Ok(reach)
+}
