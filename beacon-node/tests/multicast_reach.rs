@@ -10,34 +10,7 @@ use ocm_amt::{
 	relay::RelayConfig,
 };
 use ocm_beacon::multicast::{measure, ReachError, ReachPlan};
-use std::{net::SocketAddr, process::Command, time::Duration};
-
-fn in_namespace<F: std::future::Future<Output = ()>>(test: impl FnOnce() -> F + Send + 'static) {
-	std::thread::spawn(move || {
-		// SAFETY: unshare affects only this thread, which owns nothing yet.
-		let unshared = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-		assert_eq!(
-			unshared,
-			0,
-			"unshare(CLONE_NEWNET): {} (needs root)",
-			std::io::Error::last_os_error()
-		);
-		for args in [
-			&["link", "set", "lo", "up"][..],
-			&["link", "set", "lo", "multicast", "on"],
-			&["route", "add", "224.0.0.0/4", "dev", "lo"],
-		] {
-			assert!(Command::new("ip").args(args).status().expect("ip (iproute2)").success());
-		}
-		tokio::runtime::Builder::new_current_thread()
-			.enable_all()
-			.build()
-			.unwrap()
-			.block_on(test());
-	})
-	.join()
-	.unwrap();
-}
+use std::{net::SocketAddr, time::Duration};
 
 fn start_amt_relay() -> SocketAddr {
 	let driver = RelayDriver::bind(RelayDriverConfig {
@@ -55,7 +28,7 @@ fn start_amt_relay() -> SocketAddr {
 
 #[test]
 fn a_beacon_measures_what_of_a_test_channel_reaches_it_through_amt() {
-	in_namespace(|| async {
+	ocm_amt::test_support::in_multicast_namespace(|| async {
 		let amt_relay = start_amt_relay();
 		let source = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
 		let source_ip = source.local_addr().unwrap().ip();

@@ -118,6 +118,65 @@ impl Topology {
 		Killed(child)
 	}
 
+	/// `ocm-relay` in namespace `ns` with `config` (TOML), one worker.
+	fn start_relay(&self, ns: usize, dir: &Path, name: &str, config: &str) -> Killed {
+		let path = dir.join(format!("{name}.toml"));
+		std::fs::write(&path, config).unwrap();
+		let logs = dir.join(format!("{name}-logs"));
+		self.spawn(
+			ns,
+			&relay_binary(),
+			&[
+				"--config",
+				path.to_str().unwrap(),
+				"--log-dir",
+				logs.to_str().unwrap(),
+				"--workers",
+				"1",
+			],
+		)
+	}
+
+	/// The sender: follows the origin's live playlist, multicasts it.
+	fn start_sender(&self, dir: &Path) -> Killed {
+		self.start_relay(
+			SOURCE,
+			dir,
+			"source",
+			"listen = \"127.0.0.1:8080\"\n[[multicast.send]]\nplaylist = \"http://10.78.1.1:8000/live/index.m3u8\"\n\
+			 source = \"10.78.1.1\"\ngroup = \"232.7.7.7:5000\"\nrate_mbit = 50\npoll_ms = 250\n",
+		)
+	}
+
+	/// The edge relay: receives the stream through the AMT relay.
+	fn start_edge(&self, dir: &Path) -> Killed {
+		self.start_relay(
+			EDGE,
+			dir,
+			"edge",
+			"listen = \"127.0.0.1:8080\"\n[[origins]]\nhost = \"127.0.0.1\"\nurl = \"http://10.78.1.1:8000\"\n\
+			 [[multicast.receive]]\nhost = \"127.0.0.1\"\nsource = \"10.78.1.1\"\ngroup = \"232.7.7.7:5000\"\namt_relay = \"10.78.2.1:2268\"\n",
+		)
+	}
+
+	/// The AMT relay, joining natively on its link to the source.
+	fn start_amt_relay(&self) -> Killed {
+		self.spawn(
+			MCAST,
+			&amt_relay_binary(),
+			&[
+				"--listen",
+				"10.78.2.1:2268",
+				"--upstream-interface",
+				"l0b",
+				"--data-port",
+				"5000",
+				"--log",
+				"warn",
+			],
+		)
+	}
+
 	/// Bytes sent by interface `link` of namespace `ns`.
 	fn tx_bytes(&self, ns: usize, link: &str) -> u64 {
 		self.exec(ns, &["cat", &format!("/sys/class/net/{link}/statistics/tx_bytes")])
@@ -266,6 +325,19 @@ fn relay_binary() -> PathBuf {
 	PathBuf::from(env!("CARGO_BIN_EXE_ocm-relay"))
 }
 
+/// A live origin over `seconds` of a fresh stream in `dir`/live.
+fn live_stream(dir: &Path, seconds: u32) -> Arc<Live> {
+	let (segments, header, durations) = make_stream(&dir.join("live"), seconds);
+	Arc::new(Live {
+		dir: dir.join("live"),
+		segments,
+		header,
+		durations,
+		started: Mutex::new(None),
+		ended: false.into(),
+	})
+}
+
 fn make_stream(dir: &Path, seconds: u32) -> (Vec<String>, String, Vec<String>) {
 	std::fs::create_dir_all(dir).unwrap();
 	let out = Command::new("ffmpeg")
@@ -355,8 +427,8 @@ fn scenario(loss: u32) -> Outcome {
 	let loss_text = loss.to_string();
 	let dir = std::env::temp_dir().join(format!("ocm-mahp-{}", std::process::id()));
 	let _ = std::fs::remove_dir_all(&dir);
-	let (segments, header, durations) = make_stream(&dir.join("live"), 10);
-	assert!(segments.len() >= 8, "{segments:?}");
+	let live = live_stream(&dir, 10);
+	assert!(live.segments.len() >= 8, "{:?}", live.segments);
 	let topology = Topology::new();
 
 	// The ISP: 5 % of the tunnel's datagrams dropped, the link shaped.
@@ -399,49 +471,10 @@ fn scenario(loss: u32) -> Outcome {
 	);
 
 	let seen = Seen::default();
-	let live = Arc::new(Live {
-		dir: dir.join("live"),
-		segments: segments.clone(),
-		header,
-		durations,
-		started: Mutex::new(None),
-		ended: false.into(),
-	});
 	start_origin(&topology, live.clone(), seen.clone());
 
-	let _amt = topology.spawn(
-		MCAST,
-		&amt_relay_binary(),
-		&[
-			"--listen",
-			"10.78.2.1:2268",
-			"--upstream-interface",
-			"l0b",
-			"--data-port",
-			"5000",
-			"--log",
-			"info",
-		],
-	);
-	let edge_config = dir.join("edge.toml");
-	std::fs::write(
-		&edge_config,
-		"listen = \"127.0.0.1:8080\"\n[[origins]]\nhost = \"127.0.0.1\"\nurl = \"http://10.78.1.1:8000\"\n\
-		 [[multicast.receive]]\nhost = \"127.0.0.1\"\nsource = \"10.78.1.1\"\ngroup = \"232.7.7.7:5000\"\namt_relay = \"10.78.2.1:2268\"\n",
-	)
-	.unwrap();
-	let _edge = topology.spawn(
-		EDGE,
-		&relay_binary(),
-		&[
-			"--config",
-			edge_config.to_str().unwrap(),
-			"--log-dir",
-			dir.join("edge-logs").to_str().unwrap(),
-			"--workers",
-			"1",
-		],
-	);
+	let _amt = topology.start_amt_relay();
+	let _edge = topology.start_edge(&dir);
 	// The edge's gateway opens its tunnel and the AMT relay joins natively.
 	let deadline = Instant::now() + Duration::from_secs(20);
 	while Command::new("ip")
@@ -461,31 +494,13 @@ fn scenario(loss: u32) -> Outcome {
 	}
 	std::thread::sleep(Duration::from_secs(2));
 
-	let source_config = dir.join("source.toml");
-	std::fs::write(
-		&source_config,
-		"listen = \"127.0.0.1:8080\"\n[[multicast.send]]\nplaylist = \"http://10.78.1.1:8000/live/index.m3u8\"\n\
-		 source = \"10.78.1.1\"\ngroup = \"232.7.7.7:5000\"\nrate_mbit = 50\npoll_ms = 250\n",
-	)
-	.unwrap();
 	let source_tx = topology.tx_bytes(SOURCE, "l0a");
-	let _sender = topology.spawn(
-		SOURCE,
-		&relay_binary(),
-		&[
-			"--config",
-			source_config.to_str().unwrap(),
-			"--log-dir",
-			dir.join("source-logs").to_str().unwrap(),
-			"--workers",
-			"1",
-		],
-	);
+	let _sender = topology.start_sender(&dir);
 
 	// Every segment and the final playlist reach the edge's cache by
 	// multicast or, where FEC could not, by unicast repair: the stream has
 	// ended and the edge's count has settled.
-	let objects = segments.len() as u64;
+	let objects = live.segments.len() as u64;
 	let deadline = Instant::now() + Duration::from_secs(90);
 	let (mut last, mut settled) = (0, 0);
 	let edge = loop {
@@ -626,31 +641,10 @@ fn egress_run(n: usize) -> (u64, u64, u64, u64) {
 	use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 	let dir = std::env::temp_dir().join(format!("ocm-mahp-egress-{}-{n}", std::process::id()));
 	let _ = std::fs::remove_dir_all(&dir);
-	let (segments, header, durations) = make_stream(&dir.join("live"), 6);
+	let live = live_stream(&dir, 6);
 	let topology = Topology::new();
-	let live = Arc::new(Live {
-		dir: dir.join("live"),
-		segments,
-		header,
-		durations,
-		started: Mutex::new(None),
-		ended: false.into(),
-	});
 	start_origin(&topology, live.clone(), Seen::default());
-	let _amt = topology.spawn(
-		MCAST,
-		&amt_relay_binary(),
-		&[
-			"--listen",
-			"10.78.2.1:2268",
-			"--upstream-interface",
-			"l0b",
-			"--data-port",
-			"5000",
-			"--log",
-			"warn",
-		],
-	);
+	let _amt = topology.start_amt_relay();
 
 	let stop = Arc::new(AtomicBool::new(false));
 	let received: Arc<Vec<AtomicU64>> = Arc::new((0..n).map(|_| AtomicU64::new(0)).collect());
@@ -704,27 +698,9 @@ fn egress_run(n: usize) -> (u64, u64, u64, u64) {
 	}
 	std::thread::sleep(Duration::from_secs(1));
 
-	let source_config = dir.join("source.toml");
-	std::fs::write(
-		&source_config,
-		"listen = \"127.0.0.1:8080\"\n[[multicast.send]]\nplaylist = \"http://10.78.1.1:8000/live/index.m3u8\"\n\
-		 source = \"10.78.1.1\"\ngroup = \"232.7.7.7:5000\"\nrate_mbit = 50\npoll_ms = 250\n",
-	)
-	.unwrap();
 	let (source_before, amt_before) =
 		(topology.tx_bytes(SOURCE, "l0a"), topology.tx_bytes(MCAST, "l1a"));
-	let _sender = topology.spawn(
-		SOURCE,
-		&relay_binary(),
-		&[
-			"--config",
-			source_config.to_str().unwrap(),
-			"--log-dir",
-			dir.join("logs").to_str().unwrap(),
-			"--workers",
-			"1",
-		],
-	);
+	let _sender = topology.start_sender(&dir);
 	let deadline = Instant::now() + Duration::from_secs(60);
 	while !live.ended.load(std::sync::atomic::Ordering::SeqCst) {
 		assert!(Instant::now() < deadline, "the stream did not end");

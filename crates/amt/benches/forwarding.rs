@@ -15,7 +15,6 @@ use ocm_amt::{
 };
 use std::{
 	net::{SocketAddr, UdpSocket},
-	process::Command,
 	sync::{
 		atomic::{AtomicBool, AtomicU64, Ordering},
 		Arc,
@@ -73,21 +72,8 @@ fn gateway(
 fn main() {
 	let seconds: u64 = std::env::var("SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
 	let gateways: usize = std::env::var("GATEWAYS").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
-	// SAFETY: before any other thread exists; all threads made later inherit it.
-	let unshared = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-	assert_eq!(
-		unshared,
-		0,
-		"unshare(CLONE_NEWNET) needs root: {}",
-		std::io::Error::last_os_error()
-	);
-	for args in [
-		&["link", "set", "lo", "up"][..],
-		&["link", "set", "lo", "multicast", "on"],
-		&["route", "add", "224.0.0.0/4", "dev", "lo"],
-	] {
-		assert!(Command::new("ip").args(args).status().unwrap().success());
-	}
+	// Before any other thread exists: all threads made later share it.
+	ocm_amt::test_support::enter_multicast_loopback_namespace().expect("a namespace of our own");
 
 	let (relay_address, status) = {
 		let (tx, rx) = std::sync::mpsc::channel();

@@ -19,6 +19,8 @@ pub mod mac;
 pub mod membership;
 pub mod message;
 pub mod relay;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod udp;
 
 pub use message::{DecodeError, Mac, Message, PORT};

@@ -4,6 +4,7 @@
 //! spoofed updates and leaves. Needs root for the namespace; fails, never
 //! skips, without it.
 
+use ocm_amt::test_support::in_multicast_namespace;
 use ocm_amt::{
 	gateway::GatewayConfig,
 	io::{gateway, relay::RelayDriver, relay::RelayDriverConfig},
@@ -12,40 +13,9 @@ use ocm_amt::{
 };
 use std::{
 	net::{SocketAddr, UdpSocket},
-	process::Command,
 	time::Duration,
 };
 use tokio::time::{sleep, timeout};
-
-/// Runs `test` on a thread in a fresh network namespace whose loopback
-/// carries multicast, on a single-threaded runtime.
-fn in_namespace<F: std::future::Future<Output = ()>>(test: impl FnOnce() -> F + Send + 'static) {
-	std::thread::spawn(move || {
-		// SAFETY: unshare affects only this thread, which owns nothing yet.
-		let unshared = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-		assert_eq!(
-			unshared,
-			0,
-			"unshare(CLONE_NEWNET): {} (needs root)",
-			std::io::Error::last_os_error()
-		);
-		for args in [
-			&["link", "set", "lo", "up"][..],
-			&["link", "set", "lo", "multicast", "on"],
-			&["route", "add", "224.0.0.0/4", "dev", "lo"],
-		] {
-			let status = Command::new("ip").args(args).status().expect("ip (iproute2)");
-			assert!(status.success(), "ip {args:?}");
-		}
-		tokio::runtime::Builder::new_current_thread()
-			.enable_all()
-			.build()
-			.unwrap()
-			.block_on(test());
-	})
-	.join()
-	.unwrap();
-}
 
 fn source_socket() -> UdpSocket {
 	let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -73,7 +43,7 @@ async fn start_relay() -> (SocketAddr, tokio::sync::watch::Receiver<ocm_amt::io:
 
 #[test]
 fn a_native_stream_crosses_the_tunnel_byte_for_byte_until_the_gateway_leaves() {
-	in_namespace(|| async {
+	in_multicast_namespace(|| async {
 		let (relay, relay_status) = start_relay().await;
 		let (gateway, mut received) =
 			gateway::spawn(GatewayConfig::new(relay), "127.0.0.1:0".parse().unwrap(), 1024)
@@ -157,7 +127,7 @@ fn a_native_stream_crosses_the_tunnel_byte_for_byte_until_the_gateway_leaves() {
 
 #[test]
 fn many_gateways_receive_one_native_stream() {
-	in_namespace(|| async {
+	in_multicast_namespace(|| async {
 		let (relay, _) = start_relay().await;
 		let source = source_socket();
 		let channel = Channel {

@@ -27,6 +27,29 @@ const REPAIR_WINDOW: usize = 6;
 /// Segment paths remembered as checked.
 const CHECKED: usize = 4096;
 
+/// Paths already checked or repaired, the oldest forgotten past `CHECKED`.
+#[derive(Default)]
+struct Checked {
+	paths: HashSet<String>,
+	order: std::collections::VecDeque<String>,
+}
+
+impl Checked {
+	/// Whether `path` is new (and remembers it).
+	fn first_time(&mut self, path: &str) -> bool {
+		if !self.paths.insert(path.to_string()) {
+			return false;
+		}
+		self.order.push_back(path.to_string());
+		if self.order.len() > CHECKED {
+			if let Some(old) = self.order.pop_front() {
+				self.paths.remove(&old);
+			}
+		}
+		true
+	}
+}
+
 /// The paths of the newest segments a received playlist names.
 fn newest_segments(host: &str, playlist: &ocm_alc::Object) -> Vec<String> {
 	let Ok(base) = format!("http://{host}{}", playlist.location).parse::<http::Uri>() else {
@@ -171,8 +194,7 @@ pub async fn run(
 	let mut buffer = vec![0u8; 65_536];
 	let mut stop = shutdown;
 	// Segments already checked for (or repaired), so each is fetched once.
-	let mut checked: HashSet<String> = HashSet::new();
-	let mut checked_order: std::collections::VecDeque<String> = Default::default();
+	let mut checked = Checked::default();
 	let mut counted = ocm_alc::receiver::ReceiverCounters::default();
 	loop {
 		let deadline = receiver.next_timeout().map(tokio::time::Instant::from_std);
@@ -209,14 +231,8 @@ pub async fn run(
 					metrics.object_bytes.get_or_create(&labels).inc_by(object.body.len() as u64);
 					if hls::is_playlist(object.content_type.as_deref(), &object.location) {
 						for path in newest_segments(&config.host, &object) {
-							if !checked.insert(path.clone()) {
+							if !checked.first_time(&path) {
 								continue;
-							}
-							checked_order.push_back(path.clone());
-							if checked_order.len() > CHECKED {
-								if let Some(old) = checked_order.pop_front() {
-									checked.remove(&old);
-								}
 							}
 							let (proxy, host, metrics, labels) = (
 								proxy.clone(),
@@ -236,6 +252,8 @@ pub async fn run(
 					proxy.store().put(key, stored(&object)).await;
 				}
 				Event::Lost { location, .. } => {
+					// Repaired now; a playlist naming it must not repair it again.
+					checked.first_time(&location);
 					metrics
 						.objects
 						.get_or_create(&Outcome { group: labels.group.clone(), result: "lost" })
