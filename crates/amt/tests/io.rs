@@ -168,3 +168,66 @@ fn many_gateways_receive_one_native_stream() {
 		}
 	});
 }
+
+#[test]
+fn an_ipv6_channel_is_joined_natively_and_tunnelled_over_ipv6_with_mldv2() {
+	in_multicast_namespace(|| async {
+		// IPv6 multicast does not loop back on `lo`: a veth pair inside the
+		// namespace, the source on one end, the relay joining on the other.
+		for args in [
+			&["link", "add", "v0", "type", "veth", "peer", "name", "v1"][..],
+			&["link", "set", "v0", "up"],
+			&["link", "set", "v1", "up"],
+			&["-6", "addr", "add", "fd00::1/64", "dev", "v0", "nodad"],
+			&["-6", "addr", "add", "fd00::2/64", "dev", "v1", "nodad"],
+		] {
+			assert!(
+				std::process::Command::new("ip").args(args).status().unwrap().success(),
+				"ip {args:?}"
+			);
+		}
+		sleep(Duration::from_millis(300)).await;
+		let driver = RelayDriver::bind(RelayDriverConfig {
+			relay: RelayConfig { address: "::1".parse().unwrap(), ..Default::default() },
+			listen: "[::1]:0".parse().unwrap(),
+			upstream_interface: ocm_amt::io::sys::interface_index("v1").unwrap(),
+			data_port: DATA_PORT,
+			secret_rotation: Duration::from_secs(3600),
+		})
+		.unwrap();
+		let relay = driver.local_addr().unwrap();
+		let status = driver.status();
+		tokio::spawn(driver.run(std::future::pending()));
+
+		let (gateway, mut received) =
+			gateway::spawn(GatewayConfig::new(relay), "[::1]:0".parse().unwrap(), 1024).unwrap();
+		let channel =
+			Channel { source: "fd00::1".parse().unwrap(), group: "ff3e::8000:1".parse().unwrap() };
+		gateway.join(channel).await.unwrap();
+		let source = UdpSocket::bind("[fd00::1]:0").unwrap();
+		let v0 = ocm_amt::io::sys::interface_index("v0").unwrap();
+		socket2::SockRef::from(&source).set_multicast_if_v6(v0).unwrap();
+		let group: SocketAddr = format!("[ff3e::8000:1]:{DATA_PORT}").parse().unwrap();
+		let first = timeout(Duration::from_secs(10), async {
+			loop {
+				source.send_to(b"over IPv6", group).unwrap();
+				if let Ok(Some(r)) = timeout(Duration::from_millis(50), received.recv()).await {
+					break r;
+				}
+			}
+		})
+		.await
+		.expect("an IPv6 datagram through the tunnel");
+		assert_eq!(first.payload, b"over IPv6");
+		assert_eq!(first.group, group);
+		assert_eq!(first.source, source.local_addr().unwrap());
+		let mut status = status;
+		let s = timeout(Duration::from_secs(3), status.wait_for(|s| s.tunnels == 1))
+			.await
+			.unwrap()
+			.unwrap()
+			.clone();
+		assert_eq!(s.join_errors, 0, "{s:?}");
+		gateway.close().await;
+	});
+}
