@@ -171,6 +171,8 @@ impl Topology {
 				"l0b",
 				"--data-port",
 				"5000",
+				"--metrics",
+				"127.0.0.1:9102",
 				"--log",
 				"warn",
 			],
@@ -521,6 +523,11 @@ fn scenario(loss: u32) -> Outcome {
 		std::thread::sleep(Duration::from_millis(500));
 	};
 	let source = metrics(&topology, SOURCE);
+	// The AMT relay's own metrics: one tunnel, the stream forwarded, nothing spoofed.
+	let amt = topology.exec(MCAST, &["curl", "-sS", "http://127.0.0.1:9102/metrics"]);
+	assert_eq!(metric(&amt, "ocm_amt_relay_tunnels "), 1, "{amt}");
+	assert!(metric(&amt, "ocm_amt_relay_datagrams_forwarded_total") > 1000, "{amt}");
+	assert_eq!(metric(&amt, "ocm_amt_relay_refused_total{reason=\"bad_mac\"}"), 0, "{amt}");
 	let source_tx = topology.tx_bytes(SOURCE, "l0a") - source_tx;
 	let dropped = topology.exec(ISP, &["nft", "list", "chain", "inet", "lossy", "forward"]);
 
