@@ -87,7 +87,8 @@ impl Oti {
 		div_ceil(self.transfer_length, u64::from(self.symbol_size))
 	}
 
-	fn check(&self) -> Result<(), OtiError> {
+	/// Whether the fields describe an object RaptorQ can carry.
+	pub fn check(&self) -> Result<(), OtiError> {
 		if self.transfer_length == 0 {
 			return Err(OtiError::Empty);
 		}

@@ -339,23 +339,25 @@ impl Receiver {
 			self.counters.late_symbols += 1;
 			return;
 		}
-		let in_progress = self.in_progress();
-		let Some(announced) = self.announced.get_mut(&toi) else {
-			self.counters.unknown_object += 1;
-			return;
-		};
-		if packet.oti.is_some_and(|oti| oti != announced.file.oti) {
-			self.counters.oti_mismatch += 1;
-			return;
-		}
-		if announced.assembly.is_none() {
-			if in_progress >= self.config.max_objects {
-				self.counters.table_full += 1;
+		let starts = match self.announced.get(&toi) {
+			None => {
+				self.counters.unknown_object += 1;
 				return;
 			}
-			announced.assembly = Some(Assembly::new(announced.file.oti, now));
+			Some(announced) if packet.oti.is_some_and(|oti| oti != announced.file.oti) => {
+				self.counters.oti_mismatch += 1;
+				return;
+			}
+			Some(announced) => announced.assembly.is_none(),
+		};
+		// Counted only for an object's first symbol, not on every packet.
+		if starts && self.in_progress() >= self.config.max_objects {
+			self.counters.table_full += 1;
+			return;
 		}
-		let Some(assembly) = announced.assembly.as_mut() else { return };
+		let Some(announced) = self.announced.get_mut(&toi) else { return };
+		let oti = announced.file.oti;
+		let assembly = announced.assembly.get_or_insert_with(|| Assembly::new(oti, now));
 		let result = assembly.add(now, packet.sbn, packet.esi, packet.symbol);
 		let repair_used = assembly.repair_used;
 		match result {

@@ -184,7 +184,7 @@ impl Sender {
 			sub_blocks: 1,
 			alignment: 1,
 		};
-		let oti = Oti::decode(&oti.encode())?;
+		oti.check()?;
 		let header = Header {
 			tsi: self.config.tsi,
 			toi: 0,
