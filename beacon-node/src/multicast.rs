@@ -8,7 +8,7 @@
 
 use crate::{measure::now_ms, window::WindowCounter};
 use ocm_alc::{Event, Receiver, ReceiverConfig};
-use ocm_amt::{gateway::GatewayConfig, relay::Channel};
+use ocm_amt::relay::Channel;
 use std::{net::SocketAddr, time::Duration};
 
 /// What to join and for how long.
@@ -63,14 +63,9 @@ impl std::error::Error for ReachError {}
 
 /// Joins, counts for the window, leaves.
 pub async fn measure(plan: &ReachPlan) -> Result<Reach, ReachError> {
-	let bind: SocketAddr = if plan.amt_relay.is_ipv6() {
-		"[::]:0".parse().expect("valid")
-	} else {
-		"0.0.0.0:0".parse().expect("valid")
-	};
-	let config = GatewayConfig { ipv6: plan.group.is_ipv6(), ..GatewayConfig::new(plan.amt_relay) };
 	let (gateway, mut datagrams) =
-		ocm_amt::io::gateway::spawn(config, bind, 8192).map_err(ReachError::Socket)?;
+		ocm_amt::io::gateway::spawn_to(plan.amt_relay, plan.group.is_ipv6(), 8192)
+			.map_err(ReachError::Socket)?;
 	let joined_ms = now_ms();
 	gateway
 		.join(Channel { source: plan.source, group: plan.group.ip() })

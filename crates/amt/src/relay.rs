@@ -374,12 +374,26 @@ impl Relay {
 		group: SocketAddr,
 		payload: &[u8],
 	) -> Option<(Vec<u8>, &BTreeSet<SocketAddr>)> {
+		let mut message = Vec::with_capacity(50 + payload.len());
+		let gateways = self.forward_into(&mut message, source, group, payload)?;
+		Some((message, gateways))
+	}
+
+	/// As `forward`, writing the message into `message` (cleared first), so
+	/// a driver reuses one buffer for every datagram.
+	pub fn forward_into(
+		&mut self,
+		message: &mut Vec<u8>,
+		source: SocketAddr,
+		group: SocketAddr,
+		payload: &[u8],
+	) -> Option<&BTreeSet<SocketAddr>> {
 		let gateways = self.subscribers.get(&Channel { source: source.ip(), group: group.ip() })?;
 		// The 2-byte header, then the IP packet written straight after it.
-		let mut message = Vec::with_capacity(50 + payload.len());
-		Message::MulticastData { packet: &[] }.encode_into(&mut message);
-		udp::encode_into(&mut message, source, group, payload).ok()?;
+		message.clear();
+		Message::MulticastData { packet: &[] }.encode_into(message);
+		udp::encode_into(message, source, group, payload).ok()?;
 		self.counters.datagrams_forwarded += gateways.len() as u64;
-		Some((message, gateways))
+		Some(gateways)
 	}
 }

@@ -15,48 +15,13 @@ pub struct Playlist {
 	pub segments: Vec<String>,
 }
 
-/// `reference` resolved against `base` (RFC 3986 §5.2, for the forms
-/// playlists use: absolute URLs, absolute paths, relative paths).
-pub fn resolve(base: &Uri, reference: &str) -> Option<String> {
+/// `reference` resolved against `base` (RFC 3986 §5.2).
+fn join(base: &url::Url, reference: &str) -> Option<String> {
 	let reference = reference.trim();
 	if reference.is_empty() {
 		return None;
 	}
-	if reference.starts_with("http://") || reference.starts_with("https://") {
-		return Some(reference.to_string());
-	}
-	let scheme = base.scheme_str()?;
-	let authority = base.authority()?;
-	if let Some(rest) = reference.strip_prefix("//") {
-		return Some(format!("{scheme}://{rest}"));
-	}
-	if reference.starts_with('/') {
-		return Some(format!("{scheme}://{authority}{reference}"));
-	}
-	let path = base.path();
-	let directory = &path[..path.rfind('/').map_or(0, |i| i + 1)];
-	let mut segments: Vec<&str> = directory.split('/').filter(|s| !s.is_empty()).collect();
-	let (relative, query) = match reference.split_once('?') {
-		Some((r, q)) => (r, Some(q)),
-		None => (reference, None),
-	};
-	let parts: Vec<&str> = relative.split('/').collect();
-	for (i, part) in parts.iter().enumerate() {
-		match *part {
-			"." => {}
-			".." => {
-				segments.pop();
-			}
-			_ if part.is_empty() && i + 1 < parts.len() => {}
-			other => segments.push(other),
-		}
-	}
-	let mut url = format!("{scheme}://{authority}/{}", segments.join("/"));
-	if let Some(query) = query {
-		url.push('?');
-		url.push_str(query);
-	}
-	Some(url)
+	base.join(reference).ok().map(String::from)
 }
 
 fn uri_attribute(line: &str) -> Option<&str> {
@@ -67,6 +32,7 @@ fn uri_attribute(line: &str) -> Option<&str> {
 
 /// Parses a playlist fetched from `base`. `None` if it is not one.
 pub fn parse(base: &Uri, text: &str) -> Option<Playlist> {
+	let base = url::Url::parse(&base.to_string()).ok()?;
 	let mut lines = text.lines().map(str::trim);
 	if lines.next()? != "#EXTM3U" {
 		return None;
@@ -84,11 +50,11 @@ pub fn parse(base: &Uri, text: &str) -> Option<Playlist> {
 			if tag.starts_with("EXT-X-STREAM-INF") {
 				next_is_variant = true;
 			} else if tag.starts_with("EXT-X-MEDIA:") {
-				if let Some(url) = uri_attribute(line).and_then(|u| resolve(base, u)) {
+				if let Some(url) = uri_attribute(line).and_then(|u| join(&base, u)) {
 					playlist.variants.push(url);
 				}
 			} else if tag.starts_with("EXT-X-MAP:") {
-				if let Some(url) = uri_attribute(line).and_then(|u| resolve(base, u)) {
+				if let Some(url) = uri_attribute(line).and_then(|u| join(&base, u)) {
 					if !playlist.segments.contains(&url) {
 						playlist.segments.push(url);
 					}
@@ -96,7 +62,7 @@ pub fn parse(base: &Uri, text: &str) -> Option<Playlist> {
 			}
 			continue;
 		}
-		let Some(url) = resolve(base, line) else { continue };
+		let Some(url) = join(&base, line) else { continue };
 		if std::mem::take(&mut next_is_variant) {
 			playlist.variants.push(url);
 		} else {
@@ -115,6 +81,10 @@ pub fn is_playlist(content_type: Option<&str>, path: &str) -> bool {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	fn resolve(base: &Uri, reference: &str) -> Option<String> {
+		join(&url::Url::parse(&base.to_string()).ok()?, reference)
+	}
 
 	fn base() -> Uri {
 		"http://origin.example:8000/live/stream/index.m3u8".parse().unwrap()

@@ -12,7 +12,7 @@ use crate::{
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Request, StatusCode};
 use ocm_alc::{Event, Receiver, ReceiverConfig};
-use std::{collections::HashSet, net::SocketAddr, sync::Arc, time::Duration};
+use std::{collections::HashSet, sync::Arc, time::Duration};
 use tokio::sync::mpsc;
 
 /// How long a segment a playlist names may still be arriving before it is
@@ -108,19 +108,8 @@ async fn open(config: &MulticastReceive) -> std::io::Result<Input> {
 	match config.amt_relay {
 		None => Ok(Input::Native(native_socket(config)?)),
 		Some(relay) => {
-			let bind: SocketAddr = if relay.is_ipv6() {
-				"[::]:0".parse().expect("valid")
-			} else {
-				"0.0.0.0:0".parse().expect("valid")
-			};
-			let (gateway, datagrams) = ocm_amt::io::gateway::spawn(
-				ocm_amt::gateway::GatewayConfig {
-					ipv6: config.group.is_ipv6(),
-					..ocm_amt::gateway::GatewayConfig::new(relay)
-				},
-				bind,
-				4096,
-			)?;
+			let (gateway, datagrams) =
+				ocm_amt::io::gateway::spawn_to(relay, config.group.is_ipv6(), 4096)?;
 			let channel =
 				ocm_amt::relay::Channel { source: config.source, group: config.group.ip() };
 			gateway.join(channel).await.map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -129,8 +118,9 @@ async fn open(config: &MulticastReceive) -> std::io::Result<Input> {
 	}
 }
 
-/// What the cache stores for an object that came by multicast.
-fn stored(object: &ocm_alc::Object) -> Stored {
+/// What the cache stores for an object that came by multicast (its body
+/// moved, not copied).
+fn stored(object: ocm_alc::Object) -> Stored {
 	let mut headers = HeaderMap::new();
 	let mut set = |name, value: Option<&str>| {
 		if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
@@ -144,7 +134,7 @@ fn stored(object: &ocm_alc::Object) -> Stored {
 	Stored::new(
 		StatusCode::OK,
 		headers,
-		Bytes::from(object.body.clone()),
+		Bytes::from(object.body),
 		Received { request_time: now, response_time: now },
 		Vec::new(),
 	)
@@ -196,6 +186,19 @@ pub async fn run(
 	// Segments already checked for (or repaired), so each is fetched once.
 	let mut checked = Checked::default();
 	let mut counted = ocm_alc::receiver::ReceiverCounters::default();
+	// The per-packet counters' handles, looked up once rather than per datagram.
+	let packets = metrics.packets.get_or_create(&labels).clone();
+	let dropped = metrics.packets_dropped.get_or_create(&labels).clone();
+	let repair_used = metrics.repair_symbols_used.get_or_create(&labels).clone();
+	let dropped_of = |c: &ocm_alc::receiver::ReceiverCounters| {
+		c.malformed
+			+ c.other_session
+			+ c.bad_symbols
+			+ c.fdt_rejected
+			+ c.oti_mismatch
+			+ c.too_large
+			+ c.table_full
+	};
 	loop {
 		let deadline = receiver.next_timeout().map(tokio::time::Instant::from_std);
 		tokio::select! {
@@ -249,7 +252,7 @@ pub async fn run(
 							});
 						}
 					}
-					proxy.store().put(key, stored(&object)).await;
+					proxy.store().put(key, stored(object)).await;
 				}
 				Event::Lost { location, .. } => {
 					// Repaired now; a playlist naming it must not repair it again.
@@ -270,24 +273,9 @@ pub async fn run(
 		}
 		let now = receiver.counters();
 		if now.packets != counted.packets {
-			let add =
-				|counter: &prometheus_client::metrics::counter::Counter, new: u64, old: u64| {
-					counter.inc_by(new.saturating_sub(old));
-				};
-			add(&metrics.packets.get_or_create(&labels), now.packets, counted.packets);
-			let dropped = |c: &ocm_alc::receiver::ReceiverCounters| {
-				c.malformed
-					+ c.other_session
-					+ c.bad_symbols + c.fdt_rejected
-					+ c.oti_mismatch
-					+ c.too_large + c.table_full
-			};
-			add(&metrics.packets_dropped.get_or_create(&labels), dropped(now), dropped(&counted));
-			add(
-				&metrics.repair_symbols_used.get_or_create(&labels),
-				now.repair_symbols_used,
-				counted.repair_symbols_used,
-			);
+			packets.inc_by(now.packets - counted.packets);
+			dropped.inc_by(dropped_of(now).saturating_sub(dropped_of(&counted)));
+			repair_used.inc_by(now.repair_symbols_used.saturating_sub(counted.repair_symbols_used));
 			counted = now.clone();
 		}
 	}

@@ -79,6 +79,11 @@ struct Pacer {
 }
 
 impl Pacer {
+	/// When the bytes sent so far are due at the rate.
+	fn due(&self) -> Instant {
+		self.started + Duration::from_nanos(self.bytes * 8 * 1_000_000_000 / self.rate.max(1))
+	}
+
 	async fn send(
 		&mut self,
 		socket: &UdpSocket,
@@ -86,8 +91,7 @@ impl Pacer {
 		packet: &[u8],
 	) -> std::io::Result<()> {
 		// Bursts of at most a millisecond's worth, then sleep to the schedule.
-		let due =
-			self.started + Duration::from_nanos(self.bytes * 8 * 1_000_000_000 / self.rate.max(1));
+		let due = self.due();
 		if due > Instant::now() + Duration::from_millis(1) {
 			tokio::time::sleep_until(due).await;
 		}
@@ -97,9 +101,7 @@ impl Pacer {
 
 	fn idle(&mut self) {
 		// A pause resets the schedule: no catching up in a burst afterwards.
-		if self.started + Duration::from_nanos(self.bytes * 8 * 1_000_000_000 / self.rate.max(1))
-			< Instant::now()
-		{
+		if self.due() < Instant::now() {
 			self.started = Instant::now();
 			self.bytes = 0;
 		}

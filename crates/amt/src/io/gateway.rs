@@ -99,6 +99,21 @@ pub fn spawn(
 	Ok((GatewayHandle { commands, status, task, local }, datagram_rx))
 }
 
+/// A gateway for `relay` with the default timers, on a wildcard address
+/// of the relay's family, for channels of IPv6 or IPv4 (`ipv6_channels`).
+pub fn spawn_to(
+	relay: SocketAddr,
+	ipv6_channels: bool,
+	queue: usize,
+) -> io::Result<(GatewayHandle, mpsc::Receiver<Received>)> {
+	let bind = if relay.is_ipv6() {
+		SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
+	} else {
+		SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
+	};
+	spawn(GatewayConfig { ipv6: ipv6_channels, ..GatewayConfig::new(relay) }, bind, queue)
+}
+
 async fn flush(gateway: &mut Gateway, socket: &UdpSocket) {
 	while let Some(transmit) = gateway.poll_transmit() {
 		// A lost handshake datagram is retransmitted by the state machine.

@@ -72,9 +72,10 @@ fn upstream_socket(ipv6: bool, port: u16) -> io::Result<UdpSocket> {
 	UdpSocket::from_std(socket.into())
 }
 
-async fn readable(socket: &Option<UdpSocket>) -> io::Result<()> {
+/// The socket once it is readable; never, for a family without one.
+async fn readable(socket: &Option<UdpSocket>) -> io::Result<&UdpSocket> {
 	match socket {
-		Some(socket) => socket.readable().await,
+		Some(socket) => socket.readable().await.map(|()| socket),
 		None => std::future::pending().await,
 	}
 }
@@ -118,9 +119,13 @@ impl RelayDriver {
 	pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
 		let Self { config, gateways, upstream_v4, upstream_v6, mut relay, status } = self;
 		let mut join_errors = 0u64;
-		let mut send_errors = 0u64;
 		let mut from_gateway = vec![0u8; 65_536];
-		let mut from_upstream = vec![0u8; 65_536];
+		let mut forwarding = Forwarding {
+			received: vec![0u8; 65_536],
+			message: Vec::with_capacity(65_536),
+			port: config.data_port,
+			send_errors: 0,
+		};
 		let mut rotation = tokio::time::interval(config.secret_rotation);
 		rotation.tick().await;
 		let mut publish = tokio::time::interval(Duration::from_secs(1));
@@ -171,22 +176,12 @@ impl RelayDriver {
 					let actions = relay.handle(std::time::Instant::now(), from, &from_gateway[..n]);
 					for (to, bytes) in apply(actions, &mut join_errors) {
 						if gateways.send_to(&bytes, to).await.is_err() {
-							send_errors += 1;
+							forwarding.send_errors += 1;
 						}
 					}
 				}
-				ready = readable(&upstream_v4) => {
-					ready?;
-					if let Some(socket) = &upstream_v4 {
-						forward_burst(socket, &gateways, &mut relay, &mut from_upstream, config.data_port, &mut send_errors).await;
-					}
-				}
-				ready = readable(&upstream_v6) => {
-					ready?;
-					if let Some(socket) = &upstream_v6 {
-						forward_burst(socket, &gateways, &mut relay, &mut from_upstream, config.data_port, &mut send_errors).await;
-					}
-				}
+				ready = readable(&upstream_v4) => forwarding.burst(ready?, &gateways, &mut relay).await,
+				ready = readable(&upstream_v6) => forwarding.burst(ready?, &gateways, &mut relay).await,
 				_ = async { tokio::time::sleep_until(expiry.unwrap_or_else(Instant::now)).await }, if expiry.is_some() => {
 					let actions = relay.poll(std::time::Instant::now());
 					apply(actions, &mut join_errors);
@@ -197,7 +192,7 @@ impl RelayDriver {
 						counters: relay.counters().clone(),
 						tunnels: relay.tunnels(),
 						join_errors,
-						send_errors,
+						send_errors: forwarding.send_errors,
 					});
 				}
 			}
@@ -206,37 +201,45 @@ impl RelayDriver {
 	}
 }
 
-/// Forwards what the upstream socket holds, up to a burst, so timers and
-/// gateways still get their turn under a flood.
-async fn forward_burst(
-	upstream: &UdpSocket,
-	gateways: &UdpSocket,
-	relay: &mut Relay,
-	buffer: &mut [u8],
+/// The upstream side's buffers, reused for every datagram: one to
+/// receive into, one to build the Multicast Data message in.
+struct Forwarding {
+	received: Vec<u8>,
+	message: Vec<u8>,
+	/// The port channels are received on (their datagrams' destination).
 	port: u16,
-	send_errors: &mut u64,
-) {
-	for _ in 0..256 {
-		let received =
-			upstream.try_io(Interest::READABLE, || sys::recv_with_destination(upstream, buffer));
-		let (n, source, group) = match received {
-			Ok(received) => received,
-			Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-			Err(_) => continue,
-		};
-		let Some((message, to)) = relay.forward(source, SocketAddr::new(group, port), &buffer[..n])
-		else {
-			continue;
-		};
-		for gateway in to {
-			let sent = match gateways.try_send_to(&message, *gateway) {
-				Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-					gateways.send_to(&message, *gateway).await
-				}
-				other => other,
+	send_errors: u64,
+}
+
+impl Forwarding {
+	/// Forwards what the upstream socket holds, up to a burst, so timers
+	/// and gateways still get their turn under a flood.
+	async fn burst(&mut self, upstream: &UdpSocket, gateways: &UdpSocket, relay: &mut Relay) {
+		for _ in 0..256 {
+			let received = upstream.try_io(Interest::READABLE, || {
+				sys::recv_with_destination(upstream, &mut self.received)
+			});
+			let (n, source, group) = match received {
+				Ok(received) => received,
+				Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+				Err(_) => continue,
 			};
-			if sent.is_err() {
-				*send_errors += 1;
+			let group = SocketAddr::new(group, self.port);
+			let Some(to) =
+				relay.forward_into(&mut self.message, source, group, &self.received[..n])
+			else {
+				continue;
+			};
+			for gateway in to {
+				let sent = match gateways.try_send_to(&self.message, *gateway) {
+					Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+						gateways.send_to(&self.message, *gateway).await
+					}
+					other => other,
+				};
+				if sent.is_err() {
+					self.send_errors += 1;
+				}
 			}
 		}
 	}

@@ -88,13 +88,14 @@ fn set_int(
 
 /// Asks for each datagram's destination address, and (IPv4) for only the
 /// groups this socket joined rather than every group the host joined.
-pub fn prepare_multicast_receiver(socket: &impl AsRawFd, ipv6: bool) -> io::Result<()> {
+pub fn prepare_multicast_receiver(socket: &socket2::Socket, ipv6: bool) -> io::Result<()> {
+	// socket2 has the multicast-all switch; the packet-info one is ours.
 	if ipv6 {
 		set_int(socket, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
-		set_int(socket, libc::IPPROTO_IPV6, libc::IPV6_MULTICAST_ALL, 0)
+		socket.set_multicast_all_v6(false)
 	} else {
 		set_int(socket, libc::IPPROTO_IP, libc::IP_PKTINFO, 1)?;
-		set_int(socket, libc::IPPROTO_IP, libc::IP_MULTICAST_ALL, 0)
+		socket.set_multicast_all_v4(false)
 	}
 }
 
