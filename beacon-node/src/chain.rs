@@ -1,9 +1,14 @@
 //! The beacon's link to the chain (subxt): registration, following the
 //! epochs on the best chain, and submitting reports.
 
-use crate::report::{general_extrinsic, signing_payload, Report};
+use crate::report::{
+	general_extrinsic, multicast_signing_payload, signing_payload, MulticastReport, Report,
+};
 use ocm_chain_client::{bytes_of, fetch, number};
-pub use ocm_chain_client::{Api, AtBlock};
+pub use ocm_chain_client::{
+	pob::{EpochView, TestChannel},
+	Api, AtBlock,
+};
 use subxt::{
 	client::OnlineClientAtBlockImpl,
 	dynamic::{self, At, Value},
@@ -39,15 +44,6 @@ impl std::ops::Deref for Chain {
 	}
 }
 
-/// The epoch in progress, as the pallet stores it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EpochView {
-	pub index: u32,
-	pub seed: [u8; 32],
-	pub window_start_ms: u64,
-	pub window_secs: u32,
-}
-
 /// This beacon's registration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BeaconView {
@@ -62,20 +58,7 @@ impl Chain {
 	}
 
 	pub async fn epoch(at: &AtBlock) -> Result<Option<EpochView>, String> {
-		let Some(epoch) = fetch(at, "ProofOfBandwidth", "CurrentEpoch", vec![]).await? else {
-			return Ok(None);
-		};
-		let seed = epoch
-			.at("seed")
-			.and_then(bytes_of)
-			.and_then(|b| <[u8; 32]>::try_from(b).ok())
-			.ok_or("an epoch without a seed")?;
-		Ok(Some(EpochView {
-			index: number(&epoch, "index")?,
-			seed,
-			window_start_ms: number(&epoch, "window_start_ms")?,
-			window_secs: number(&epoch, "window_secs")?,
-		}))
+		ocm_chain_client::pob::epoch(at).await
 	}
 
 	pub async fn beacon(at: &AtBlock, account: [u8; 32]) -> Result<Option<BeaconView>, String> {
@@ -115,6 +98,68 @@ impl Chain {
 		String::from_utf8(pob).map_err(|e| e.to_string())
 	}
 
+	/// The multicast test of `relay` in the current epoch, if it has one.
+	pub async fn multicast_test(at: &AtBlock, relay: u32) -> Result<Option<TestChannel>, String> {
+		ocm_chain_client::pob::multicast_test(at, relay).await
+	}
+
+	/// Signs a multicast report and submits it once the chain's clock is
+	/// past the epoch's multicast window.
+	pub async fn submit_multicast_report(
+		&self,
+		report: &MulticastReport,
+		key: &Keypair,
+	) -> Result<(), String> {
+		let at = self
+			.best_after(report.epoch, |e| {
+				ocm_pob::multicast::window_end_ms(e.window_start_ms, e.window_secs)
+			})
+			.await?;
+		let signature = key.sign(&multicast_signing_payload(&self.genesis, report));
+		let call = dynamic::tx(
+			"ProofOfBandwidth",
+			"submit_multicast_report",
+			Composite::unnamed([
+				Value::named_composite([
+					("epoch", Value::u128(report.epoch.into())),
+					("relay", Value::u128(report.relay.into())),
+					("beacon", Value::from_bytes(report.beacon)),
+					("objects", Value::u128(report.objects.into())),
+					("bytes", Value::u128(report.bytes.into())),
+				]),
+				Value::unnamed_variant("Sr25519", [Value::from_bytes(signature.0)]),
+			]),
+		);
+		Self::submit_general(&at, &call).await
+	}
+
+	/// A best block whose timestamp is at or past `end(epoch)` when
+	/// `epoch` is still the current one (or any best block once it is
+	/// not), waiting up to 20 s: the pallet compares windows with the
+	/// chain's clock, which trails the wall clock by up to a block.
+	async fn best_after(
+		&self,
+		epoch: u32,
+		end: impl Fn(&EpochView) -> u64,
+	) -> Result<AtBlock, String> {
+		let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+		loop {
+			let at = self.best().await?;
+			let now = fetch(&at, "Timestamp", "Now", vec![])
+				.await?
+				.and_then(|v| v.as_u128())
+				.unwrap_or(0);
+			let ended = match Self::epoch(&at).await? {
+				Some(current) if current.index == epoch => now >= u128::from(end(&current)),
+				_ => true,
+			};
+			if ended || std::time::Instant::now() > deadline {
+				return Ok(at);
+			}
+			tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+		}
+	}
+
 	/// Signs `report` and submits it as a general transaction, which the
 	/// pallet authorizes from the report's signature: no fee, no nonce.
 	///
@@ -122,33 +167,9 @@ impl Chain {
 	/// best block's timestamp), which trails the wall clock by up to a
 	/// block: the report goes once a best block is past the window.
 	pub async fn submit_report(&self, report: &Report, key: &Keypair) -> Result<(), String> {
-		let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-		let at = loop {
-			let at = self.best().await?;
-			let now = fetch(&at, "Timestamp", "Now", vec![])
-				.await?
-				.and_then(|v| v.as_u128())
-				.unwrap_or(0);
-			let ended = match Self::epoch(&at).await? {
-				Some(epoch) if epoch.index == report.epoch => {
-					now >= u128::from(epoch.window_start_ms) + u128::from(epoch.window_secs) * 1_000
-				}
-				_ => true,
-			};
-			if ended || std::time::Instant::now() > deadline {
-				break at;
-			}
-			tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-		};
-		self.submit_report_at(&at, report, key).await
-	}
-
-	async fn submit_report_at(
-		&self,
-		at: &AtBlock,
-		report: &Report,
-		key: &Keypair,
-	) -> Result<(), String> {
+		let at = self
+			.best_after(report.epoch, |e| e.window_start_ms + u64::from(e.window_secs) * 1_000)
+			.await?;
 		let signature = key.sign(&signing_payload(&self.genesis, report));
 		let call = dynamic::tx(
 			"ProofOfBandwidth",
@@ -168,6 +189,15 @@ impl Chain {
 				Value::unnamed_variant("Sr25519", [Value::from_bytes(signature.0)]),
 			]),
 		);
+		Self::submit_general(&at, &call).await
+	}
+
+	/// Submits `call` as a general transaction (no account signature):
+	/// the pallet authorizes it from the signature inside the call.
+	async fn submit_general(
+		at: &AtBlock,
+		call: &subxt::transactions::DynamicPayload<Composite<()>>,
+	) -> Result<(), String> {
 		let extrinsic = at.metadata_ref().extrinsic();
 		let version = extrinsic.transaction_extension_version_to_use_for_encoding();
 		let extensions: Vec<String> = extrinsic
@@ -175,7 +205,7 @@ impl Chain {
 			.map(|e| e.identifier().to_string())
 			.collect();
 		let names: Vec<&str> = extensions.iter().map(String::as_str).collect();
-		let call_data = at.tx().call_data(&call).map_err(|e| e.to_string())?;
+		let call_data = at.tx().call_data(call).map_err(|e| e.to_string())?;
 		let bytes = general_extrinsic(version, &names, &call_data)?;
 		finalized(at.tx().from_bytes(bytes).submit_and_watch().await).await
 	}

@@ -123,6 +123,7 @@ async fn test_and_report(
 	relay: u32,
 ) -> Result<(), String> {
 	let endpoint = chain::Chain::pob_endpoint(at, relay).await?;
+	let multicast = chain::Chain::multicast_test(at, relay).await?;
 	let beacon = key.public_key().0;
 	let plan = measure::TestPlan {
 		endpoint,
@@ -140,7 +141,89 @@ async fn test_and_report(
 		starts_in_ms = epoch.window_start_ms.saturating_sub(measure::now_ms()),
 		"assigned"
 	);
-	let outcome = measure::run(plan).await;
+	// The multicast test runs beside: it joins now and counts only in its
+	// own window, which starts after the unicast one has ended.
+	let multicast = async {
+		match multicast {
+			Some(channel) => {
+				Some(test_multicast(chain, key, &epoch, relay, channel, cli.capacity_mbps).await)
+			}
+			None => None,
+		}
+	};
+	let (outcome, multicast) = tokio::join!(
+		async {
+			let outcome = measure::run(plan).await;
+			report_unicast(chain, cli, key, &epoch, relay, outcome).await
+		},
+		multicast
+	);
+	if let Some(Err(e)) = multicast {
+		tracing::warn!(epoch = epoch.index, relay, error = %e, "multicast test not reported");
+	}
+	outcome
+}
+
+/// Joins `relay`'s test channel through its AMT relay, counts the true
+/// test objects of the multicast window and reports them.
+async fn test_multicast(
+	chain: &chain::Chain,
+	key: &Keypair,
+	epoch: &chain::EpochView,
+	relay: u32,
+	channel: chain::TestChannel,
+	cli_capacity_mbps: u32,
+) -> Result<(), String> {
+	use ocm_pob::multicast;
+	let plan = ocm_beacon::multicast::ReachPlan {
+		amt_relay: channel.amt_relay,
+		source: channel.source,
+		group: channel.group,
+		tsi: multicast::session_id(relay),
+		window_start_ms: Some(multicast::window_start_ms(epoch.window_start_ms, epoch.window_secs)),
+		window_secs: multicast::WINDOW_SECS,
+		test: Some(ocm_beacon::multicast::ReachTest {
+			epoch: epoch.index,
+			seed: epoch.seed,
+			relay,
+		}),
+		open_timeout: Duration::from_secs(10),
+	};
+	let reach = ocm_beacon::multicast::measure(&plan).await.map_err(|e| e.to_string())?;
+	tracing::info!(
+		epoch = epoch.index,
+		relay,
+		verified = reach.verified,
+		of = multicast::OBJECTS_IN_WINDOW,
+		datagrams = reach.datagrams,
+		"multicast measured"
+	);
+	let report = report::MulticastReport {
+		epoch: epoch.index,
+		relay,
+		beacon: key.public_key().0,
+		objects: reach.verified,
+		// The chain refuses more than the beacon's link carries in the window.
+		bytes: reach.bytes_per_second.iter().sum::<u64>().min(
+			ocm_pob::verdict::max_bytes_per_second(cli_capacity_mbps)
+				.saturating_mul(u64::from(multicast::WINDOW_SECS)),
+		),
+	};
+	chain.submit_multicast_report(&report, key).await?;
+	tracing::info!(epoch = epoch.index, relay, "multicast report accepted");
+	Ok(())
+}
+
+/// Reports a unicast measurement.
+async fn report_unicast(
+	chain: &chain::Chain,
+	cli: &Cli,
+	key: &Keypair,
+	epoch: &chain::EpochView,
+	relay: u32,
+	outcome: measure::Outcome,
+) -> Result<(), String> {
+	let beacon = key.public_key().0;
 	let mut sorted = outcome.bytes_per_second.clone();
 	sorted.sort_unstable();
 	let median = sorted.get(sorted.len().saturating_sub(1) / 2).copied().unwrap_or(0);

@@ -1,14 +1,15 @@
 //! The multicast reach check: the beacon joins a relay's announced test
 //! channel through an AMT relay, as a viewer's network without multicast
 //! would, and counts per second the ALC bytes that arrive and the objects
-//! they rebuild. Its per-second counts have the shape of a proof-of-
-//! bandwidth report's, so the chain can record verified multicast reach
-//! the way it records unicast bandwidth once the pallet takes a report
-//! of this kind (not yet: see beacon-node/README.md).
+//! they rebuild. In an epoch's test ([`ReachTest`]) it also checks every
+//! rebuilt object against the epoch's seeded stream
+//! (`ocm_pob::multicast`), and reports the count of true objects to the
+//! chain (`ProofOfBandwidth::submit_multicast_report`).
 
 use crate::{measure::now_ms, window::WindowCounter};
 use ocm_alc::{Event, Receiver, ReceiverConfig};
 use ocm_amt::relay::Channel;
+use ocm_pob::multicast::ReachCounter;
 use std::{net::SocketAddr, time::Duration};
 
 /// What to join and for how long.
@@ -21,10 +22,22 @@ pub struct ReachPlan {
 	pub group: SocketAddr,
 	/// The FLUTE session on it.
 	pub tsi: u32,
-	/// Counting starts when the tunnel is open, and lasts this long.
+	/// Counting starts at this Unix millisecond (or when the tunnel is
+	/// open, if `None` or past), and lasts `window_secs`.
+	pub window_start_ms: Option<u64>,
 	pub window_secs: u32,
+	/// The epoch's test to check objects against, if this is one.
+	pub test: Option<ReachTest>,
 	/// How long the tunnel may take to open.
 	pub open_timeout: Duration,
+}
+
+/// An epoch's multicast test of a relay.
+#[derive(Clone, Debug)]
+pub struct ReachTest {
+	pub epoch: u32,
+	pub seed: [u8; 32],
+	pub relay: u32,
 }
 
 /// What reached the beacon.
@@ -37,6 +50,9 @@ pub struct Reach {
 	pub objects: u64,
 	/// Objects announced but not rebuilt.
 	pub lost: u64,
+	/// Of the objects rebuilt, the distinct test objects whose every byte
+	/// checked (0 outside a test).
+	pub verified: u32,
 	/// Milliseconds from joining to the first datagram.
 	pub first_datagram_ms: Option<u64>,
 }
@@ -81,9 +97,15 @@ pub async fn measure(plan: &ReachPlan) -> Result<Reach, ReachError> {
 		gateway.close().await;
 		return Err(ReachError::NoTunnel);
 	}
-	let mut counter = WindowCounter::new(now_ms(), plan.window_secs);
+	// The tunnel is open before the window: wait for it without reading,
+	// so nothing sent before the window counts.
+	let start_ms = plan.window_start_ms.unwrap_or(0).max(now_ms());
+	tokio::time::sleep(Duration::from_millis(start_ms.saturating_sub(now_ms()))).await;
+	while datagrams.try_recv().is_ok() {}
+	let mut counter = WindowCounter::new(start_ms, plan.window_secs);
 	let mut receiver =
 		Receiver::new(ReceiverConfig { tsi: u64::from(plan.tsi), ..Default::default() });
+	let mut checker = plan.test.as_ref().map(|t| ReachCounter::new(t.epoch, t.seed, t.relay));
 	let mut reach = Reach::default();
 	let end = tokio::time::Instant::now() + Duration::from_secs(u64::from(plan.window_secs));
 	loop {
@@ -101,12 +123,20 @@ pub async fn measure(plan: &ReachPlan) -> Result<Reach, ReachError> {
 		receiver.handle(std::time::Instant::now(), &datagram.payload);
 		while let Some(event) = receiver.poll_event() {
 			match event {
-				Event::Received(_) => reach.objects += 1,
+				Event::Received(object) => {
+					reach.objects += 1;
+					if let Some(checker) = checker.as_mut() {
+						if let Err(why) = checker.object(&object.location, &object.body) {
+							tracing::debug!(location = %object.location, ?why, "not a test object");
+						}
+					}
+				}
 				Event::Lost { .. } => reach.lost += 1,
 			}
 		}
 	}
 	gateway.close().await;
 	reach.bytes_per_second = counter.seconds().to_vec();
+	reach.verified = checker.map_or(0, |c| c.verified());
 	Ok(reach)
 }

@@ -27,6 +27,24 @@ pub fn signing_payload(genesis: &[u8; 32], report: &Report) -> Vec<u8> {
 	(REPORT_CONTEXT, &genesis[..], report).encode()
 }
 
+/// What of its relay's multicast test reached the beacon.
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+pub struct MulticastReport {
+	pub epoch: u32,
+	pub relay: u32,
+	pub beacon: [u8; 32],
+	/// Distinct test objects rebuilt whose every byte checked.
+	pub objects: u32,
+	/// ALC bytes of the channel received in the multicast window.
+	pub bytes: u64,
+}
+
+/// The bytes a beacon signs for a multicast report, as the pallet's
+/// `multicast_signing_payload` does.
+pub fn multicast_signing_payload(genesis: &[u8; 32], report: &MulticastReport) -> Vec<u8> {
+	(ocm_pob::multicast::REPORT_CONTEXT, &genesis[..], report).encode()
+}
+
 /// The explicit data of a transaction extension in an unsigned general
 /// transaction, by its identifier in the metadata.
 fn explicit_data(identifier: &str) -> Option<&'static [u8]> {
@@ -85,6 +103,22 @@ mod tests {
 		expected.push(2 << 2); // compact count of seconds
 		expected.extend(1u64.to_le_bytes());
 		expected.extend(256u64.to_le_bytes());
+		assert_eq!(payload, expected);
+	}
+
+	#[test]
+	fn the_multicast_signing_payload_has_its_own_context() {
+		let report =
+			MulticastReport { epoch: 7, relay: 2, beacon: [0xbb; 32], objects: 39, bytes: 1 << 20 };
+		let payload = multicast_signing_payload(&[0xaa; 32], &report);
+		let mut expected = b"ocm/pob/mreach/1".to_vec();
+		expected.push(32 << 2);
+		expected.extend([0xaa; 32]);
+		expected.extend(7u32.to_le_bytes());
+		expected.extend(2u32.to_le_bytes());
+		expected.extend([0xbb; 32]);
+		expected.extend(39u32.to_le_bytes());
+		expected.extend((1u64 << 20).to_le_bytes());
 		assert_eq!(payload, expected);
 	}
 

@@ -219,6 +219,7 @@ pub async fn run(
 	state: SharedChain,
 	logs: Option<Arc<crate::logs::Logs>>,
 	proxy: Arc<crate::cache::proxy::Proxy>,
+	test_channel: Option<crate::config::TestChannelConfig>,
 ) {
 	let call = match config.registration() {
 		Ok(call) => dynamic::tx("CapacityRegistry", "register_relay", call),
@@ -271,6 +272,14 @@ pub async fn run(
 			config.contracts.clone(),
 		);
 		tokio::spawn(follower.run());
+	}
+	if let Some(channel) = test_channel {
+		tokio::spawn(crate::mahp::test_channel::run(
+			chain.clone(),
+			operator.clone(),
+			relay,
+			channel,
+		));
 	}
 	let heartbeat = dynamic::tx(
 		"CapacityRegistry",

@@ -106,6 +106,7 @@ struct FileMulticast {
 	send: Vec<MulticastSend>,
 	#[serde(default)]
 	receive: Vec<MulticastReceive>,
+	test_channel: Option<TestChannelConfig>,
 }
 
 fn one() -> u32 {
@@ -149,6 +150,56 @@ pub struct MulticastSend {
 	/// Packet loss FEC is sized for, in parts per million [default: 50000, 5 %].
 	#[serde(default = "default_design_loss_ppm")]
 	pub design_loss_ppm: u32,
+}
+
+/// The channel this relay sends proof of bandwidth's multicast test on
+/// (`[multicast.test_channel]`): announced on chain under the relay, and
+/// multicast in each epoch's multicast window in which the relay is tested.
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TestChannelConfig {
+	/// The address to send from: the channel's source.
+	pub source: std::net::IpAddr,
+	/// The source-specific group (232/8 or FF3x::/32) and port.
+	pub group: SocketAddr,
+	/// The AMT relay that tunnels the channel to networks without
+	/// multicast: beacons join there.
+	pub amt_relay: SocketAddr,
+	/// TTL (IPv4) or hop limit (IPv6) [default: 16].
+	#[serde(default = "default_ttl")]
+	pub ttl: u32,
+}
+
+impl TestChannelConfig {
+	/// As the chain stores it.
+	pub fn channel(&self) -> ocm_chain_client::pob::TestChannel {
+		ocm_chain_client::pob::TestChannel {
+			amt_relay: self.amt_relay,
+			source: self.source,
+			group: self.group,
+		}
+	}
+
+	/// The checks the pallet makes, so a bad channel fails at start.
+	fn check(&self) -> Result<(), String> {
+		let ip = |ip: std::net::IpAddr| match ip {
+			std::net::IpAddr::V4(a) => ocm_pob::multicast::Ip::V4(a.octets()),
+			std::net::IpAddr::V6(a) => ocm_pob::multicast::Ip::V6(a.octets()),
+		};
+		ocm_pob::multicast::check_channel(
+			ip(self.amt_relay.ip()),
+			self.amt_relay.port(),
+			ip(self.source),
+			ip(self.group.ip()),
+			self.group.port(),
+		)
+		.map_err(|e| {
+			format!(
+				"multicast.test_channel ({}, {}) through {}: {e:?} (needs an SSM group, a unicast source of its family, a unicast AMT relay and ports)",
+				self.source, self.group, self.amt_relay
+			)
+		})
+	}
 }
 
 /// A multicast stream this relay receives into its cache (`[[multicast.receive]]`).
@@ -242,6 +293,8 @@ pub struct Config {
 	pub multicast_send: Vec<MulticastSend>,
 	/// Multicast streams this relay receives into its cache.
 	pub multicast_receive: Vec<MulticastReceive>,
+	/// The multicast test channel, if the relay offers multicast.
+	pub multicast_test_channel: Option<TestChannelConfig>,
 }
 
 fn origin(host: &str, url: &str) -> Result<(String, http::Uri), String> {
@@ -352,7 +405,16 @@ impl Config {
 				));
 			}
 		}
+		if let Some(channel) = &file.multicast.test_channel {
+			channel.check()?;
+			if chain.is_none() {
+				return Err(
+					"multicast.test_channel needs [chain]: the channel is announced there".into()
+				);
+			}
+		}
 		let config = Config {
+			multicast_test_channel: file.multicast.test_channel,
 			multicast_send: file.multicast.send,
 			multicast_receive,
 			origin_ca: cli.origin_ca.clone().or(file.cache.origin_ca),
@@ -463,5 +525,29 @@ mod tests {
 		assert!(Config::load(&cli(&["--origin", "no-equals-sign"]))
 			.unwrap_err()
 			.contains("HOST=URL"));
+	}
+
+	#[test]
+	fn a_test_channel_is_checked_as_the_chain_checks_it() {
+		let dir = std::env::temp_dir().join(format!("ocm-relay-channel-{}", std::process::id()));
+		std::fs::create_dir_all(&dir).unwrap();
+		let file = dir.join("relay.toml");
+		let chain = "[chain]\nurl = \"ws://127.0.0.1:9944\"\noperator = \"//Dave\"\npublic_url = \"http://r\"\nbond = 1\ncountry = \"nl\"\nasn = 1\ncapacity_mbps = 1\ncapabilities = []\nfootprints = []\n";
+		let load = |body: &str| {
+			std::fs::write(&file, body).unwrap();
+			Config::load(&cli(&["--config", file.to_str().unwrap()]))
+		};
+		let channel = |group: &str| {
+			format!("[multicast.test_channel]\nsource = \"10.0.0.1\"\ngroup = \"{group}\"\namt_relay = \"10.0.0.2:2268\"\n")
+		};
+		let good = load(&format!("{chain}{}", channel("232.1.1.1:5000"))).unwrap();
+		let test_channel = good.multicast_test_channel.unwrap();
+		assert_eq!((test_channel.ttl, test_channel.group.port()), (16, 5000));
+		let any_source = load(&format!("{chain}{}", channel("239.1.1.1:5000"))).unwrap_err();
+		assert!(any_source.contains("NotSsm"), "{any_source}");
+		let no_port = load(&format!("{chain}{}", channel("232.1.1.1:0"))).unwrap_err();
+		assert!(no_port.contains("ZeroPort"), "{no_port}");
+		let no_chain = load(&channel("232.1.1.1:5000")).unwrap_err();
+		assert!(no_chain.contains("needs [chain]"), "{no_chain}");
 	}
 }

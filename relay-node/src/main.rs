@@ -213,7 +213,14 @@ async fn run(cli: config::Cli, workers: usize) -> std::process::ExitCode {
 				return std::process::ExitCode::from(1);
 			}
 		}
-		tokio::spawn(chain::run(link, operator, chain.clone(), logs.clone(), proxy.clone()));
+		tokio::spawn(chain::run(
+			link,
+			operator,
+			chain.clone(),
+			logs.clone(),
+			proxy.clone(),
+			config.multicast_test_channel,
+		));
 	}
 	let state = std::sync::Arc::new(server::State { config, metrics, proxy, chain, logs });
 	let (stop_workers, stop) = tokio::sync::watch::channel(false);

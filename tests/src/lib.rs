@@ -183,6 +183,14 @@ pub fn beacon_binary() -> PathBuf {
 	node_binary().with_file_name("ocm-beacon")
 }
 
+/// The `ocm-amt-relay` binary: `$OCM_AMT_RELAY_BIN`, else next to `ocm-node`.
+pub fn amt_relay_binary() -> PathBuf {
+	if let Some(bin) = std::env::var_os("OCM_AMT_RELAY_BIN") {
+		return bin.into();
+	}
+	node_binary().with_file_name("ocm-amt-relay")
+}
+
 /// A child process killed (and reaped) on drop.
 pub struct Process(pub Child);
 

@@ -64,9 +64,15 @@ pub fn beacon_key(n: usize) -> Keypair {
 
 /// Starts `ocm-beacon` `n` (0..6) with a `capacity_mbps` link in ASN 65001 + n.
 pub fn beacon(node: &DevNode, n: usize, capacity_mbps: u32) -> Process {
+	beacon_with(node, n, capacity_mbps, &[])
+}
+
+/// As [`beacon`], with more `OCM_BEACON_*` settings in `env`.
+pub fn beacon_with(node: &DevNode, n: usize, capacity_mbps: u32, env: &[(&str, &str)]) -> Process {
 	let uri = BEACON_KEYS[n];
 	Process(
 		std::process::Command::new(beacon_binary())
+			.envs(env.iter().copied())
 			.args(["--chain", &node.ws_url(), "--key", uri])
 			.args([
 				"--asn",

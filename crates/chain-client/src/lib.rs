@@ -15,6 +15,8 @@ use subxt_signer::sr25519::Keypair;
 
 pub use subxt;
 
+pub mod pob;
+
 pub type Api = OnlineClient<SubstrateConfig>;
 /// The chain's state and metadata at one block.
 pub type AtBlock = ClientAtBlock<SubstrateConfig, OnlineClientAtBlockImpl<SubstrateConfig>>;

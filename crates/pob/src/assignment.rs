@@ -77,7 +77,7 @@ pub fn assign(
 		.enumerate()
 		.map(|(i, r)| (i, draw(seed, &[b"relay", &r.id.to_le_bytes()])))
 		.collect();
-	order.sort_by(|a, b| a.1.cmp(&b.1));
+	order.sort_by_key(|a| a.1);
 
 	let mut drawn: Vec<(usize, [u8; 32])> = beacons
 		.iter()
@@ -85,7 +85,7 @@ pub fn assign(
 		.filter(|(_, beacon)| beacon.capacity_mbps > 0)
 		.map(|(b, beacon)| (b, draw(seed, &[b"beacon", &beacon.id])))
 		.collect();
-	drawn.sort_by(|a, b| a.1.cmp(&b.1));
+	drawn.sort_by_key(|a| a.1);
 	let mut taken = alloc::vec![false; beacons.len()];
 	let mut out = Vec::new();
 	for (index, _) in order {

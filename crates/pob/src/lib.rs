@@ -6,6 +6,8 @@
 //! ([`payload`]); the beacons report bytes received per second; the chain
 //! sums the beacons' reports per second and takes the median over the test
 //! window ([`verdict`]), FlashFlow's rule, and compares it with the claim.
+//! Relays that offer multicast also send a seeded test channel that
+//! beacons join through AMT ([`multicast`]).
 //!
 //! Pure functions and plain data: no clock, no sockets, no storage. The
 //! pallet, `ocm-relay` and `ocm-beacon` drive them. `no_std` so the runtime
@@ -16,6 +18,7 @@
 extern crate alloc;
 
 pub mod assignment;
+pub mod multicast;
 pub mod payload;
 pub mod verdict;
 

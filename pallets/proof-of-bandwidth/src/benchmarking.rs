@@ -95,6 +95,46 @@ where
 	(report, signature.into())
 }
 
+fn channel() -> MulticastChannel {
+	MulticastChannel {
+		amt_relay: IpAddress::V6([0x20; 16]),
+		amt_port: 2268,
+		source: IpAddress::V6([0x20; 16]),
+		group: IpAddress::V6([0xff, 0x3e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 1]),
+		port: 5000,
+	}
+}
+
+/// As [`assigned_report`], for the relay's multicast test, after its window.
+fn assigned_multicast_report<T: Config>(
+	who: &T::AccountId,
+	public: &sr25519::Public,
+) -> (MulticastReportOf<T>, T::BeaconSignature)
+where
+	T::BeaconSignature: From<sr25519::Signature>,
+{
+	let (unicast, _) = assigned_report::<T>(who, public);
+	MulticastTests::<T>::insert(unicast.relay, channel());
+	let epoch = CurrentEpoch::<T>::get();
+	T::BenchmarkHelper::set_now_ms(ocm_pob::multicast::window_end_ms(
+		epoch.window_start_ms,
+		epoch.window_secs,
+	));
+	let report = MulticastReport {
+		epoch: epoch.index,
+		relay: unicast.relay,
+		beacon: who.clone(),
+		objects: ocm_pob::multicast::OBJECTS_IN_WINDOW,
+		bytes: 1_000_000,
+	};
+	let genesis = frame_system::Pallet::<T>::block_hash(
+		frame_system::pallet_prelude::BlockNumberFor::<T>::default(),
+	);
+	let payload = features::multicast_signing_payload(genesis.as_ref(), &report);
+	let signature = sp_io::crypto::sr25519_sign(KEY_TYPE, public, &payload).expect("signs");
+	(report, signature.into())
+}
+
 /// A prober key in the keystore, set as the only prober, and a signed batch
 /// probing `r` relays under test in epoch 1.
 fn signed_probes<T: Config>(r: u32) -> (ProbeBatchOf<T>, ProberSignature) {
@@ -194,14 +234,15 @@ mod benchmarks {
 		assert_eq!(CurrentEpoch::<T>::get().index, 1);
 	}
 
-	/// `r` relays to walk, `b` beacons to draw from.
+	/// `r` relays to walk, each with a multicast channel, `b` beacons to draw from.
 	#[benchmark]
 	fn open_epoch(
 		r: Linear<1, { T::MaxRelaysPerEpoch::get() }>,
 		b: Linear<1, { T::MaxBeacons::get() }>,
 	) {
 		for _ in 0..r {
-			T::Registry::benchmark_relay();
+			let relay = T::Registry::benchmark_relay();
+			MulticastChannels::<T>::insert(relay, channel());
 		}
 		for i in 0..b {
 			beacon::<T>(i);
@@ -216,7 +257,8 @@ mod benchmarks {
 
 	/// `r` tests to judge with `b` reports among them (at most
 	/// `MaxBeaconsPerTest` each); every relay fails and is slashed, every
-	/// beacon is paid: the most writes a verdict makes.
+	/// beacon is paid: the most writes a verdict makes. Every relay has a
+	/// multicast test with a multicast report from every beacon.
 	#[benchmark]
 	fn close_epoch(
 		r: Linear<1, { T::MaxRelaysPerEpoch::get() }>,
@@ -230,6 +272,7 @@ mod benchmarks {
 			let relay = T::Registry::benchmark_relay();
 			let beacons: alloc::vec::Vec<T::AccountId> =
 				(0..per_test).map(|i| beacon::<T>(t * per_test + i)).collect();
+			MulticastTests::<T>::insert(relay, channel());
 			for who in &beacons {
 				BeaconAssignment::<T>::insert(who, relay);
 				Reports::<T>::insert(
@@ -237,6 +280,7 @@ mod benchmarks {
 					who,
 					BoundedVec::truncate_from(vec![0u64; window_secs as usize]),
 				);
+				MulticastReports::<T>::insert(relay, who, MulticastReach { objects: 40, bytes: 1 });
 			}
 			Tracks::<T>::insert(
 				relay,
@@ -260,6 +304,49 @@ mod benchmarks {
 			Pob::<T>::close_epoch(&epoch);
 		}
 		assert_eq!(Assignments::<T>::count(), 0);
+	}
+
+	#[benchmark]
+	fn announce_multicast_channel() {
+		let relay = T::Registry::benchmark_relay();
+		let operator = T::Registry::relay(relay).expect("registered").operator;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator), relay, channel());
+		assert!(MulticastChannels::<T>::contains_key(relay));
+	}
+
+	#[benchmark]
+	fn withdraw_multicast_channel() {
+		let relay = T::Registry::benchmark_relay();
+		let operator = T::Registry::relay(relay).expect("registered").operator;
+		MulticastChannels::<T>::insert(relay, channel());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator), relay);
+		assert!(!MulticastChannels::<T>::contains_key(relay));
+	}
+
+	#[benchmark]
+	fn authorize_submit_multicast_report() -> Result<(), BenchmarkError> {
+		let (who, public) = signing_beacon::<T>();
+		let (report, signature) = assigned_multicast_report::<T>(&who, &public);
+		let call = Call::<T>::submit_multicast_report { report, signature };
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("submit_multicast_report is authorized")?
+				.map_err(|_| "the report is valid")?;
+		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn submit_multicast_report() {
+		let (who, public) = signing_beacon::<T>();
+		let (report, signature) = assigned_multicast_report::<T>(&who, &public);
+		let relay = report.relay;
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, report, signature);
+		assert!(MulticastReports::<T>::contains_key(relay, &who));
 	}
 
 	#[benchmark]

@@ -31,6 +31,12 @@
 //! window, assignment and numbers check, so the pool refuses bad ones before
 //! they reach a block.
 //!
+//! Relays that announce a multicast test channel are also checked for
+//! multicast reach: after the unicast window the relay multicasts seeded
+//! objects, its beacons join through AMT and report what they rebuilt
+//! (`submit_multicast_report`), and the close records whether most of them
+//! were reached (`MulticastRecords`); see `features/multicast.rs`.
+//!
 //! The relay registry applies verdicts through
 //! [`ocm_primitives::capacity::RelayRegistry`].
 
@@ -165,6 +171,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxWindowSecs: Get<u32>;
 
+		/// The share of a multicast test's objects a beacon must rebuild to
+		/// count as reached.
+		#[pallet::constant]
+		type MinMulticastDelivery: Get<Perbill>;
+
 		/// Validators whose off-chain workers probe relays, at most.
 		#[pallet::constant]
 		type MaxProbers: Get<u32>;
@@ -229,6 +240,24 @@ pub mod pallet {
 	/// The relay id the next epoch's walk over the registry starts at.
 	#[pallet::storage]
 	pub type RelayCursor<T: Config> = StorageValue<_, RelayId, ValueQuery>;
+
+	/// The multicast test channel each relay announced.
+	#[pallet::storage]
+	pub type MulticastChannels<T: Config> = StorageMap<_, Twox64Concat, RelayId, MulticastChannel>;
+
+	/// This epoch's multicast tests: the channels of the relays under test,
+	/// as they were when the epoch opened.
+	#[pallet::storage]
+	pub type MulticastTests<T: Config> = StorageMap<_, Twox64Concat, RelayId, MulticastChannel>;
+
+	/// This epoch's accepted multicast reports, by relay and beacon.
+	#[pallet::storage]
+	pub type MulticastReports<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, RelayId, Blake2_128Concat, T::AccountId, MulticastReach>;
+
+	/// Each relay's last judged multicast test.
+	#[pallet::storage]
+	pub type MulticastRecords<T: Config> = StorageMap<_, Twox64Concat, RelayId, MulticastRecord>;
 
 	/// The `pobp` keys of the validators whose off-chain workers probe relays.
 	#[pallet::storage]
@@ -334,6 +363,30 @@ pub mod pallet {
 		ProbersSet {
 			count: u32,
 		},
+		/// A relay's operator announced the multicast test channel that
+		/// beacons join from the next epoch on.
+		MulticastChannelAnnounced {
+			relay: RelayId,
+			channel: MulticastChannel,
+		},
+		MulticastChannelWithdrawn {
+			relay: RelayId,
+		},
+		MulticastReportAccepted {
+			epoch: EpochIndex,
+			relay: RelayId,
+			beacon: T::AccountId,
+			objects: u32,
+		},
+		/// A relay's multicast test was judged: `reached` of its `beacons`
+		/// rebuilt enough of the test; `verified` when more than half did.
+		MulticastReach {
+			epoch: EpochIndex,
+			relay: RelayId,
+			beacons: u32,
+			reached: u32,
+			verified: bool,
+		},
 		/// A beacon collected its rewards from the pot.
 		RewardsClaimed {
 			beacon: T::AccountId,
@@ -363,6 +416,15 @@ pub mod pallet {
 		NothingToClaim,
 		/// The pot cannot pay the rewards now; they stay unclaimed.
 		PotEmpty,
+		/// No relay with that id.
+		UnknownRelay,
+		/// Only the relay's operator may.
+		NotOperator,
+		/// Not an SSM group with a unicast source of its family, a unicast
+		/// AMT relay and non-zero ports.
+		BadMulticastChannel,
+		/// The relay announced no multicast channel.
+		NoMulticastChannel,
 	}
 
 	#[pallet::hooks]
@@ -483,6 +545,50 @@ pub mod pallet {
 			let _ = signature;
 			ensure_authorized(origin)?;
 			Self::store_probes(batch);
+			Ok(())
+		}
+
+		/// Announces (or replaces) the relay's multicast test channel;
+		/// only its operator may. Tested from the next epoch on.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::announce_multicast_channel())]
+		pub fn announce_multicast_channel(
+			origin: OriginFor<T>,
+			relay: RelayId,
+			channel: MulticastChannel,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_announce_multicast_channel(who, relay, channel)
+		}
+
+		/// Withdraws the relay's multicast test channel.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::withdraw_multicast_channel())]
+		pub fn withdraw_multicast_channel(origin: OriginFor<T>, relay: RelayId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw_multicast_channel(who, relay)
+		}
+
+		/// What of its relay's multicast test reached an assigned beacon.
+		///
+		/// No fee payer, like `submit_report`: valid when `signature` is the
+		/// beacon's over `(MULTICAST_REPORT_CONTEXT, genesis hash, report)`,
+		/// the report is for this epoch's ended multicast window, the relay
+		/// has a multicast test, the beacon is assigned to it and has not
+		/// reported it, and the numbers fit the test and the beacon's link.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::submit_multicast_report())]
+		#[pallet::authorize(Pallet::<T>::authorize_multicast_report)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_multicast_report())]
+		pub fn submit_multicast_report(
+			origin: OriginFor<T>,
+			report: MulticastReportOf<T>,
+			signature: T::BeaconSignature,
+		) -> DispatchResult {
+			// Checked by `authorize_multicast_report` in this same application.
+			let _ = signature;
+			ensure_authorized(origin)?;
+			Self::store_multicast_report(report);
 			Ok(())
 		}
 	}

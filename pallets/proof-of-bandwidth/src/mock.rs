@@ -177,6 +177,7 @@ parameter_types! {
 	pub const SlashShare: Perbill = Perbill::from_percent(10);
 	pub const BeaconReward: Balance = REWARD;
 	pub const LeadMs: u64 = LEAD_MS;
+	pub const MinMulticastDelivery: Perbill = Perbill::from_percent(90);
 }
 
 pub const POT: AccountId = AccountId::new([0xaa; 32]);
@@ -212,6 +213,7 @@ impl pallet_proof_of_bandwidth::Config for Test {
 	type MaxRelaysPerEpoch = ConstU32<4>;
 	type MaxBeaconsPerTest = ConstU32<6>;
 	type MaxWindowSecs = ConstU32<10>;
+	type MinMulticastDelivery = MinMulticastDelivery;
 	type MaxProbers = ConstU32<3>;
 	type ProberOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = ();

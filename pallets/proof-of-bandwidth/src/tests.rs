@@ -852,3 +852,220 @@ mod probes {
 		});
 	}
 }
+
+mod multicast {
+	use super::*;
+	use crate::{
+		features::multicast_signing_payload, MulticastChannels, MulticastRecords, MulticastReports,
+		MulticastTests,
+	};
+	use ocm_pob::multicast::{window_end_ms, OBJECTS_IN_WINDOW};
+
+	fn operator() -> AccountId {
+		AccountId::new([0xee; 32])
+	}
+
+	fn channel() -> MulticastChannel {
+		MulticastChannel {
+			amt_relay: IpAddress::V4([192, 0, 2, 1]),
+			amt_port: 2268,
+			source: IpAddress::V4([192, 0, 2, 7]),
+			group: IpAddress::V4([232, 1, 1, 1]),
+			port: 5000,
+		}
+	}
+
+	fn announce() {
+		assert_ok!(Pob::announce_multicast_channel(
+			RuntimeOrigin::signed(operator()),
+			0,
+			channel()
+		));
+	}
+
+	fn end_multicast_window() {
+		let epoch = CurrentEpoch::<Test>::get();
+		NowMs::set(window_end_ms(epoch.window_start_ms, epoch.window_secs));
+	}
+
+	fn signed(
+		n: u8,
+		relay: u32,
+		epoch: u32,
+		objects: u32,
+	) -> (MulticastReportOf<Test>, MultiSignature) {
+		let report = MulticastReport { epoch, relay, beacon: beacon(n), objects, bytes: 500_000 };
+		let genesis = System::block_hash(0);
+		let signature = beacon_pair(n).sign(&multicast_signing_payload(genesis.as_ref(), &report));
+		(report, MultiSignature::Sr25519(signature))
+	}
+
+	fn submit(
+		report: MulticastReportOf<Test>,
+		signature: MultiSignature,
+	) -> Result<(), TransactionValidityError> {
+		let call = RuntimeCall::Pob(crate::Call::submit_multicast_report { report, signature });
+		call.authorize(TransactionSource::External).expect("authorized by the pallet")?;
+		call.dispatch(frame_system::RawOrigin::Authorized.into())
+			.expect("an authorized report is accepted");
+		Ok(())
+	}
+
+	#[test]
+	fn only_the_operator_announces_and_only_source_specific_channels() {
+		run(|| {
+			add_relay(0, 200, 9);
+			assert_noop!(
+				Pob::announce_multicast_channel(RuntimeOrigin::signed(beacon(0)), 0, channel()),
+				Error::<Test>::NotOperator
+			);
+			assert_noop!(
+				Pob::announce_multicast_channel(RuntimeOrigin::signed(operator()), 1, channel()),
+				Error::<Test>::UnknownRelay
+			);
+			for bad in [
+				MulticastChannel { group: IpAddress::V4([239, 1, 1, 1]), ..channel() },
+				MulticastChannel { source: IpAddress::V6([0x20; 16]), ..channel() },
+				MulticastChannel { amt_relay: IpAddress::V4([0; 4]), ..channel() },
+				MulticastChannel { port: 0, ..channel() },
+			] {
+				assert_noop!(
+					Pob::announce_multicast_channel(RuntimeOrigin::signed(operator()), 0, bad),
+					Error::<Test>::BadMulticastChannel
+				);
+			}
+			announce();
+			assert_eq!(MulticastChannels::<Test>::get(0), Some(channel()));
+			assert_noop!(
+				Pob::withdraw_multicast_channel(RuntimeOrigin::signed(beacon(0)), 0),
+				Error::<Test>::NotOperator
+			);
+			assert_ok!(Pob::withdraw_multicast_channel(RuntimeOrigin::signed(operator()), 0));
+			assert_noop!(
+				Pob::withdraw_multicast_channel(RuntimeOrigin::signed(operator()), 0),
+				Error::<Test>::NoMulticastChannel
+			);
+			assert!(events().contains(&Event::MulticastChannelWithdrawn { relay: 0 }));
+		});
+	}
+
+	#[test]
+	fn a_relay_reaching_most_of_its_beacons_has_verified_multicast_reach() {
+		run(|| {
+			for n in 0..3 {
+				register(n, 100, u32::from(n) + 1);
+			}
+			add_relay(0, 200, 9);
+			announce();
+			open();
+			let epoch = CurrentEpoch::<Test>::get().index;
+			assert_eq!(MulticastTests::<Test>::get(0), Some(channel()));
+			let beacons: Vec<u8> = assigned(0).iter().map(index_of).collect();
+			assert_eq!(beacons.len(), 3);
+
+			// After the unicast window, the multicast one is still open.
+			end_window();
+			let (report, signature) = signed(beacons[0], 0, epoch, OBJECTS_IN_WINDOW);
+			assert_eq!(
+				submit(report.clone(), signature.clone()),
+				rejected(ReportRejection::WindowOpen)
+			);
+			end_multicast_window();
+			assert_ok!(submit(report.clone(), signature.clone()));
+			assert_eq!(submit(report, signature), rejected(ReportRejection::Duplicate));
+			// 36 of 40 objects is 90 %: reached; 35 is not.
+			assert_ok!(submit_pair(signed(beacons[1], 0, epoch, 36)));
+			assert_ok!(submit_pair(signed(beacons[2], 0, epoch, 35)));
+
+			run_to(System::block_number() + EPOCH);
+			let record = MulticastRecords::<Test>::get(0).unwrap();
+			assert_eq!(
+				record,
+				MulticastRecord {
+					epoch,
+					beacons: 3,
+					reports: 3,
+					reached: 2,
+					verified: true,
+					last_verified: epoch
+				}
+			);
+			assert!(events().contains(&Event::MulticastReach {
+				epoch,
+				relay: 0,
+				beacons: 3,
+				reached: 2,
+				verified: true
+			}));
+			assert_eq!(MulticastReports::<Test>::iter().count(), 0);
+
+			// Next epoch, one beacon reached of three: not verified, and the
+			// record remembers the last epoch that was.
+			let next = CurrentEpoch::<Test>::get().index;
+			let beacons: Vec<u8> = assigned(0).iter().map(index_of).collect();
+			end_multicast_window();
+			assert_ok!(submit_pair(signed(beacons[0], 0, next, 40)));
+			run_to(System::block_number() + EPOCH);
+			let record = MulticastRecords::<Test>::get(0).unwrap();
+			assert_eq!((record.epoch, record.reached, record.verified), (next, 1, false));
+			assert_eq!(record.last_verified, epoch);
+		});
+	}
+
+	fn submit_pair(
+		(report, signature): (MulticastReportOf<Test>, MultiSignature),
+	) -> Result<(), TransactionValidityError> {
+		submit(report, signature)
+	}
+
+	#[test]
+	fn the_pool_refuses_multicast_reports_that_cannot_be_true() {
+		run(|| {
+			for n in 0..3 {
+				register(n, 1, u32::from(n) + 1);
+			}
+			add_relay(0, 2, 9);
+			open();
+			let epoch = CurrentEpoch::<Test>::get().index;
+			let beacons: Vec<u8> = assigned(0).iter().map(index_of).collect();
+			end_multicast_window();
+			// No channel announced before the epoch opened: no test.
+			announce();
+			assert_eq!(
+				submit_pair(signed(beacons[0], 0, epoch, 40)),
+				rejected(ReportRejection::NoMulticastTest)
+			);
+			MulticastTests::<Test>::insert(0, channel());
+			assert_eq!(
+				submit_pair(signed(beacons[0], 0, epoch + 1, 40)),
+				rejected(ReportRejection::WrongEpoch)
+			);
+			assert_eq!(
+				submit_pair(signed(beacons[0], 0, epoch, OBJECTS_IN_WINDOW + 1)),
+				rejected(ReportRejection::Impossible)
+			);
+			// A 1 Mbit/s link carries 625,000 bytes in the 5 s window, and
+			// the slack every report gets.
+			let (mut report, _) = signed(beacons[0], 0, epoch, 40);
+			report.bytes = ocm_pob::verdict::max_bytes_per_second(1) * 5 + 1;
+			let genesis = System::block_hash(0);
+			let signature = MultiSignature::Sr25519(
+				beacon_pair(beacons[0]).sign(&multicast_signing_payload(genesis.as_ref(), &report)),
+			);
+			assert_eq!(submit(report, signature), rejected(ReportRejection::Impossible));
+			// Signed by another beacon, or by nobody assigned.
+			let (report, _) = signed(beacons[0], 0, epoch, 40);
+			let (_, other) = signed(beacons[1], 0, epoch, 40);
+			assert_eq!(submit(report, other), rejected(ReportRejection::BadSignature));
+			assert_eq!(
+				submit_pair(signed(9, 0, epoch, 40)),
+				rejected(ReportRejection::UnknownBeacon)
+			);
+			// The unicast report's signature does not pass for a multicast one.
+			let (report, _) = signed(beacons[0], 0, epoch, 40);
+			let (_, unicast) = signed_report(beacons[0], 0, epoch, &[1; WINDOW as usize]);
+			assert_eq!(submit(report, unicast), rejected(ReportRejection::BadSignature));
+			assert_ok!(submit_pair(signed(beacons[0], 0, epoch, 40)));
+		});
+	}
+}

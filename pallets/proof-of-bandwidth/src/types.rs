@@ -160,6 +160,8 @@ pub enum ReportRejection {
 	BadSignature = 7,
 	/// The beacon is not registered.
 	UnknownBeacon = 8,
+	/// The relay has no multicast test this epoch.
+	NoMulticastTest = 9,
 }
 
 /// Why a probe batch is not taken; its code is the pool's `Custom` code.
@@ -231,3 +233,94 @@ pub const PROBE_BYTES: u32 = 4_096;
 
 /// The beacon key probes use for their stream: no beacon's.
 pub const PROBE_BEACON: [u8; 32] = [0; 32];
+
+/// An IP address, as the registry stores relays' endpoints.
+pub use ocm_primitives::footprint::IpAddress;
+
+fn multicast_ip(ip: IpAddress) -> ocm_pob::multicast::Ip {
+	match ip {
+		IpAddress::V4(a) => ocm_pob::multicast::Ip::V4(a),
+		IpAddress::V6(a) => ocm_pob::multicast::Ip::V6(a),
+	}
+}
+
+/// A relay's multicast test channel: the source-specific channel `(source,
+/// group)` on UDP `port` that it multicasts the reach test on
+/// (`ocm_pob::multicast`), and the AMT relay (RFC 7450) that tunnels it to
+/// networks without multicast, where beacons join it.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct MulticastChannel {
+	pub amt_relay: IpAddress,
+	/// The AMT relay's discovery port (2268 by IANA).
+	pub amt_port: u16,
+	pub source: IpAddress,
+	pub group: IpAddress,
+	pub port: u16,
+}
+
+impl MulticastChannel {
+	/// An SSM group, a unicast source of its family, a unicast AMT relay, ports.
+	pub fn check(&self) -> Result<(), ocm_pob::multicast::ChannelError> {
+		ocm_pob::multicast::check_channel(
+			multicast_ip(self.amt_relay),
+			self.amt_port,
+			multicast_ip(self.source),
+			multicast_ip(self.group),
+			self.port,
+		)
+	}
+}
+
+/// What of a relay's multicast test reached a beacon, signed by it.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct MulticastReport<AccountId> {
+	pub epoch: EpochIndex,
+	pub relay: RelayId,
+	pub beacon: AccountId,
+	/// The reach: distinct test objects rebuilt whose every byte checked,
+	/// at most `ocm_pob::multicast::OBJECTS_IN_WINDOW`.
+	pub objects: u32,
+	/// ALC bytes of the channel received in the window, FEC included:
+	/// what the tunnel carried, at most what the beacon's link carries.
+	pub bytes: u64,
+}
+
+pub type MulticastReportOf<T> = MulticastReport<<T as frame_system::Config>::AccountId>;
+
+pub use ocm_pob::multicast::REPORT_CONTEXT as MULTICAST_REPORT_CONTEXT;
+
+/// An accepted multicast report's numbers.
+#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct MulticastReach {
+	pub objects: u32,
+	pub bytes: u64,
+}
+
+/// A relay's last judged multicast test.
+#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug, Default)]
+pub struct MulticastRecord {
+	pub epoch: EpochIndex,
+	/// Beacons assigned to the test.
+	pub beacons: u32,
+	/// Beacons that reported.
+	pub reports: u32,
+	/// Beacons that rebuilt at least `MinMulticastDelivery` of the objects.
+	pub reached: u32,
+	/// More than half of the assigned beacons were reached: verified reach.
+	pub verified: bool,
+	/// The last epoch whose test verified reach (0: never).
+	pub last_verified: EpochIndex,
+}

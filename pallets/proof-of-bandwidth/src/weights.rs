@@ -25,6 +25,10 @@ pub trait WeightInfo {
 	fn on_initialize_idle() -> Weight;
 	fn open_epoch(r: u32, b: u32, ) -> Weight;
 	fn close_epoch(r: u32, b: u32, ) -> Weight;
+	fn announce_multicast_channel() -> Weight;
+	fn withdraw_multicast_channel() -> Weight;
+	fn authorize_submit_multicast_report() -> Weight;
+	fn submit_multicast_report() -> Weight;
 	fn claim_rewards() -> Weight;
 	fn set_probers(n: u32, ) -> Weight;
 	fn authorize_submit_probes(r: u32, ) -> Weight;
@@ -43,11 +47,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Governance::Parameters` (r:1 w:0)
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	fn register_beacon() -> Weight {
-		// Proof size: measured `146`, estimated `3604`.
-		// Minimum execution time: 46_551_000 picoseconds.
-		Weight::from_parts(55_986_000, 3604)
+		// Proof size: measured `146`, estimated `3640`.
+		// Minimum execution time: 46_158_000 picoseconds.
+		Weight::from_parts(48_362_000, 3640)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -55,8 +59,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
 	fn update_beacon() -> Weight {
 		// Proof size: measured `187`, estimated `3563`.
-		// Minimum execution time: 9_950_000 picoseconds.
-		Weight::from_parts(12_375_000, 3563)
+		// Minimum execution time: 9_579_000 picoseconds.
+		Weight::from_parts(10_450_000, 3563)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -67,13 +71,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::CounterForBeacons` (r:1 w:1)
 	/// Proof: `ProofOfBandwidth::CounterForBeacons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn deregister_beacon() -> Weight {
-		// Proof size: measured `345`, estimated `3604`.
-		// Minimum execution time: 42_929_000 picoseconds.
-		Weight::from_parts(54_477_000, 3604)
+		// Proof size: measured `345`, estimated `3640`.
+		// Minimum execution time: 42_116_000 picoseconds.
+		Weight::from_parts(44_379_000, 3640)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -93,16 +97,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	fn authorize_submit_report() -> Weight {
 		// Proof size: measured `590`, estimated `4006`.
-		// Minimum execution time: 61_789_000 picoseconds.
-		Weight::from_parts(77_005_000, 4006)
+		// Minimum execution time: 59_909_000 picoseconds.
+		Weight::from_parts(63_450_000, 4006)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 	}
 	/// Storage: `ProofOfBandwidth::Reports` (r:0 w:1)
 	/// Proof: `ProofOfBandwidth::Reports` (`max_values`: None, `max_size`: Some(541), added: 3016, mode: `MaxEncodedLen`)
 	fn submit_report() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 9_645_000 picoseconds.
-		Weight::from_parts(12_320_000, 0)
+		// Minimum execution time: 6_951_000 picoseconds.
+		Weight::from_parts(9_268_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:1 w:0)
@@ -111,8 +115,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
 		// Proof size: measured `220`, estimated `1557`.
-		// Minimum execution time: 5_305_000 picoseconds.
-		Weight::from_parts(6_636_000, 1557)
+		// Minimum execution time: 5_264_000 picoseconds.
+		Weight::from_parts(5_868_000, 1557)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
 	/// Storage: `System::ParentHash` (r:1 w:0)
@@ -131,8 +135,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ProofOfBandwidth::Assignments` (`max_values`: None, `max_size`: Some(529), added: 3004, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::CounterForAssignments` (r:1 w:1)
 	/// Proof: `ProofOfBandwidth::CounterForAssignments` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::MulticastChannels` (r:64 w:0)
+	/// Proof: `ProofOfBandwidth::MulticastChannels` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::MulticastTests` (r:0 w:64)
+	/// Proof: `ProofOfBandwidth::MulticastTests` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:0 w:1)
 	/// Proof: `ProofOfBandwidth::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:0 w:192)
@@ -140,18 +148,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `r` is `[1, 64]`.
 	/// The range of component `b` is `[1, 1024]`.
 	fn open_epoch(r: u32, b: u32, ) -> Weight {
-		// Proof size: measured `315 + b * (105 ±0) + r * (660 ±0)`, estimated `3994 + b * (2573 ±7) + r * (4532 ±0)`.
-		// Minimum execution time: 325_862_000 picoseconds.
-		Weight::from_parts(344_648_000, 3994)
-			// Standard error: 403_742
-			.saturating_add(Weight::from_parts(7_601_129, 0).saturating_mul(r.into()))
-			// Standard error: 25_218
-			.saturating_add(Weight::from_parts(4_970_972, 0).saturating_mul(b.into()))
+		// Proof size: measured `262 + b * (105 ±0) + r * (708 ±0)`, estimated `3994 + b * (2573 ±7) + r * (4532 ±0)`.
+		// Minimum execution time: 321_043_000 picoseconds.
+		Weight::from_parts(325_529_000, 3994)
+			// Standard error: 338_972
+			.saturating_add(Weight::from_parts(10_176_171, 0).saturating_mul(r.into()))
+			// Standard error: 21_173
+			.saturating_add(Weight::from_parts(4_603_992, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(71_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(r.into())))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 2573).saturating_mul(b.into()))
 			.saturating_add(Weight::from_parts(0, 4532).saturating_mul(r.into()))
 	}
@@ -172,29 +180,87 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CapacityRegistry::Relays` (r:64 w:64)
 	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:64 w:64)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:65 w:65)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::MulticastTests` (r:64 w:64)
+	/// Proof: `ProofOfBandwidth::MulticastTests` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::MulticastReports` (r:1024 w:1024)
+	/// Proof: `ProofOfBandwidth::MulticastReports` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:1024 w:1024)
 	/// Proof: `ProofOfBandwidth::BeaconAssignment` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::MulticastRecords` (r:0 w:64)
+	/// Proof: `ProofOfBandwidth::MulticastRecords` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// The range of component `r` is `[1, 64]`.
 	/// The range of component `b` is `[1, 1024]`.
 	fn close_epoch(r: u32, b: u32, ) -> Weight {
-		// Proof size: measured `0 + b * (304 ±0) + r * (5955 ±0)`, estimated `49246 + b * (1078 ±150) + r * (22536 ±0)`.
-		// Minimum execution time: 288_750_000 picoseconds.
-		Weight::from_parts(302_027_000, 49246)
-			// Standard error: 7_216_133
-			.saturating_add(Weight::from_parts(193_768_100, 0).saturating_mul(r.into()))
-			// Standard error: 450_739
-			.saturating_add(Weight::from_parts(5_790_757, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(66_u64))
-			.saturating_add(T::DbWeight::get().reads((30_u64).saturating_mul(r.into())))
+		// Proof size: measured `0 + b * (370 ±0) + r * (7073 ±0)`, estimated `49246 + b * (1078 ±179) + r * (22536 ±0)`.
+		// Minimum execution time: 368_979_000 picoseconds.
+		Weight::from_parts(371_207_000, 49246)
+			// Standard error: 8_351_949
+			.saturating_add(Weight::from_parts(209_247_114, 0).saturating_mul(r.into()))
+			// Standard error: 521_685
+			.saturating_add(Weight::from_parts(6_989_510, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(83_u64))
+			.saturating_add(T::DbWeight::get().reads((36_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
-			.saturating_add(T::DbWeight::get().writes(63_u64))
-			.saturating_add(T::DbWeight::get().writes((29_u64).saturating_mul(r.into())))
+			.saturating_add(T::DbWeight::get().writes(81_u64))
+			.saturating_add(T::DbWeight::get().writes((36_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 1078).saturating_mul(b.into()))
 			.saturating_add(Weight::from_parts(0, 22536).saturating_mul(r.into()))
+	}
+	/// Storage: `CapacityRegistry::Relays` (r:1 w:0)
+	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::MulticastChannels` (r:0 w:1)
+	/// Proof: `ProofOfBandwidth::MulticastChannels` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	fn announce_multicast_channel() -> Weight {
+		// Proof size: measured `857`, estimated `5522`.
+		// Minimum execution time: 10_992_000 picoseconds.
+		Weight::from_parts(12_150_000, 5522)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `CapacityRegistry::Relays` (r:1 w:0)
+	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::MulticastChannels` (r:1 w:1)
+	/// Proof: `ProofOfBandwidth::MulticastChannels` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	fn withdraw_multicast_channel() -> Weight {
+		// Proof size: measured `990`, estimated `5522`.
+		// Minimum execution time: 13_994_000 picoseconds.
+		Weight::from_parts(15_088_000, 5522)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::MulticastTests` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::MulticastTests` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::BeaconAssignment` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::MulticastReports` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::MulticastReports` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Governance::Parameters` (r:1 w:0)
+	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	fn authorize_submit_multicast_report() -> Weight {
+		// Proof size: measured `653`, estimated `3563`.
+		// Minimum execution time: 61_973_000 picoseconds.
+		Weight::from_parts(66_301_000, 3563)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+	}
+	/// Storage: `ProofOfBandwidth::MulticastReports` (r:0 w:1)
+	/// Proof: `ProofOfBandwidth::MulticastReports` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
+	fn submit_multicast_report() -> Weight {
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 6_905_000 picoseconds.
+		Weight::from_parts(9_185_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:1)
 	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
@@ -202,8 +268,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn claim_rewards() -> Weight {
 		// Proof size: measured `393`, estimated `6196`.
-		// Minimum execution time: 45_018_000 picoseconds.
-		Weight::from_parts(50_176_000, 6196)
+		// Minimum execution time: 45_267_000 picoseconds.
+		Weight::from_parts(47_687_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -212,10 +278,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 8]`.
 	fn set_probers(n: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 3_898_000 picoseconds.
-		Weight::from_parts(6_179_718, 0)
-			// Standard error: 7_448
-			.saturating_add(Weight::from_parts(276_831, 0).saturating_mul(n.into()))
+		// Minimum execution time: 3_965_000 picoseconds.
+		Weight::from_parts(5_165_694, 0)
+			// Standard error: 4_955
+			.saturating_add(Weight::from_parts(286_037, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:1 w:0)
@@ -233,10 +299,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `r` is `[1, 64]`.
 	fn authorize_submit_probes(r: u32, ) -> Weight {
 		// Proof size: measured `341 + r * (20 ±0)`, estimated `3509 + r * (3004 ±0)`.
-		// Minimum execution time: 54_512_000 picoseconds.
-		Weight::from_parts(59_991_682, 3509)
-			// Standard error: 6_627
-			.saturating_add(Weight::from_parts(2_433_705, 0).saturating_mul(r.into()))
+		// Minimum execution time: 53_926_000 picoseconds.
+		Weight::from_parts(58_134_109, 3509)
+			// Standard error: 3_608
+			.saturating_add(Weight::from_parts(2_337_139, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 3004).saturating_mul(r.into()))
@@ -248,10 +314,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `r` is `[1, 64]`.
 	fn submit_probes(r: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 8_743_000 picoseconds.
-		Weight::from_parts(11_530_758, 0)
-			// Standard error: 3_900
-			.saturating_add(Weight::from_parts(1_659_508, 0).saturating_mul(r.into()))
+		// Minimum execution time: 7_950_000 picoseconds.
+		Weight::from_parts(9_389_088, 0)
+			// Standard error: 2_179
+			.saturating_add(Weight::from_parts(1_612_447, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(r.into())))
 	}
@@ -261,77 +327,95 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// runtimes that do not set their own.
 impl WeightInfo for () {
 	fn register_beacon() -> Weight {
-		Weight::from_parts(55_986_000, 3604)
+		Weight::from_parts(48_362_000, 3640)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn update_beacon() -> Weight {
-		Weight::from_parts(12_375_000, 3563)
+		Weight::from_parts(10_450_000, 3563)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn deregister_beacon() -> Weight {
-		Weight::from_parts(54_477_000, 3604)
+		Weight::from_parts(44_379_000, 3640)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn authorize_submit_report() -> Weight {
-		Weight::from_parts(77_005_000, 4006)
+		Weight::from_parts(63_450_000, 4006)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 	}
 	fn submit_report() -> Weight {
-		Weight::from_parts(12_320_000, 0)
+		Weight::from_parts(9_268_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_idle() -> Weight {
-		Weight::from_parts(6_636_000, 1557)
+		Weight::from_parts(5_868_000, 1557)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 	}
 	fn open_epoch(r: u32, b: u32, ) -> Weight {
-		Weight::from_parts(344_648_000, 3994)
-			.saturating_add(Weight::from_parts(7_601_129, 0).saturating_mul(r.into()))
-			.saturating_add(Weight::from_parts(4_970_972, 0).saturating_mul(b.into()))
+		Weight::from_parts(325_529_000, 3994)
+			.saturating_add(Weight::from_parts(10_176_171, 0).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(4_603_992, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(71_u64))
-			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(r.into())))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
-			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(r.into())))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 2573).saturating_mul(b.into()))
 			.saturating_add(Weight::from_parts(0, 4532).saturating_mul(r.into()))
 	}
 	fn close_epoch(r: u32, b: u32, ) -> Weight {
-		Weight::from_parts(302_027_000, 49246)
-			.saturating_add(Weight::from_parts(193_768_100, 0).saturating_mul(r.into()))
-			.saturating_add(Weight::from_parts(5_790_757, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(66_u64))
-			.saturating_add(ParityDbWeight::get().reads((30_u64).saturating_mul(r.into())))
+		Weight::from_parts(371_207_000, 49246)
+			.saturating_add(Weight::from_parts(209_247_114, 0).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(6_989_510, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(83_u64))
+			.saturating_add(ParityDbWeight::get().reads((36_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(b.into())))
-			.saturating_add(ParityDbWeight::get().writes(63_u64))
-			.saturating_add(ParityDbWeight::get().writes((29_u64).saturating_mul(r.into())))
+			.saturating_add(ParityDbWeight::get().writes(81_u64))
+			.saturating_add(ParityDbWeight::get().writes((36_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 1078).saturating_mul(b.into()))
 			.saturating_add(Weight::from_parts(0, 22536).saturating_mul(r.into()))
 	}
+	fn announce_multicast_channel() -> Weight {
+		Weight::from_parts(12_150_000, 5522)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn withdraw_multicast_channel() -> Weight {
+		Weight::from_parts(15_088_000, 5522)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn authorize_submit_multicast_report() -> Weight {
+		Weight::from_parts(66_301_000, 3563)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+	}
+	fn submit_multicast_report() -> Weight {
+		Weight::from_parts(9_185_000, 0)
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
 	fn claim_rewards() -> Weight {
-		Weight::from_parts(50_176_000, 6196)
+		Weight::from_parts(47_687_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn set_probers(n: u32, ) -> Weight {
-		Weight::from_parts(6_179_718, 0)
-			.saturating_add(Weight::from_parts(276_831, 0).saturating_mul(n.into()))
+		Weight::from_parts(5_165_694, 0)
+			.saturating_add(Weight::from_parts(286_037, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn authorize_submit_probes(r: u32, ) -> Weight {
-		Weight::from_parts(59_991_682, 3509)
-			.saturating_add(Weight::from_parts(2_433_705, 0).saturating_mul(r.into()))
+		Weight::from_parts(58_134_109, 3509)
+			.saturating_add(Weight::from_parts(2_337_139, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 3004).saturating_mul(r.into()))
 	}
 	fn submit_probes(r: u32, ) -> Weight {
-		Weight::from_parts(11_530_758, 0)
-			.saturating_add(Weight::from_parts(1_659_508, 0).saturating_mul(r.into()))
+		Weight::from_parts(9_389_088, 0)
+			.saturating_add(Weight::from_parts(1_612_447, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(r.into())))
 	}

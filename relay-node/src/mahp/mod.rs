@@ -6,11 +6,14 @@
 //!   new object once (FLUTE, RaptorQ).
 //! - [`receiver`]: joins natively or through AMT, rebuilds objects into
 //!   the cache, repairs by unicast what FEC could not.
+//! - [`test_channel`]: proof of bandwidth's multicast test, sent in the
+//!   epochs that test this relay.
 //! - [`hls`]: the playlist parsing both need.
 
 pub mod hls;
 pub mod receiver;
 pub mod sender;
+pub mod test_channel;
 
 use prometheus_client::{
 	encoding::EncodeLabelSet,

@@ -55,16 +55,21 @@ async fn fetch(client: &HttpClient, url: &str, max: usize) -> Result<Fetched, St
 
 /// The socket a stream goes out on: from `source`, to its group, with TTL.
 pub fn socket(config: &MulticastSend) -> std::io::Result<UdpSocket> {
-	let socket = std::net::UdpSocket::bind((config.source, 0))?;
-	match config.source {
+	socket_from(config.source, config.ttl)
+}
+
+/// A multicast sending socket bound to `source`, on its interface, with `ttl`.
+pub fn socket_from(source: std::net::IpAddr, ttl: u32) -> std::io::Result<UdpSocket> {
+	let socket = std::net::UdpSocket::bind((source, 0))?;
+	match source {
 		std::net::IpAddr::V4(source) => {
-			socket.set_multicast_ttl_v4(config.ttl)?;
+			socket.set_multicast_ttl_v4(ttl)?;
 			let s2 = socket2::SockRef::from(&socket);
 			s2.set_multicast_if_v4(&source)?;
 			let _ = s2.set_send_buffer_size(4 << 20);
 		}
 		std::net::IpAddr::V6(_) => {
-			socket2::SockRef::from(&socket).set_multicast_hops_v6(config.ttl)?;
+			socket2::SockRef::from(&socket).set_multicast_hops_v6(ttl)?;
 		}
 	}
 	socket.set_nonblocking(true)?;

@@ -136,6 +136,7 @@ impl Randomness<Hash, BlockNumber> for ParentHashRandomness {
 parameter_types! {
 	/// A valid report earns its beacon a little from the pot.
 	pub const BeaconReward: Balance = 10 * MILLI_UNITS;
+	pub const MinMulticastDelivery: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(90);
 }
 
 impl pallet_proof_of_bandwidth::Config for Runtime {
@@ -167,6 +168,9 @@ impl pallet_proof_of_bandwidth::Config for Runtime {
 	type MaxRelaysPerEpoch = ConstU32<64>;
 	type MaxBeaconsPerTest = ConstU32<16>;
 	type MaxWindowSecs = ConstU32<60>;
+	/// Nine in ten of a multicast test's objects: FEC sized for 5 % loss
+	/// rebuilds all of them on a working tunnel.
+	type MinMulticastDelivery = MinMulticastDelivery;
 	/// A handful of validators probe; a majority of them fails a relay.
 	type MaxProbers = ConstU32<8>;
 	type ProberOrigin = BoardMajority;

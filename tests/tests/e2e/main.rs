@@ -8,6 +8,7 @@ mod board;
 mod capacity;
 mod governance;
 mod local_testnet;
+mod multicast;
 mod node;
 mod pob;
 mod relay;

@@ -3,7 +3,7 @@
 
 use crate::{
 	types::*, weights::WeightInfo, Assignments, BeaconAssignment, Beacons, Config, CurrentEpoch,
-	Event, Pallet, Probes, RelayCursor, Reports, Tracks,
+	Event, MulticastReports, MulticastTests, Pallet, Probes, RelayCursor, Reports, Tracks,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -107,6 +107,7 @@ impl<T: Config> Pallet<T> {
 				BeaconAssignment::<T>::insert(beacon, planned.relay);
 			}
 			Assignments::<T>::insert(planned.relay, Assignment { claimed_mbps, beacons });
+			Self::schedule_multicast_test(planned.relay);
 			tested += 1;
 		}
 
@@ -139,10 +140,14 @@ impl<T: Config> Pallet<T> {
 			judged += 1;
 			assigned += test.beacons.len() as u32;
 			Self::judge_test(epoch.index, relay, &test);
+			Self::judge_multicast_test(epoch.index, relay, &test.beacons);
 		}
 		let _ = BeaconAssignment::<T>::clear(u32::MAX, None);
 		let _ = Reports::<T>::clear(u32::MAX, None);
 		let _ = Probes::<T>::clear(u32::MAX, None);
+		// Emptied by the judging above; cleared for certain, as the rest.
+		let _ = MulticastTests::<T>::clear(u32::MAX, None);
+		let _ = MulticastReports::<T>::clear(u32::MAX, None);
 		(judged, assigned)
 	}
 

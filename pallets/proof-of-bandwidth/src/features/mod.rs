@@ -2,6 +2,8 @@
 
 mod beacon;
 mod epoch;
+mod multicast;
+pub use multicast::multicast_signing_payload;
 mod probe;
 pub use probe::{probe, probe_signing_payload, probe_url};
 mod report;

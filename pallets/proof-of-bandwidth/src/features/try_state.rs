@@ -1,7 +1,8 @@
 //! The pallet's invariants, checked by `try-runtime` and after every unit test.
 
 use crate::{
-	types::*, Assignments, BeaconAssignment, Beacons, Config, CurrentEpoch, Pallet, Reports,
+	types::*, Assignments, BeaconAssignment, Beacons, Config, CurrentEpoch, MulticastChannels,
+	MulticastReports, MulticastTests, Pallet, Reports,
 };
 use frame_support::{ensure, traits::Get};
 
@@ -9,6 +10,8 @@ impl<T: Config> Pallet<T> {
 	/// - at most `MaxBeacons` beacons and `MaxRelaysPerEpoch` tests;
 	/// - every assigned beacon is registered, assigned once, to the test that lists it;
 	/// - every report belongs to an assigned beacon of its relay and has the window's length;
+	/// - multicast tests belong to tests, multicast reports to their
+	///   tests' beacons, within the objects sent; announced channels check;
 	/// - reputations stay within `MAX_REPUTATION`.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		ensure!(Beacons::<T>::count() <= T::MaxBeacons::get(), "too many beacons");
@@ -35,6 +38,23 @@ impl<T: Config> Pallet<T> {
 				"a report from a beacon not assigned to its relay"
 			);
 			ensure!(seconds.len() == window, "a report of the wrong length");
+		}
+		for (relay, _) in MulticastTests::<T>::iter() {
+			ensure!(Assignments::<T>::contains_key(relay), "a multicast test of no test");
+		}
+		for (relay, beacon, reach) in MulticastReports::<T>::iter() {
+			ensure!(
+				MulticastTests::<T>::contains_key(relay)
+					&& BeaconAssignment::<T>::get(&beacon) == Some(relay),
+				"a multicast report outside a multicast test"
+			);
+			ensure!(
+				reach.objects <= ocm_pob::multicast::OBJECTS_IN_WINDOW,
+				"a multicast report of more objects than the test sends"
+			);
+		}
+		for (_, channel) in MulticastChannels::<T>::iter() {
+			ensure!(channel.check().is_ok(), "a multicast channel that does not check");
 		}
 		for (_, beacon) in Beacons::<T>::iter() {
 			ensure!(beacon.reputation <= MAX_REPUTATION, "reputation above the maximum");
