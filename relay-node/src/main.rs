@@ -3,6 +3,7 @@
 mod cache;
 mod chain;
 mod config;
+mod delegated;
 mod logs;
 mod mahp;
 mod metrics;

@@ -252,6 +252,7 @@ fn service(
 		let state = state.clone();
 		async move {
 			let started = std::time::Instant::now();
+			let request = crate::delegated::rewrite(request);
 			let (endpoint, mut response) = route(&state, &request).await;
 			if endpoint == "cache" {
 				if let Some(logs) = &state.logs {

@@ -1,6 +1,7 @@
 //! Harness for OCM's end-to-end tests: starts real binaries on loopback.
 
 pub mod netns;
+pub mod origin;
 pub mod pob;
 pub mod registry;
 
@@ -183,6 +184,14 @@ pub fn beacon_binary() -> PathBuf {
 	node_binary().with_file_name("ocm-beacon")
 }
 
+/// The `ocm-router` binary: `$OCM_ROUTER_BIN`, else next to `ocm-node`.
+pub fn router_binary() -> PathBuf {
+	if let Some(bin) = std::env::var_os("OCM_ROUTER_BIN") {
+		return bin.into();
+	}
+	node_binary().with_file_name("ocm-router")
+}
+
 /// The `ocm-amt-relay` binary: `$OCM_AMT_RELAY_BIN`, else next to `ocm-node`.
 pub fn amt_relay_binary() -> PathBuf {
 	if let Some(bin) = std::env::var_os("OCM_AMT_RELAY_BIN") {
@@ -360,5 +369,33 @@ impl Drop for DevNode {
 	fn drop(&mut self) {
 		let _ = self.child.kill();
 		let _ = self.child.wait();
+	}
+}
+
+/// A storage value at the best block, decoded dynamically.
+pub async fn storage(api: &Api, pallet: &str, item: &str, key: Vec<Value>) -> Option<Value> {
+	api.at_current_block()
+		.await
+		.unwrap()
+		.storage()
+		.try_fetch(dynamic::storage::<Vec<Value>, Value>(pallet, item), key)
+		.await
+		.unwrap()
+		.map(|v| v.decode().unwrap())
+}
+
+/// Waits until `check` gives `Some`, polling every second.
+pub async fn until<T, F: std::future::Future<Output = Option<T>>>(
+	what: &str,
+	within: Duration,
+	mut check: impl FnMut() -> F,
+) -> T {
+	let deadline = Instant::now() + within;
+	loop {
+		if let Some(v) = check().await {
+			return v;
+		}
+		assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+		tokio::time::sleep(Duration::from_secs(1)).await;
 	}
 }

@@ -121,6 +121,32 @@ pub async fn fetch(
 	value.map(|v| v.decode().map_err(|e| e.to_string())).transpose()
 }
 
+/// Every entry of a storage map at `at` whose keys are integers under
+/// concatenating hashers (`Twox64Concat`, `Blake2_128Concat`): its key
+/// parts and its value, decoded dynamically.
+pub async fn numbered_entries(
+	at: &AtBlock,
+	pallet: &str,
+	item: &str,
+) -> Result<Vec<(Vec<u32>, Value)>, String> {
+	let address = dynamic::storage::<Vec<Value>, Value>(pallet, item);
+	let mut entries =
+		at.storage().iter(address, Vec::<Value>::new()).await.map_err(|e| e.to_string())?;
+	let mut out = Vec::new();
+	while let Some(entry) = entries.next().await {
+		let entry = entry.map_err(|e| e.to_string())?;
+		let key = entry.key().map_err(|e| e.to_string())?;
+		let parts = key
+			.parts()
+			.map(|part| part.decode_as::<u32>().ok().flatten())
+			.collect::<Option<Vec<u32>>>()
+			.ok_or_else(|| format!("{pallet}::{item} has a key that is not a number"))?;
+		let value = entry.value().decode().map_err(|e| e.to_string())?;
+		out.push((parts, value));
+	}
+	Ok(out)
+}
+
 /// The bytes of a decoded `[u8; N]`, `Vec<u8>` or `BoundedVec<u8, _>` (a
 /// newtype around the sequence).
 pub fn bytes_of(value: &Value) -> Option<Vec<u8>> {

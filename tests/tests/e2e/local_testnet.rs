@@ -68,7 +68,7 @@ async fn three_validators_author_and_finalize_one_chain() {
 			.logs
 			.iter()
 			.find_map(|item| match item {
-				DigestItem::PreRuntime(engine, data) if engine == b"aura" => {
+				DigestItem::PreRuntime([b'a', b'u', b'r', b'a'], data) => {
 					u64::decode(&mut &data[..]).ok()
 				}
 				_ => None,

@@ -12,4 +12,5 @@ mod multicast;
 mod node;
 mod pob;
 mod relay;
+mod router;
 mod settlement;

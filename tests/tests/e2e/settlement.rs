@@ -16,68 +16,24 @@
 //! for exactly once.
 
 use ocm_e2e::{
-	free_port, pob, registry::UNITS, relay_binary, submit, wait_listening, Api, DevNode, Process,
+	free_port, pob, registry::UNITS, relay_binary, submit, wait_listening, DevNode, Process,
 };
+use ocm_e2e::{storage, until};
 use std::{
 	process::{Command, Stdio},
-	time::{Duration, Instant},
+	time::Duration,
 };
 use subxt::{
 	dynamic::{self, At, Value},
 	ext::scale_value::Composite,
 };
 use subxt_signer::sr25519::dev;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const HOST: &str = "video.example.com";
 /// Segment bodies: 100 kB each.
 const SEGMENT_BYTES: usize = 100_000;
 /// 10 OCM per GB.
 const PRICE_PER_GB: u128 = 10 * UNITS;
-
-/// A plain HTTP/1.1 origin: `/live/{n}.ts` is `SEGMENT_BYTES` bytes of `n`,
-/// cacheable for a minute; anything else is 404.
-async fn origin() -> u16 {
-	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-	let port = listener.local_addr().unwrap().port();
-	tokio::spawn(async move {
-		loop {
-			let Ok((mut socket, _)) = listener.accept().await else { continue };
-			tokio::spawn(async move {
-				let mut head = Vec::new();
-				let mut buf = [0u8; 4096];
-				while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-					match socket.read(&mut buf).await {
-						Ok(0) | Err(_) => return,
-						Ok(n) => head.extend_from_slice(&buf[..n]),
-					}
-				}
-				let text = String::from_utf8_lossy(&head);
-				let path = text.split(' ').nth(1).unwrap_or("/").to_string();
-				let segment = path
-					.strip_prefix("/live/")
-					.and_then(|p| p.split(['.', '?']).next())
-					.and_then(|n| n.parse::<u8>().ok());
-				let response = match segment {
-					Some(n) => {
-						let mut r = format!(
-							"HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nContent-Length: {SEGMENT_BYTES}\r\nCache-Control: max-age=60\r\nConnection: close\r\n\r\n"
-						)
-						.into_bytes();
-						r.extend(std::iter::repeat_n(n, SEGMENT_BYTES));
-						r
-					}
-					None => {
-						b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-							.to_vec()
-					}
-				};
-				let _ = socket.write_all(&response).await;
-			});
-		}
-	});
-	port
-}
 
 fn start_relay(config: &std::path::Path, port: u16, logs: &std::path::Path) -> Process {
 	let child = Command::new(relay_binary())
@@ -126,17 +82,6 @@ fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
 	headers.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(str::trim)
 }
 
-async fn storage(api: &Api, pallet: &str, item: &str, key: Vec<Value>) -> Option<Value> {
-	api.at_current_block()
-		.await
-		.unwrap()
-		.storage()
-		.try_fetch(dynamic::storage::<Vec<Value>, Value>(pallet, item), key)
-		.await
-		.unwrap()
-		.map(|v| v.decode().unwrap())
-}
-
 fn num(v: &Value, field: &str) -> u128 {
 	v.at(field).and_then(|x| x.as_u128()).unwrap_or_else(|| panic!("no {field} in {v}"))
 }
@@ -145,27 +90,11 @@ fn bytes(v: &Value) -> Vec<u8> {
 	ocm_e2e::value_bytes(v)
 }
 
-/// Waits until `check` gives `Some`, polling every second.
-async fn until<T, F: std::future::Future<Output = Option<T>>>(
-	what: &str,
-	within: Duration,
-	mut check: impl FnMut() -> F,
-) -> T {
-	let deadline = Instant::now() + within;
-	loop {
-		if let Some(v) = check().await {
-			return v;
-		}
-		assert!(Instant::now() < deadline, "{what}: not within {within:?}");
-		tokio::time::sleep(Duration::from_secs(1)).await;
-	}
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_relay_is_paid_for_exactly_the_requests_it_served_and_logged() {
 	let node = DevNode::start();
 	let api = node.connect().await;
-	let origin_port = origin().await;
+	let origin_port = ocm_e2e::origin::segments(SEGMENT_BYTES).await;
 	let alice = dev::alice();
 
 	// Alice owns the host and buys delivery for it: 1,000 OCM in escrow.

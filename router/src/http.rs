@@ -1,0 +1,222 @@
+//! The router's HTTP interface.
+//!
+//! - `GET`/`HEAD` for a contract's host (from `Host`): `302 Found` to the
+//!   chosen relay, the path and query kept, never cached (each player is
+//!   placed on its own).
+//! - `POST /cdni/v1/redirection`: an RFC 7975 redirection request.
+//! - `GET /cdni/v1/fci`: the marketplace's RFC 8008 advertisement.
+//! - `GET /healthz`, `GET /metrics`.
+//!
+//! Errors carry RFC 7975's error object (`{"error": {"error-code", ...}}`):
+//! 404 for a host no contract has, 503 when no relay serves the client.
+
+use crate::state::Router;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::{body::Incoming, header, Method, Request, Response, StatusCode};
+use hyper_util::{
+	rt::{TokioExecutor, TokioIo},
+	server::conn::auto,
+};
+use ocm_routing::{
+	redirection::{self, Query, RiError},
+	RouteError,
+};
+use std::{convert::Infallible, net::SocketAddr, sync::Arc};
+use tokio::net::TcpListener;
+
+pub const REDIRECTION_PATH: &str = "/cdni/v1/redirection";
+pub const FCI_PATH: &str = "/cdni/v1/fci";
+
+/// Seconds an upstream DNS server may cache a DNS answer.
+pub const DNS_TTL_SECS: u32 = 20;
+
+type Body = Full<Bytes>;
+
+fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
+	let mut response = Response::new(Full::new(body.into()));
+	*response.status_mut() = status;
+	let headers = response.headers_mut();
+	if let Ok(value) = content_type.parse() {
+		headers.insert(header::CONTENT_TYPE, value);
+	}
+	headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, no-store"));
+	response
+}
+
+fn error(status: StatusCode, error: &RiError) -> Response<Body> {
+	respond(status, "application/json", error.body().to_string())
+}
+
+fn route_error(host: &str, error: RouteError) -> Response<Body> {
+	match error {
+		RouteError::UnknownHost => error_for(StatusCode::NOT_FOUND, RiError::unknown_host(host)),
+		RouteError::NoRelay => error_for(StatusCode::SERVICE_UNAVAILABLE, RiError::no_relay()),
+	}
+}
+
+fn error_for(status: StatusCode, e: RiError) -> Response<Body> {
+	error(status, &e)
+}
+
+/// The request's host, lower case, without port.
+fn host_of(request: &Request<Incoming>) -> Option<String> {
+	let raw = request
+		.headers()
+		.get(header::HOST)
+		.and_then(|h| h.to_str().ok())
+		.or_else(|| request.uri().host())?;
+	let host = if raw.starts_with('[') {
+		raw.split_inclusive(']').next().unwrap_or(raw)
+	} else {
+		raw.split(':').next().unwrap_or(raw)
+	};
+	(!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+fn player(router: &Router, request: &Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+	let Some(host) = host_of(request) else {
+		return error_for(StatusCode::BAD_REQUEST, RiError::malformed("no Host"));
+	};
+	let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+	let client = router.client(peer.ip().to_canonical());
+	match router.decide(&host, &client, path) {
+		Ok(decision) => {
+			let mut response = respond(StatusCode::FOUND, "text/plain; charset=utf-8", "");
+			match decision.location.parse() {
+				Ok(location) => {
+					response.headers_mut().insert(header::LOCATION, location);
+					response
+				}
+				Err(_) => {
+					error_for(StatusCode::BAD_REQUEST, RiError::malformed("an unusable path"))
+				}
+			}
+		}
+		Err(e) => route_error(&host, e),
+	}
+}
+
+/// Answers one RFC 7975 redirection request body.
+pub fn redirection(router: &Router, body: &[u8]) -> Response<Body> {
+	let request = match redirection::parse_request(body, &router.cdn_id) {
+		Ok(request) => request,
+		Err(e) => {
+			let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+			return error(status, &e);
+		}
+	};
+	let answer = match &request.query {
+		Query::Http { client, host, path_and_query, cs_uri, cs_version } => {
+			let client = router.client(client.to_canonical());
+			router.decide(host, &client, path_and_query).map(|d| {
+				redirection::http_response(cs_uri, cs_version, &d.location, &request.cdn_path)
+			})
+		}
+		Query::Dns { client, qname, ipv6 } => {
+			let client = router.client(client.to_canonical());
+			match router.decide(qname, &client, "/") {
+				Ok(d) => match redirection::dns_response(
+					qname,
+					*ipv6,
+					&d.base,
+					DNS_TTL_SECS,
+					&request.cdn_path,
+				) {
+					Ok(answer) => Ok(answer),
+					Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+				},
+				Err(e) => Err(e),
+			}
+		}
+	};
+	match answer {
+		Ok(answer) => respond(StatusCode::OK, redirection::RESPONSE_MEDIA_TYPE, answer.to_string()),
+		Err(e) => {
+			let host = match &request.query {
+				Query::Http { host, .. } => host.as_str(),
+				Query::Dns { qname, .. } => qname.as_str(),
+			};
+			let e = match e {
+				RouteError::UnknownHost => RiError::unknown_host(host),
+				RouteError::NoRelay => RiError::no_relay(),
+			};
+			error(StatusCode::INTERNAL_SERVER_ERROR, &e)
+		}
+	}
+}
+
+async fn handle(
+	router: Arc<Router>,
+	registry: Arc<prometheus_client::registry::Registry>,
+	request: Request<Incoming>,
+	peer: SocketAddr,
+) -> Response<Body> {
+	let path = request.uri().path();
+	match (request.method(), path) {
+		(&Method::POST, REDIRECTION_PATH) => {
+			let limited = Limited::new(request.into_body(), redirection::MAX_REQUEST_BYTES);
+			match limited.collect().await {
+				Ok(body) => redirection(&router, &body.to_bytes()),
+				Err(_) => error_for(
+					StatusCode::PAYLOAD_TOO_LARGE,
+					RiError::malformed("the body is too large or was cut off"),
+				),
+			}
+		}
+		(&Method::GET, FCI_PATH) => {
+			respond(StatusCode::OK, "application/json", router.advertisement().as_bytes().to_vec())
+		}
+		(&Method::GET, "/healthz") => respond(StatusCode::OK, "text/plain; charset=utf-8", "ok\n"),
+		(&Method::GET, "/metrics") => {
+			let mut text = String::new();
+			let _ = prometheus_client::encoding::text::encode(&mut text, &registry);
+			respond(
+				StatusCode::OK,
+				"application/openmetrics-text; version=1.0.0; charset=utf-8",
+				text,
+			)
+		}
+		(&Method::GET | &Method::HEAD, _) => player(&router, &request, peer),
+		_ => error_for(
+			StatusCode::METHOD_NOT_ALLOWED,
+			RiError::malformed("players GET or HEAD; upstream CDNs POST to /cdni/v1/redirection"),
+		),
+	}
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+	listener: TcpListener,
+	router: Arc<Router>,
+	registry: Arc<prometheus_client::registry::Registry>,
+	shutdown: impl std::future::Future<Output = ()>,
+) {
+	let builder = auto::Builder::new(TokioExecutor::new());
+	tokio::pin!(shutdown);
+	loop {
+		let (stream, peer) = tokio::select! {
+			_ = &mut shutdown => return,
+			accepted = listener.accept() => match accepted {
+				Ok(accepted) => accepted,
+				Err(e) => {
+					tracing::warn!(error = %e, "accept failed");
+					tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+					continue;
+				}
+			},
+		};
+		let _ = stream.set_nodelay(true);
+		let (router, registry) = (router.clone(), registry.clone());
+		let service = hyper::service::service_fn(move |request| {
+			let (router, registry) = (router.clone(), registry.clone());
+			async move { Ok::<_, Infallible>(handle(router, registry, request, peer).await) }
+		});
+		let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+		tokio::spawn(async move {
+			if let Err(e) = connection.await {
+				tracing::debug!(error = %e, "connection ended");
+			}
+		});
+	}
+}

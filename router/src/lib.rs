@@ -1,0 +1,16 @@
+//! `ocm-router`: request routing for the marketplace's delivery contracts.
+//!
+//! - [`state`]: the routing table (rebuilt from the chain), relays' health
+//!   and load, and the decisions made from them.
+//! - [`http`]: players' requests (302 to a relay), RFC 7975 redirection
+//!   requests from upstream CDNs, the RFC 8008 advertisement, health and
+//!   metrics.
+//! - [`chain`]: follows the chain's relays and contracts.
+//! - [`probe`]: probes every relay's `/healthz` each second.
+//!
+//! The decisions themselves are `ocm_routing`'s, sans I/O.
+
+pub mod chain;
+pub mod http;
+pub mod probe;
+pub mod state;

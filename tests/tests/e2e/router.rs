@@ -1,0 +1,284 @@
+//! Request routing end to end: a dev chain, an HTTP origin, two `ocm-relay`s
+//! (Dave's serving 127.1.0.0/16; Bob's serving 127.2.0.0/16 and the
+//! Netherlands) verified by six `ocm-beacon`s and joined to Alice's
+//! delivery contract, and `ocm-router` following the chain. curl plays the
+//! players, from addresses in different footprints (loopback's /8 is all
+//! local, so `--interface 127.x.y.z` sends from there).
+//!
+//! Each player is redirected to the relay whose footprint contains it
+//! (longest prefix, then the country its network is in), and the relay
+//! serves the redirect's URL from the origin; an upstream CDN's RFC 7975
+//! request gets the same answer; unknown hosts and clients in no footprint
+//! get CDNi errors; the marketplace's FCI advertisement sums the relays'
+//! verified capacity per footprint; and a relay that is killed stops
+//! getting players within seconds.
+
+use ocm_e2e::{
+	free_port, pob, registry::UNITS, relay_binary, router_binary, storage, submit, until,
+	wait_listening, Api, DevNode, Process,
+};
+use std::{
+	process::{Command, Stdio},
+	time::{Duration, Instant},
+};
+use subxt::{
+	dynamic::{self, Value},
+	ext::scale_value::Composite,
+};
+use subxt_signer::sr25519::dev;
+
+const HOST: &str = "video.example.com";
+const SEGMENT_BYTES: usize = 20_000;
+
+fn relay_config(
+	dir: &std::path::Path,
+	node: &DevNode,
+	port: u16,
+	footprints: &str,
+) -> std::path::PathBuf {
+	let path = dir.join(format!("relay-{port}.toml"));
+	std::fs::write(
+		&path,
+		format!(
+			r#"listen = "127.0.0.1:{port}"
+
+[chain]
+url = "{}"
+public_url = "http://127.0.0.1:{port}"
+bond = 100
+heartbeat_secs = 30
+country = "nl"
+asn = 64500
+capacity_mbps = 50
+capabilities = ["http/1.1", "hls"]
+contracts = [0]
+{footprints}"#,
+			node.ws_url()
+		),
+	)
+	.unwrap();
+	path
+}
+
+fn start_relay(config: &std::path::Path, operator: &str, logs: &std::path::Path) -> Process {
+	Process(
+		Command::new(relay_binary())
+			.args(["--config", config.to_str().unwrap(), "--log-dir", logs.to_str().unwrap()])
+			.env("OCM_RELAY_OPERATOR", operator)
+			.env("OCM_RELAY_LOG", std::env::var("OCM_RELAY_LOG").unwrap_or("warn".into()))
+			.stdout(Stdio::null())
+			.spawn()
+			.expect("start ocm-relay"),
+	)
+}
+
+/// curl from `from`: (status, Location or body).
+fn curl(from: &str, args: &[&str]) -> (u16, String) {
+	let out = Command::new("curl")
+		.args([
+			"-s",
+			"--max-time",
+			"5",
+			"--interface",
+			from,
+			"-o",
+			"-",
+			"-w",
+			"\n%{http_code} %{redirect_url}",
+		])
+		.args(args)
+		.output()
+		.expect("curl runs");
+	let text = String::from_utf8_lossy(&out.stdout).to_string();
+	let (body, tail) = text.rsplit_once('\n').unwrap_or(("", &text));
+	let (status, location) = tail.split_once(' ').unwrap_or((tail, ""));
+	let status = status.parse().unwrap_or(0);
+	(status, if location.is_empty() { body.to_string() } else { location.to_string() })
+}
+
+async fn relay_id(api: &Api, port: u16) -> Option<u32> {
+	let key = vec![Value::from_bytes(format!("http://127.0.0.1:{port}"))];
+	Some(storage(api, "CapacityRegistry", "RelayByHttp", key).await?.as_u128()? as u32)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn players_are_sent_to_the_relay_for_their_network() {
+	let node = DevNode::start();
+	let api = node.connect().await;
+	let origin_port = ocm_e2e::origin::segments(SEGMENT_BYTES).await;
+
+	let register = dynamic::tx(
+		"CapacityRegistry",
+		"register_provider",
+		Composite::unnamed([
+			Value::from_bytes("Example Video"),
+			Value::unnamed_composite([Value::from_bytes(HOST)]),
+		]),
+	);
+	submit(&api, &register, &dev::alice()).await.expect("provider registers");
+	let now = api.at_current_block().await.unwrap().block_number() as u128;
+	let terms = Value::named_composite([
+		("hosts", Value::unnamed_composite([Value::from_bytes(HOST)])),
+		("origin", Value::from_bytes(format!("http://127.0.0.1:{origin_port}"))),
+		("price_per_gb", Value::u128(UNITS)),
+		("budget", Value::u128(1_000 * UNITS)),
+		("footprint", Value::unnamed_composite([])),
+		(
+			"sla",
+			Value::named_composite([
+				("min_verified_mbps", Value::u128(10)),
+				("max_error_share", Value::unnamed_composite([Value::u128(50_000_000)])),
+				("require_active", Value::bool(true)),
+				("penalty", Value::unnamed_composite([Value::u128(100_000_000)])),
+			]),
+		),
+		("start", Value::u128(now + 5)),
+		("end", Value::u128(now + 100_000)),
+	]);
+	let open = dynamic::tx("CdniSettlement", "open_contract", Composite::unnamed([terms]));
+	submit(&api, &open, &dev::alice()).await.expect("the contract opens");
+
+	let dir = tempfile::tempdir().unwrap();
+	let (port_a, port_b) = (free_port(), free_port());
+	let config_a = relay_config(
+		dir.path(),
+		&node,
+		port_a,
+		"[[chain.footprints]]\ntype = \"ipv4cidr\"\nvalue = \"127.1.0.0/16\"\ncapacity_mbps = 50\n",
+	);
+	let config_b = relay_config(
+		dir.path(),
+		&node,
+		port_b,
+		"[[chain.footprints]]\ntype = \"ipv4cidr\"\nvalue = \"127.2.0.0/16\"\ncapacity_mbps = 50\n\n[[chain.footprints]]\ntype = \"countrycode\"\nvalue = \"nl\"\ncapacity_mbps = 40\n",
+	);
+	let _relay_a = start_relay(&config_a, "//Dave", &dir.path().join("logs-a"));
+	let mut relay_b_process = start_relay(&config_b, "//Bob", &dir.path().join("logs-b"));
+	wait_listening(&format!("127.0.0.1:{port_a}"), "ocm-relay");
+	wait_listening(&format!("127.0.0.1:{port_b}"), "ocm-relay");
+	let beacons: Vec<_> = (0..6)
+		.map(|n| pob::beacon_with(&node, n, 100, &[("OCM_BEACON_MAX_RATE_MBPS", "40")]))
+		.collect();
+	let (id_a, id_b) = until("both relays join contract 0", Duration::from_secs(300), || async {
+		let (a, b) = (relay_id(&api, port_a).await?, relay_id(&api, port_b).await?);
+		for id in [a, b] {
+			storage(
+				&api,
+				"CdniSettlement",
+				"Members",
+				vec![Value::u128(0), Value::u128(id.into())],
+			)
+			.await?;
+		}
+		Some((a, b))
+	})
+	.await;
+	drop(beacons);
+
+	// Clients in 127.3.0.0/16 are in the Netherlands, in no relay's prefix.
+	let networks = dir.path().join("networks.txt");
+	std::fs::write(&networks, "127.3.0.0/16 as64777 nl\n").unwrap();
+	let router_port = free_port();
+	let _router = Process(
+		Command::new(router_binary())
+			.args(["--listen", &format!("127.0.0.1:{router_port}"), "--chain", &node.ws_url()])
+			.arg("--networks")
+			.arg(&networks)
+			.env("OCM_ROUTER_LOG", std::env::var("OCM_ROUTER_LOG").unwrap_or("warn".into()))
+			.stdout(Stdio::null())
+			.spawn()
+			.expect("start ocm-router"),
+	);
+	wait_listening(&format!("127.0.0.1:{router_port}"), "ocm-router");
+	let router = format!("http://127.0.0.1:{router_port}");
+	let play = |from: &str, path: &str| {
+		curl(from, &["-H", &format!("Host: {HOST}"), &format!("{router}{path}")])
+	};
+	let relay_a = format!("http://127.0.0.1:{port_a}/cdn/{HOST}");
+	let relay_b = format!("http://127.0.0.1:{port_b}/cdn/{HOST}");
+
+	until("the router routes the contract's host", Duration::from_secs(30), || async {
+		(play("127.1.0.9", "/live/1.ts").0 == 302).then_some(())
+	})
+	.await;
+	assert_eq!(play("127.1.0.9", "/live/1.ts"), (302, format!("{relay_a}/live/1.ts")));
+	assert_eq!(play("127.2.0.9", "/live/2.ts?t=1"), (302, format!("{relay_b}/live/2.ts?t=1")));
+	assert_eq!(play("127.3.0.9", "/live/3.ts").1, format!("{relay_b}/live/3.ts"), "by country");
+	// The redirect's URL serves the content, through the relay, from the origin.
+	let (status, body) = curl("127.1.0.9", &[&format!("{relay_a}/live/1.ts")]);
+	assert_eq!((status, body.len()), (200, SEGMENT_BYTES));
+
+	// CDNi error bodies: a client in no footprint, a host with no contract.
+	let (status, body) = play("127.4.0.9", "/live/1.ts");
+	assert_eq!(status, 503);
+	assert_eq!(
+		serde_json::from_str::<serde_json::Value>(&body).unwrap()["error"]["error-code"],
+		504
+	);
+	let (status, body) = curl("127.1.0.9", &["-H", "Host: nobody.example", &format!("{router}/x")]);
+	assert_eq!(status, 404);
+	assert_eq!(
+		serde_json::from_str::<serde_json::Value>(&body).unwrap()["error"]["error-code"],
+		501
+	);
+
+	// An upstream CDN asks on a player's behalf (RFC 7975).
+	let request = serde_json::json!({
+		"http": {"c-ip": "127.2.0.77", "cs-uri": format!("http://{HOST}/live/9.ts"), "cs-version": "HTTP/1.1", "cs-method": "GET"},
+		"cdn-path": ["AS64496:0"], "max-hops": 3
+	});
+	let (status, body) = curl(
+		"127.0.0.1",
+		&[
+			"-X",
+			"POST",
+			"-H",
+			"Content-Type: application/cdni; ptype=redirection-request",
+			"--data-binary",
+			&request.to_string(),
+			&format!("{router}/cdni/v1/redirection"),
+		],
+	);
+	assert_eq!(status, 200, "{body}");
+	let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+	assert_eq!(answer["http"]["sc-(location)"], format!("{relay_b}/live/9.ts"));
+	assert_eq!(answer["cdn-path"], serde_json::json!(["AS64496:0", "AS64500:0"]));
+
+	// The marketplace's advertisement: each relay's footprint with its
+	// verified capacity (the claim, 50 and 40 Mbit/s, once verified).
+	let (status, body) = curl("127.0.0.1", &[&format!("{router}/cdni/v1/fci")]);
+	assert_eq!(status, 200);
+	let fci: serde_json::Value = serde_json::from_str(&body).unwrap();
+	let limit = |value: &str| {
+		fci["capabilities"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.find(|c| {
+				c["capability-type"] == "FCI.CapacityLimits"
+					&& c["footprints"][0]["footprint-value"][0] == value
+			})
+			.map(|c| c["capability-value"]["limits"][0]["maximum-hard"].as_u64().unwrap())
+	};
+	assert_eq!(limit("127.1.0.0/16"), Some(50_000_000));
+	assert_eq!(limit("127.2.0.0/16"), Some(50_000_000));
+	assert_eq!(limit("nl"), Some(40_000_000));
+	println!("FCI: {fci}");
+
+	// Bob's relay goes down: its players stop being sent to it.
+	let killed = Instant::now();
+	let _ = relay_b_process.0.kill();
+	let _ = relay_b_process.0.wait();
+	until(
+		"the router stops sending players to the dead relay",
+		Duration::from_secs(10),
+		|| async { (play("127.2.0.9", "/live/2.ts").0 == 503).then_some(()) },
+	)
+	.await;
+	println!(
+		"router: relay {id_b} killed; no more players after {:?} (relay {id_a} still serves)",
+		killed.elapsed()
+	);
+	assert_eq!(play("127.3.0.9", "/live/3.ts").0, 503, "the country's only relay is down");
+	assert_eq!(play("127.1.0.9", "/live/1.ts"), (302, format!("{relay_a}/live/1.ts")));
+}
