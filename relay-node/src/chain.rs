@@ -195,6 +195,8 @@ impl ChainConfig {
 pub struct ChainState {
 	pub relay: Option<u32>,
 	pub rpc: Option<RpcClient>,
+	/// The connection, once made: for reads at the best block.
+	pub chain: Option<Chain>,
 }
 
 pub type SharedChain = Arc<RwLock<ChainState>>;
@@ -230,7 +232,11 @@ pub async fn run(
 	};
 	let url = config.public_url.trim_end_matches('/').to_string();
 	let chain = Chain::connect_retrying(&config.url).await;
-	state.write().await.rpc = Some(chain.rpc.clone());
+	{
+		let mut state = state.write().await;
+		state.rpc = Some(chain.rpc.clone());
+		state.chain = Some(chain.clone());
+	}
 	let relay = loop {
 		match registered(&chain, &url).await {
 			Ok(Some(relay)) => {

@@ -11,6 +11,7 @@ mod pob;
 mod range;
 mod server;
 mod tls;
+mod triggers;
 
 use clap::Parser;
 use tokio::net::TcpListener;
@@ -223,7 +224,14 @@ async fn run(cli: config::Cli, workers: usize) -> std::process::ExitCode {
 			config.multicast_test_channel,
 		));
 	}
-	let state = std::sync::Arc::new(server::State { config, metrics, proxy, chain, logs });
+	let state = std::sync::Arc::new(server::State {
+		config,
+		metrics,
+		proxy,
+		chain,
+		logs,
+		triggers: Default::default(),
+	});
 	let (stop_workers, stop) = tokio::sync::watch::channel(false);
 	mahp::start(&state.config, &state.proxy, &state.metrics.multicast, &stop);
 	let threads = match spawn_workers(listeners.collect(), tls_listeners, &state, &stop) {

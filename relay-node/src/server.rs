@@ -44,6 +44,39 @@ pub struct State {
 	pub proxy: Arc<Proxy>,
 	pub chain: crate::chain::SharedChain,
 	pub logs: Option<Arc<Logs>>,
+	/// Per-provider limits on RFC 8007 trigger commands.
+	pub triggers: crate::triggers::Limiter,
+}
+
+/// `POST /.well-known/ocm/triggers`: reads the command (bounded) and
+/// carries it out.
+async fn trigger(state: &Arc<State>, request: Request<Incoming>) -> Response<Body> {
+	let credentials = crate::triggers::credentials(&request);
+	let limited =
+		http_body_util::Limited::new(request.into_body(), ocm_routing::control::MAX_COMMAND_BYTES);
+	let (status, body) = match limited.collect().await {
+		Ok(body) => {
+			crate::triggers::handle(
+				&state.chain,
+				&state.proxy,
+				&state.triggers,
+				credentials,
+				&body.to_bytes(),
+			)
+			.await
+		}
+		Err(_) => (
+			StatusCode::PAYLOAD_TOO_LARGE,
+			serde_json::json!({"status": "failed", "errors": [{"error": "ereject", "description": "the command is too large"}]}),
+		),
+	};
+	let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
+	*response.status_mut() = status;
+	response.headers_mut().insert(
+		header::CONTENT_TYPE,
+		ocm_routing::control::STATUS_MEDIA_TYPE.parse().expect("valid"),
+	);
+	response
 }
 
 async fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str, Response<Body>) {
@@ -253,6 +286,18 @@ fn service(
 		async move {
 			let started = std::time::Instant::now();
 			let request = crate::delegated::rewrite(request);
+			if request.method() == Method::POST && request.uri().path() == crate::triggers::PATH {
+				let response = trigger(&state, request).await;
+				state
+					.metrics
+					.requests
+					.get_or_create(&RequestLabels {
+						endpoint: "triggers",
+						status: response.status().as_u16(),
+					})
+					.inc();
+				return Ok::<_, Infallible>(response);
+			}
 			let (endpoint, mut response) = route(&state, &request).await;
 			if endpoint == "cache" {
 				if let Some(logs) = &state.logs {

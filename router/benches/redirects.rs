@@ -54,6 +54,7 @@ fn snapshot() -> Snapshot {
 			hosts: vec!["video.example".into()],
 			relays: (0..1_000).collect(),
 		}],
+		providers: Vec::new(),
 	}
 }
 

@@ -54,6 +54,7 @@ pub async fn snapshot(chain: &Chain, at: &AtBlock, now: u64) -> Result<Snapshot,
 		members.entry(contract).or_default().push((relay, from, until));
 	}
 	let mut services = Vec::new();
+	let mut providers = Vec::new();
 	for (key, contract) in numbered_entries(at, "CdniSettlement", "Contracts").await? {
 		let [id] = key[..] else { continue };
 		let (start, end): (u64, u64) = (number(&contract, "start")?, number(&contract, "end")?);
@@ -62,7 +63,7 @@ pub async fn snapshot(chain: &Chain, at: &AtBlock, now: u64) -> Result<Snapshot,
 			continue;
 		}
 		let period = (now - start) / period_length.max(1);
-		let hosts = contract
+		let hosts: Vec<String> = contract
 			.at("hosts")
 			.map(items_of)
 			.unwrap_or_default()
@@ -77,14 +78,20 @@ pub async fn snapshot(chain: &Chain, at: &AtBlock, now: u64) -> Result<Snapshot,
 			.filter(|(_, from, until)| *from <= period && until.is_none_or(|u| u >= period))
 			.map(|(relay, _, _)| *relay)
 			.collect();
+		if let Some(provider) =
+			contract.at("provider").and_then(bytes_of).and_then(|b| <[u8; 32]>::try_from(b).ok())
+		{
+			providers.extend(hosts.iter().map(|h: &String| (h.clone(), provider)));
+		}
 		services.push(ServiceRecord { contract: id, hosts, relays });
 	}
-	Ok(Snapshot { relays, services })
+	Ok(Snapshot { relays, services, providers })
 }
 
 /// Rebuilds the router's table at every new best block, forever.
 pub async fn follow(url: String, router: Arc<Router>) {
 	let chain = Chain::connect_retrying(&url).await;
+	router.set_genesis(chain.genesis);
 	let mut last = None;
 	loop {
 		match chain.best_number().await {

@@ -97,6 +97,55 @@ fn player(router: &Router, request: &Request<Incoming>, peer: SocketAddr) -> Res
 	}
 }
 
+/// The signer and signature headers of a trigger request.
+fn credentials<B>(request: &Request<B>) -> Option<([u8; 32], [u8; 64])> {
+	use ocm_routing::control::{hex_bytes, SIGNATURE_HEADER, SIGNER_HEADER};
+	let get = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+	Some((hex_bytes(get(SIGNER_HEADER)?)?, hex_bytes(get(SIGNATURE_HEADER)?)?))
+}
+
+/// `GET /cdni/v1/triggers[/{id}]`, signed by the provider over the path:
+/// only a trigger's provider reads it.
+fn trigger_status(router: &Router, request: &Request<Incoming>) -> Response<Body> {
+	let path = request.uri().path();
+	let denied = |why: &str| {
+		respond(
+			StatusCode::FORBIDDEN,
+			"application/json",
+			serde_json::json!({"errors": [{"error": "eperm", "description": why}]}).to_string(),
+		)
+	};
+	let Some((signer, signature)) = credentials(request) else {
+		return denied("OCM-Signer and OCM-Signature (over the path) are required");
+	};
+	let Some(genesis) = router.genesis() else { return denied("no chain yet") };
+	if !ocm_routing::control::signed_by(&genesis, path.as_bytes(), signer, signature) {
+		return denied("the signature is not the signer's over this path");
+	}
+	let resources = router.triggers.lock().unwrap_or_else(|e| e.into_inner());
+	if path == crate::triggers::PATH {
+		let collection = resources.collection(signer, &router.cdn_id);
+		return respond(
+			StatusCode::OK,
+			ocm_routing::control::COLLECTION_MEDIA_TYPE,
+			collection.to_string(),
+		);
+	}
+	let id = path.rsplit('/').next().and_then(|id| id.parse().ok());
+	match id.and_then(|id| resources.get(id, signer)) {
+		Some(resource) => respond(
+			StatusCode::OK,
+			ocm_routing::control::STATUS_MEDIA_TYPE,
+			resource.to_string(),
+		),
+		None => respond(
+			StatusCode::NOT_FOUND,
+			"application/json",
+			serde_json::json!({"errors": [{"error": "econtent", "description": "no such trigger of this signer"}]}).to_string(),
+		),
+	}
+}
+
 /// Answers one RFC 7975 redirection request body.
 pub fn redirection(router: &Router, body: &[u8]) -> Response<Body> {
 	let request = match redirection::parse_request(body, &router.cdn_id) {
@@ -163,6 +212,33 @@ async fn handle(
 					RiError::malformed("the body is too large or was cut off"),
 				),
 			}
+		}
+		(&Method::POST, crate::triggers::PATH) => {
+			let credentials = credentials(&request);
+			let limited =
+				Limited::new(request.into_body(), ocm_routing::control::MAX_COMMAND_BYTES);
+			let answer = match limited.collect().await {
+				Ok(body) => crate::triggers::command(&router, credentials, body.to_bytes()),
+				Err(_) => crate::triggers::Answer {
+					status: 413,
+					location: None,
+					body: serde_json::json!({"errors": [{"error": "ereject", "description": "the command is too large"}]}),
+				},
+			};
+			let mut response = respond(
+				StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST),
+				ocm_routing::control::STATUS_MEDIA_TYPE,
+				answer.body.to_string(),
+			);
+			if let Some(location) = answer.location.and_then(|l| l.parse().ok()) {
+				response.headers_mut().insert(header::LOCATION, location);
+			}
+			response
+		}
+		(&Method::GET, path)
+			if path == crate::triggers::PATH || path.starts_with("/cdni/v1/triggers/") =>
+		{
+			trigger_status(&router, &request)
 		}
 		(&Method::GET, FCI_PATH) => {
 			respond(StatusCode::OK, "application/json", router.advertisement().as_bytes().to_vec())

@@ -7,6 +7,8 @@
 //!   metrics.
 //! - [`chain`]: follows the chain's relays and contracts.
 //! - [`probe`]: probes every relay's `/healthz` each second.
+//! - [`triggers`]: RFC 8007 purge and preposition, signed by the provider,
+//!   sent to every relay serving the host.
 //!
 //! The decisions themselves are `ocm_routing`'s, sans I/O.
 
@@ -14,3 +16,4 @@ pub mod chain;
 pub mod http;
 pub mod probe;
 pub mod state;
+pub mod triggers;

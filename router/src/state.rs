@@ -60,6 +60,8 @@ pub struct Snapshot {
 	/// advertisement takes the Active ones).
 	pub relays: Vec<RelayAdvertisement>,
 	pub services: Vec<ServiceRecord>,
+	/// The provider (account) of each live contract's host.
+	pub providers: Vec<(String, [u8; 32])>,
 }
 
 /// A routing decision, owned.
@@ -78,6 +80,11 @@ pub struct Router {
 	health: Mutex<HealthTracker>,
 	load: Mutex<LoadTracker>,
 	networks: Networks,
+	providers: RwLock<std::collections::HashMap<String, [u8; 32]>>,
+	genesis: std::sync::OnceLock<[u8; 32]>,
+	/// RFC 8007 trigger status resources.
+	pub triggers: Mutex<crate::triggers::Resources>,
+	limiter: Mutex<ocm_routing::control::Limiter>,
 	/// OCM's CDN provider id in `cdn-path` (RFC 7975, RFC 8007).
 	pub cdn_id: String,
 	clock: Instant,
@@ -94,6 +101,10 @@ impl Router {
 			health: Mutex::default(),
 			load: Mutex::default(),
 			networks,
+			providers: RwLock::default(),
+			genesis: std::sync::OnceLock::new(),
+			triggers: Mutex::default(),
+			limiter: Mutex::default(),
 			cdn_id,
 			clock: Instant::now(),
 			metrics: Metrics::default(),
@@ -113,10 +124,32 @@ impl Router {
 		let advertisement =
 			ocm_routing::fci::marketplace_advertisement(&snapshot.relays).to_string();
 		*self.table.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(table);
+		*self.providers.write().unwrap_or_else(|e| e.into_inner()) =
+			snapshot.providers.iter().cloned().collect();
 		*self.advertisement.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(advertisement);
 		self.health.lock().unwrap_or_else(|e| e.into_inner()).retain(|r| ids.contains(&r));
 		self.load.lock().unwrap_or_else(|e| e.into_inner()).retain(|r| ids.contains(&r));
 		self.metrics.table_updates.inc();
+	}
+
+	/// The chain's genesis hash, once the router has reached it.
+	pub fn genesis(&self) -> Option<[u8; 32]> {
+		self.genesis.get().copied()
+	}
+
+	pub fn set_genesis(&self, genesis: [u8; 32]) {
+		let _ = self.genesis.set(genesis);
+	}
+
+	/// The provider of a live contract's `host`.
+	pub fn provider_of(&self, host: &str) -> Option<[u8; 32]> {
+		self.providers.read().unwrap_or_else(|e| e.into_inner()).get(host).copied()
+	}
+
+	/// Whether `signer` may send another trigger command now.
+	pub fn allow_command(&self, signer: [u8; 32]) -> bool {
+		let now = self.clock.elapsed().as_secs_f64();
+		self.limiter.lock().unwrap_or_else(|e| e.into_inner()).allow(signer, now)
 	}
 
 	pub fn table(&self) -> Arc<Table> {

@@ -1,15 +1,32 @@
 //! A live-stream-like HTTP origin for the end-to-end tests.
 
+use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The origin's port and the paths it was asked for, in order.
+pub struct Origin {
+	pub port: u16,
+	pub requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl Origin {
+	/// How many times the origin was asked for `path`.
+	pub fn asked(&self, path: &str) -> usize {
+		self.requests.lock().unwrap().iter().filter(|p| *p == path).count()
+	}
+}
 
 /// A plain HTTP/1.1 origin on loopback: `/live/{n}.ts` is `segment_bytes` bytes of `n`,
 /// cacheable for a minute; anything else is 404.
-pub async fn segments(segment_bytes: usize) -> u16 {
+pub async fn segments(segment_bytes: usize) -> Origin {
 	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 	let port = listener.local_addr().unwrap().port();
+	let requests = Arc::new(Mutex::new(Vec::new()));
+	let log = requests.clone();
 	tokio::spawn(async move {
 		loop {
 			let Ok((mut socket, _)) = listener.accept().await else { continue };
+			let log = log.clone();
 			tokio::spawn(async move {
 				let mut head = Vec::new();
 				let mut buf = [0u8; 4096];
@@ -21,6 +38,7 @@ pub async fn segments(segment_bytes: usize) -> u16 {
 				}
 				let text = String::from_utf8_lossy(&head);
 				let path = text.split(' ').nth(1).unwrap_or("/").to_string();
+				log.lock().unwrap().push(path.clone());
 				let segment = path
 					.strip_prefix("/live/")
 					.and_then(|p| p.split(['.', '?']).next())
@@ -43,5 +61,5 @@ pub async fn segments(segment_bytes: usize) -> u16 {
 			});
 		}
 	});
-	port
+	Origin { port, requests }
 }

@@ -14,10 +14,12 @@
 //!    verified).
 //! 3. Relays that fail their health probes ([`health`]) get no players.
 //!
-//! [`redirection`] reads and writes RFC 7975's redirection messages, and
-//! [`fci`] merges relays' RFC 8008 advertisements into the marketplace's.
+//! [`redirection`] reads and writes RFC 7975's redirection messages,
+//! [`fci`] merges relays' RFC 8008 advertisements into the marketplace's,
+//! and [`control`] reads RFC 8007 trigger commands (purge, preposition).
 //! No clock, no sockets: `ocm-router` drives them.
 
+pub mod control;
 pub mod fci;
 pub mod health;
 pub mod load;

@@ -110,6 +110,32 @@ impl DiskTier {
 		self.index.invalidate(&file_name(key));
 	}
 
+	/// Removes every entry whose key `matches`, reading only each file's
+	/// header (the key comes first). Returns how many were removed.
+	pub fn remove_matching(&self, matches: impl Fn(&str) -> bool) -> usize {
+		use std::io::Read;
+		let mut removed = 0;
+		let names: Vec<String> = self.index.iter().map(|(name, _)| name.as_ref().clone()).collect();
+		for name in names {
+			let key = std::fs::File::open(self.dir.join(&name)).ok().and_then(|mut file| {
+				let mut head = [0u8; MAGIC.len() + 4];
+				file.read_exact(&mut head).ok()?;
+				if &head[..MAGIC.len()] != MAGIC {
+					return None;
+				}
+				let len = u32::from_le_bytes(head[MAGIC.len()..].try_into().ok()?) as usize;
+				let mut key = vec![0u8; len.min(64 * 1024)];
+				file.read_exact(&mut key).ok()?;
+				String::from_utf8(key).ok()
+			});
+			if key.is_some_and(|key| matches(&key)) {
+				self.index.invalidate(&name);
+				removed += 1;
+			}
+		}
+		removed
+	}
+
 	/// Bytes on disk, as indexed (after pending evictions).
 	pub fn size(&self) -> u64 {
 		self.index.run_pending_tasks();

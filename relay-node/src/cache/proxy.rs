@@ -141,6 +141,11 @@ impl Proxy {
 		self.origins.write().unwrap_or_else(|e| e.into_inner()).insert(host, origin);
 	}
 
+	/// Whether the relay has an origin for `host` (lower case).
+	pub fn serves(&self, host: &str) -> bool {
+		self.origins.read().unwrap_or_else(|e| e.into_inner()).contains_key(host)
+	}
+
 	pub fn store(&self) -> &Store {
 		&self.store
 	}

@@ -115,6 +115,27 @@ impl Store {
 		}
 	}
 
+	/// Removes every entry (both tiers) whose key (`host` + path and
+	/// query) `matches`; returns how many.
+	pub async fn remove_matching(
+		&self,
+		matches: impl Fn(&str) -> bool + Send + Sync + Clone + 'static,
+	) -> usize {
+		let keys: Vec<std::sync::Arc<String>> =
+			self.entries.iter().filter(|(key, _)| matches(key)).map(|(key, _)| key).collect();
+		let mut removed = keys.len();
+		for key in keys {
+			self.entries.invalidate(key.as_str()).await;
+		}
+		if let Some(disk) = self.disk.clone() {
+			let on_disk = tokio::task::spawn_blocking(move || disk.remove_matching(matches))
+				.await
+				.unwrap_or(0);
+			removed = removed.max(on_disk);
+		}
+		removed
+	}
+
 	/// Bytes on the disk tier (0 without one).
 	pub async fn disk_size(&self) -> u64 {
 		match self.disk.clone() {

@@ -96,6 +96,88 @@ fn curl(from: &str, args: &[&str]) -> (u16, String) {
 	(status, if location.is_empty() { body.to_string() } else { location.to_string() })
 }
 
+/// The relay's `X-Cache` for a GET of `url` (`HIT`, `MISS`, ...).
+fn x_cache(url: &str) -> String {
+	let out = Command::new("curl")
+		.args(["-s", "--max-time", "5", "-D", "-", "-o", "/dev/null", url])
+		.output()
+		.expect("curl runs");
+	String::from_utf8_lossy(&out.stdout)
+		.lines()
+		.find_map(|l| {
+			l.to_ascii_lowercase().strip_prefix("x-cache: ").map(|v| v.trim().to_uppercase())
+		})
+		.unwrap_or_default()
+}
+
+/// Hex of `key`'s public key and of its signature over `message` as a
+/// trigger (or trigger read) on the chain `genesis`.
+fn signed(
+	key: &subxt_signer::sr25519::Keypair,
+	genesis: &[u8; 32],
+	message: &[u8],
+) -> (String, String) {
+	let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+	let signature = key.sign(&ocm_routing::control::signing_payload(genesis, message));
+	(hex(&key.public_key().0), hex(&signature.0))
+}
+
+/// POSTs a trigger command signed by `key`: (status, Location or body).
+fn trigger(
+	router: &str,
+	key: &subxt_signer::sr25519::Keypair,
+	genesis: &[u8; 32],
+	command: &serde_json::Value,
+) -> (u16, String) {
+	let body = command.to_string();
+	let (signer, signature) = signed(key, genesis, body.as_bytes());
+	let out = Command::new("curl")
+		.args(["-s", "--max-time", "5", "-X", "POST", "-D", "-", "-o", "/dev/null"])
+		.args(["-H", "Content-Type: application/cdni; ptype=ci-trigger-command"])
+		.args([
+			"-H",
+			&format!("OCM-Signer: {signer}"),
+			"-H",
+			&format!("OCM-Signature: {signature}"),
+		])
+		.args(["--data-binary", &body, &format!("{router}/cdni/v1/triggers")])
+		.output()
+		.expect("curl runs");
+	let head = String::from_utf8_lossy(&out.stdout).to_string();
+	let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+	let location = head
+		.lines()
+		.find_map(|l| {
+			l.to_ascii_lowercase().starts_with("location:").then(|| l[9..].trim().to_string())
+		})
+		.unwrap_or_default();
+	(status, location)
+}
+
+/// The trigger status resource at `path`, read as its provider.
+fn trigger_status(
+	router: &str,
+	key: &subxt_signer::sr25519::Keypair,
+	genesis: &[u8; 32],
+	path: &str,
+) -> serde_json::Value {
+	let (signer, signature) = signed(key, genesis, path.as_bytes());
+	let out = Command::new("curl")
+		.args([
+			"-s",
+			"--max-time",
+			"5",
+			"-H",
+			&format!("OCM-Signer: {signer}"),
+			"-H",
+			&format!("OCM-Signature: {signature}"),
+		])
+		.arg(format!("{router}{path}"))
+		.output()
+		.expect("curl runs");
+	serde_json::from_slice(&out.stdout).unwrap_or_default()
+}
+
 async fn relay_id(api: &Api, port: u16) -> Option<u32> {
 	let key = vec![Value::from_bytes(format!("http://127.0.0.1:{port}"))];
 	Some(storage(api, "CapacityRegistry", "RelayByHttp", key).await?.as_u128()? as u32)
@@ -105,7 +187,8 @@ async fn relay_id(api: &Api, port: u16) -> Option<u32> {
 async fn players_are_sent_to_the_relay_for_their_network() {
 	let node = DevNode::start();
 	let api = node.connect().await;
-	let origin_port = ocm_e2e::origin::segments(SEGMENT_BYTES).await;
+	let origin = ocm_e2e::origin::segments(SEGMENT_BYTES).await;
+	let origin_port = origin.port;
 
 	let register = dynamic::tx(
 		"CapacityRegistry",
@@ -264,6 +347,105 @@ async fn players_are_sent_to_the_relay_for_their_network() {
 	assert_eq!(limit("127.2.0.0/16"), Some(50_000_000));
 	assert_eq!(limit("nl"), Some(40_000_000));
 	println!("FCI: {fci}");
+
+	// Triggers (RFC 8007), signed by Alice, the contract's provider.
+	let genesis: [u8; 32] = api.genesis_hash().0;
+	let alice = dev::alice();
+	let complete = |location: String| {
+		let (router, alice) = (router.clone(), alice.clone());
+		async move {
+			until("the trigger completes", Duration::from_secs(20), || {
+				let status = trigger_status(&router, &alice, &genesis, &location);
+				async move { (status["status"] == "complete").then_some(status) }
+			})
+			.await
+		}
+	};
+	let segment = |relay: &str, n: u32| format!("{relay}/live/{n}.ts");
+	// Purge: a cached object is gone from every relay; the next request
+	// is a miss that the origin answers.
+	for relay in [&relay_a, &relay_b] {
+		x_cache(&segment(relay, 5));
+		assert_eq!(x_cache(&segment(relay, 5)), "HIT");
+	}
+	let asked = origin.asked("/live/5.ts");
+	let purge = serde_json::json!({
+		"trigger": {"type": "purge", "content.urls": [format!("https://{HOST}/live/5.ts")]},
+		"cdn-path": ["AS64496:1"]
+	});
+	let (status, location) = trigger(&router, &alice, &genesis, &purge);
+	assert_eq!(status, 201);
+	let started = Instant::now();
+	let done = complete(location).await;
+	println!("purge complete on both relays in {:?}: {done}", started.elapsed());
+	for relay in [&relay_a, &relay_b] {
+		assert_eq!(x_cache(&segment(relay, 5)), "MISS");
+	}
+	assert_eq!(origin.asked("/live/5.ts"), asked + 2, "the origin saw both relays' misses");
+	// Invalidation by pattern.
+	x_cache(&segment(&relay_a, 6));
+	x_cache(&segment(&relay_a, 8));
+	let invalidate = serde_json::json!({
+		"trigger": {"type": "invalidate", "content.patterns": [{"pattern": format!("http://{HOST}/live/6*")}]},
+		"cdn-path": ["AS64496:1"]
+	});
+	let (status, location) = trigger(&router, &alice, &genesis, &invalidate);
+	assert_eq!(status, 201);
+	complete(location).await;
+	assert_eq!(x_cache(&segment(&relay_a, 6)), "MISS");
+	assert_eq!(x_cache(&segment(&relay_a, 8)), "HIT", "outside the pattern");
+	// Preposition: in both caches before any player asks.
+	let preposition = serde_json::json!({
+		"trigger": {"type": "preposition", "content.urls": [format!("http://{HOST}/live/7.ts")]},
+		"cdn-path": ["AS64496:1"]
+	});
+	let (status, location) = trigger(&router, &alice, &genesis, &preposition);
+	assert_eq!(status, 201);
+	complete(location).await;
+	for relay in [&relay_a, &relay_b] {
+		assert_eq!(x_cache(&segment(relay, 7)), "HIT");
+	}
+	// Bad input: Bob is not the provider; no signature; Bob's forged
+	// signature under Alice's key; a flood.
+	assert_eq!(trigger(&router, &dev::bob(), &genesis, &purge).0, 403);
+	let unsigned = Command::new("curl")
+		.args([
+			"-s",
+			"-o",
+			"/dev/null",
+			"-w",
+			"%{http_code}",
+			"-X",
+			"POST",
+			"--data-binary",
+			&purge.to_string(),
+		])
+		.arg(format!("{router}/cdni/v1/triggers"))
+		.output()
+		.unwrap();
+	assert_eq!(String::from_utf8_lossy(&unsigned.stdout), "401");
+	let direct = format!("http://127.0.0.1:{port_a}/.well-known/ocm/triggers");
+	let (_, bob_signature) = signed(&dev::bob(), &genesis, purge.to_string().as_bytes());
+	let (alice_signer, _) = signed(&alice, &genesis, b"");
+	let forged = Command::new("curl")
+		.args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"])
+		.args([
+			"-H",
+			&format!("OCM-Signer: {alice_signer}"),
+			"-H",
+			&format!("OCM-Signature: {bob_signature}"),
+		])
+		.args(["--data-binary", &purge.to_string(), &direct])
+		.output()
+		.unwrap();
+	assert_eq!(
+		String::from_utf8_lossy(&forged.stdout),
+		"403",
+		"the relay checks the signature itself"
+	);
+	let statuses: Vec<u16> =
+		(0..30).map(|_| trigger(&router, &alice, &genesis, &purge).0).collect();
+	assert!(statuses.contains(&429), "a purge flood is cut off: {statuses:?}");
 
 	// Bob's relay goes down: its players stop being sent to it.
 	let killed = Instant::now();

@@ -94,7 +94,7 @@ fn bytes(v: &Value) -> Vec<u8> {
 async fn a_relay_is_paid_for_exactly_the_requests_it_served_and_logged() {
 	let node = DevNode::start();
 	let api = node.connect().await;
-	let origin_port = ocm_e2e::origin::segments(SEGMENT_BYTES).await;
+	let origin_port = ocm_e2e::origin::segments(SEGMENT_BYTES).await.port;
 	let alice = dev::alice();
 
 	// Alice owns the host and buys delivery for it: 1,000 OCM in escrow.
