@@ -91,7 +91,7 @@ pub async fn snapshot(chain: &Chain, at: &AtBlock, now: u64) -> Result<Snapshot,
 /// Rebuilds the router's table at every new best block, forever.
 pub async fn follow(url: String, router: Arc<Router>) {
 	let chain = Chain::connect_retrying(&url).await;
-	router.set_genesis(chain.genesis);
+	router.set_chain(chain.clone());
 	let mut last = None;
 	loop {
 		match chain.best_number().await {

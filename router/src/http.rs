@@ -5,6 +5,8 @@
 //!   placed on its own).
 //! - `POST /cdni/v1/redirection`: an RFC 7975 redirection request.
 //! - `GET /cdni/v1/fci`: the marketplace's RFC 8008 advertisement.
+//! - `POST /cdni/v1/triggers`, `GET /cdni/v1/triggers[/{id}]`: RFC 8007.
+//! - `GET /cdni/v1/logs/{contract}`: the contract's committed log batches.
 //! - `GET /healthz`, `GET /metrics`.
 //!
 //! Errors carry RFC 7975's error object (`{"error": {"error-code", ...}}`):
@@ -239,6 +241,21 @@ async fn handle(
 			if path == crate::triggers::PATH || path.starts_with("/cdni/v1/triggers/") =>
 		{
 			trigger_status(&router, &request)
+		}
+		(&Method::GET, path) if path.starts_with(crate::logs::PATH_PREFIX) => {
+			let contract = path[crate::logs::PATH_PREFIX.len()..].parse::<u32>();
+			match (contract, router.chain()) {
+				(Err(_), _) => {
+					error_for(StatusCode::BAD_REQUEST, RiError::malformed("not a contract id"))
+				}
+				(_, None) => {
+					error_for(StatusCode::SERVICE_UNAVAILABLE, RiError::malformed("no chain yet"))
+				}
+				(Ok(contract), Some(chain)) => match crate::logs::index(chain, contract).await {
+					Ok(index) => respond(StatusCode::OK, "application/json", index.to_string()),
+					Err(e) => error_for(StatusCode::BAD_GATEWAY, RiError::malformed(e)),
+				},
+			}
 		}
 		(&Method::GET, FCI_PATH) => {
 			respond(StatusCode::OK, "application/json", router.advertisement().as_bytes().to_vec())

@@ -6,6 +6,7 @@
 //!   requests from upstream CDNs, the RFC 8008 advertisement, health and
 //!   metrics.
 //! - [`chain`]: follows the chain's relays and contracts.
+//! - [`logs`]: each contract's committed CDNi log batches.
 //! - [`probe`]: probes every relay's `/healthz` each second.
 //! - [`triggers`]: RFC 8007 purge and preposition, signed by the provider,
 //!   sent to every relay serving the host.
@@ -14,6 +15,7 @@
 
 pub mod chain;
 pub mod http;
+pub mod logs;
 pub mod probe;
 pub mod state;
 pub mod triggers;

@@ -82,6 +82,7 @@ pub struct Router {
 	networks: Networks,
 	providers: RwLock<std::collections::HashMap<String, [u8; 32]>>,
 	genesis: std::sync::OnceLock<[u8; 32]>,
+	chain: std::sync::OnceLock<ocm_chain_client::Chain>,
 	/// RFC 8007 trigger status resources.
 	pub triggers: Mutex<crate::triggers::Resources>,
 	limiter: Mutex<ocm_routing::control::Limiter>,
@@ -103,6 +104,7 @@ impl Router {
 			networks,
 			providers: RwLock::default(),
 			genesis: std::sync::OnceLock::new(),
+			chain: std::sync::OnceLock::new(),
 			triggers: Mutex::default(),
 			limiter: Mutex::default(),
 			cdn_id,
@@ -137,8 +139,14 @@ impl Router {
 		self.genesis.get().copied()
 	}
 
-	pub fn set_genesis(&self, genesis: [u8; 32]) {
-		let _ = self.genesis.set(genesis);
+	/// Records the chain the router follows, once connected.
+	pub fn set_chain(&self, chain: ocm_chain_client::Chain) {
+		let _ = self.genesis.set(chain.genesis);
+		let _ = self.chain.set(chain);
+	}
+
+	pub fn chain(&self) -> Option<&ocm_chain_client::Chain> {
+		self.chain.get()
 	}
 
 	/// The provider of a live contract's `host`.

@@ -463,4 +463,23 @@ async fn players_are_sent_to_the_relay_for_their_network() {
 	);
 	assert_eq!(play("127.3.0.9", "/live/3.ts").0, 503, "the country's only relay is down");
 	assert_eq!(play("127.1.0.9", "/live/1.ts"), (302, format!("{relay_a}/live/1.ts")));
+
+	// The contract's CDNi logs, as an upstream CDN pulls them: the router
+	// lists the committed batches, the relay serves each RFC 7937 file.
+	let batch = until("a batch of relay A is committed", Duration::from_secs(180), || {
+		let (status, body) = curl("127.0.0.1", &[&format!("{router}/cdni/v1/logs/0")]);
+		async move {
+			assert_eq!(status, 200, "{body}");
+			let index: serde_json::Value = serde_json::from_str(&body).ok()?;
+			index["batches"].as_array()?.iter().find(|b| b["relay"] == id_a).cloned()
+		}
+	})
+	.await;
+	let log_url = batch["log-url"].as_str().expect("a log URL").to_string();
+	assert!(log_url.starts_with(&format!("http://127.0.0.1:{port_a}/")), "{log_url}");
+	let (status, file) = curl("127.0.0.1", &[&log_url]);
+	assert_eq!(status, 200);
+	assert!(file.contains("cdni_http_request_v1"), "an RFC 7937 file: {file}");
+	assert!(file.contains(HOST));
+	assert_eq!(curl("127.0.0.1", &[&format!("{router}/cdni/v1/logs/zero")]).0, 400);
 }
