@@ -21,10 +21,7 @@ use std::{
 	process::{Command, Stdio},
 	time::{Duration, Instant},
 };
-use subxt::{
-	dynamic::{self, Value},
-	ext::scale_value::Composite,
-};
+use subxt::dynamic::Value;
 use subxt_signer::sr25519::dev;
 
 const HOST: &str = "video.example.com";
@@ -190,35 +187,17 @@ async fn players_are_sent_to_the_relay_for_their_network() {
 	let origin = ocm_e2e::origin::segments(SEGMENT_BYTES).await;
 	let origin_port = origin.port;
 
-	let register = dynamic::tx(
-		"CapacityRegistry",
-		"register_provider",
-		Composite::unnamed([
-			Value::from_bytes("Example Video"),
-			Value::unnamed_composite([Value::from_bytes(HOST)]),
-		]),
-	);
+	let register = ocm_e2e::registry::register_provider("Example Video", HOST);
 	submit(&api, &register, &dev::alice()).await.expect("provider registers");
 	let now = api.at_current_block().await.unwrap().block_number() as u128;
-	let terms = Value::named_composite([
-		("hosts", Value::unnamed_composite([Value::from_bytes(HOST)])),
-		("origin", Value::from_bytes(format!("http://127.0.0.1:{origin_port}"))),
-		("price_per_gb", Value::u128(UNITS)),
-		("budget", Value::u128(1_000 * UNITS)),
-		("footprint", Value::unnamed_composite([])),
-		(
-			"sla",
-			Value::named_composite([
-				("min_verified_mbps", Value::u128(10)),
-				("max_error_share", Value::unnamed_composite([Value::u128(50_000_000)])),
-				("require_active", Value::bool(true)),
-				("penalty", Value::unnamed_composite([Value::u128(100_000_000)])),
-			]),
-		),
-		("start", Value::u128(now + 5)),
-		("end", Value::u128(now + 100_000)),
-	]);
-	let open = dynamic::tx("CdniSettlement", "open_contract", Composite::unnamed([terms]));
+	let open = ocm_e2e::registry::open_contract(
+		HOST,
+		&format!("http://127.0.0.1:{origin_port}"),
+		UNITS,
+		1_000 * UNITS,
+		now + 5,
+		now + 100_000,
+	);
 	submit(&api, &open, &dev::alice()).await.expect("the contract opens");
 
 	let dir = tempfile::tempdir().unwrap();

@@ -98,35 +98,17 @@ async fn a_relay_is_paid_for_exactly_the_requests_it_served_and_logged() {
 	let alice = dev::alice();
 
 	// Alice owns the host and buys delivery for it: 1,000 OCM in escrow.
-	let register = dynamic::tx(
-		"CapacityRegistry",
-		"register_provider",
-		Composite::unnamed([
-			Value::from_bytes("Example Video"),
-			Value::unnamed_composite([Value::from_bytes(HOST)]),
-		]),
-	);
+	let register = ocm_e2e::registry::register_provider("Example Video", HOST);
 	submit(&api, &register, &alice).await.expect("provider registers");
 	let now = api.at_current_block().await.unwrap().block_number() as u128;
-	let terms = Value::named_composite([
-		("hosts", Value::unnamed_composite([Value::from_bytes(HOST)])),
-		("origin", Value::from_bytes(format!("http://127.0.0.1:{origin_port}"))),
-		("price_per_gb", Value::u128(PRICE_PER_GB)),
-		("budget", Value::u128(1_000 * UNITS)),
-		("footprint", Value::unnamed_composite([])),
-		(
-			"sla",
-			Value::named_composite([
-				("min_verified_mbps", Value::u128(10)),
-				("max_error_share", Value::unnamed_composite([Value::u128(50_000_000)])),
-				("require_active", Value::bool(true)),
-				("penalty", Value::unnamed_composite([Value::u128(100_000_000)])),
-			]),
-		),
-		("start", Value::u128(now + 10)),
-		("end", Value::u128(now + 100_000)),
-	]);
-	let open = dynamic::tx("CdniSettlement", "open_contract", Composite::unnamed([terms]));
+	let open = ocm_e2e::registry::open_contract(
+		HOST,
+		&format!("http://127.0.0.1:{origin_port}"),
+		PRICE_PER_GB,
+		1_000 * UNITS,
+		now + 10,
+		now + 100_000,
+	);
 	submit(&api, &open, &alice).await.expect("the contract opens");
 
 	// The relay serves contract 0; three beacons verify its 50 Mbit/s claim.
