@@ -81,6 +81,9 @@ pub struct Router {
 	load: Mutex<LoadTracker>,
 	networks: Networks,
 	providers: RwLock<std::collections::HashMap<String, [u8; 32]>>,
+	/// Every member relay of each host's contracts, whatever its status
+	/// (a suspended relay still holds cached objects a purge must reach).
+	members: RwLock<std::collections::HashMap<String, Vec<(u32, String)>>>,
 	genesis: std::sync::OnceLock<[u8; 32]>,
 	chain: std::sync::OnceLock<ocm_chain_client::Chain>,
 	/// RFC 8007 trigger status resources.
@@ -103,6 +106,7 @@ impl Router {
 			load: Mutex::default(),
 			networks,
 			providers: RwLock::default(),
+			members: RwLock::default(),
 			genesis: std::sync::OnceLock::new(),
 			chain: std::sync::OnceLock::new(),
 			triggers: Mutex::default(),
@@ -128,6 +132,23 @@ impl Router {
 		*self.table.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(table);
 		*self.providers.write().unwrap_or_else(|e| e.into_inner()) =
 			snapshot.providers.iter().cloned().collect();
+		let http: std::collections::HashMap<u32, &str> =
+			snapshot.relays.iter().map(|r| (r.relay, r.http.as_str())).collect();
+		let mut members: std::collections::HashMap<String, Vec<(u32, String)>> =
+			std::collections::HashMap::new();
+		for service in &snapshot.services {
+			for host in &service.hosts {
+				let list = members.entry(host.clone()).or_default();
+				for relay in &service.relays {
+					if let Some(base) = http.get(relay) {
+						if !list.iter().any(|(r, _)| r == relay) {
+							list.push((*relay, (*base).to_owned()));
+						}
+					}
+				}
+			}
+		}
+		*self.members.write().unwrap_or_else(|e| e.into_inner()) = members;
 		*self.advertisement.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(advertisement);
 		self.health.lock().unwrap_or_else(|e| e.into_inner()).retain(|r| ids.contains(&r));
 		self.load.lock().unwrap_or_else(|e| e.into_inner()).retain(|r| ids.contains(&r));
@@ -152,6 +173,17 @@ impl Router {
 	/// The provider of a live contract's `host`.
 	pub fn provider_of(&self, host: &str) -> Option<[u8; 32]> {
 		self.providers.read().unwrap_or_else(|e| e.into_inner()).get(host).copied()
+	}
+
+	/// Every member relay of `host`'s contracts (id, base URL), whatever
+	/// its status: where triggers go.
+	pub fn members_of(&self, host: &str) -> Vec<(u32, String)> {
+		self.members
+			.read()
+			.unwrap_or_else(|e| e.into_inner())
+			.get(host)
+			.cloned()
+			.unwrap_or_default()
 	}
 
 	/// Whether `signer` may send another trigger command now.

@@ -6,7 +6,8 @@
 //! The router checks the signature and that the signer is the provider of
 //! the contract of every host the command touches, answers `201 Created`
 //! with the trigger status resource (`pending`), and sends the same signed
-//! command to every relay serving those hosts, which check it again
+//! command to every member relay of those hosts' contracts (suspended ones
+//! too: they still hold cached objects), which check it again
 //! against the chain and carry it out. The resource then reads `complete`,
 //! or `failed` with an `ecdn` error naming each relay that did not.
 //! Resources are kept for [`STALE_RESOURCE_SECS`], at most [`MAX_RESOURCES`].
@@ -132,7 +133,6 @@ pub fn command(
 		Ok(trigger) => trigger,
 		Err(e) => return refused(400, e),
 	};
-	let table = router.table();
 	let mut relays: Vec<(u32, String)> = Vec::new();
 	for host in trigger.hosts() {
 		match router.provider_of(&host) {
@@ -150,9 +150,9 @@ pub fn command(
 				)
 			}
 		}
-		for (id, base) in table.relays_serving(&host) {
+		for (id, base) in router.members_of(&host) {
 			if !relays.iter().any(|(r, _)| *r == id) {
-				relays.push((id, base.to_owned()));
+				relays.push((id, base));
 			}
 		}
 	}

@@ -56,11 +56,6 @@ impl<const N: usize, V> PrefixMap<N, V> {
 		self.matches(address).next()
 	}
 
-	/// Every value, in no order.
-	pub fn values(&self) -> impl Iterator<Item = &V> + '_ {
-		self.entries.values()
-	}
-
 	pub fn is_empty(&self) -> bool {
 		self.entries.is_empty()
 	}

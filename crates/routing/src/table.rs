@@ -143,30 +143,6 @@ impl Table {
 		self.hosts.contains_key(host)
 	}
 
-	/// The relays serving `host` (lower case), by id, with their base URLs.
-	pub fn relays_serving(&self, host: &str) -> Vec<(u32, &str)> {
-		let Some(index) = self.hosts.get(host) else { return Vec::new() };
-		let mut seen: Vec<u32> = Vec::new();
-		let lists = index
-			.v4
-			.values()
-			.chain(index.v6.values())
-			.chain(index.asn.values())
-			.chain(index.country.values());
-		for candidate in lists.flatten() {
-			if !seen.contains(&candidate.index) {
-				seen.push(candidate.index);
-			}
-		}
-		seen.sort_unstable();
-		seen.into_iter()
-			.map(|i| {
-				let relay = &self.relays[i as usize];
-				(relay.id, relay.http.as_str())
-			})
-			.collect()
-	}
-
 	/// Every relay in the table.
 	pub fn relays(&self) -> &[RelayRecord] {
 		&self.relays

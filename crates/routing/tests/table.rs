@@ -98,16 +98,6 @@ fn the_longest_prefix_then_the_asn_then_the_country() {
 }
 
 #[test]
-fn the_relays_serving_a_host_are_every_relay_of_its_contracts() {
-	let table = table();
-	let ids = |host| table.relays_serving(host).into_iter().map(|(id, _)| id).collect::<Vec<_>>();
-	assert_eq!(ids("video.example"), vec![1, 2, 3, 4]);
-	assert_eq!(ids("live.example"), vec![3]);
-	assert_eq!(table.relays_serving("live.example")[0].1, "http://relay3.example");
-	assert!(ids("other.example").is_empty());
-}
-
-#[test]
 fn a_relay_that_is_down_falls_through_to_the_next_tier() {
 	let table = table();
 	let route = table.route("video.example", &client("10.1.2.3"), |r| r != 1, idle).unwrap();
