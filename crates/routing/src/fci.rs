@@ -204,3 +204,83 @@ pub fn marketplace_advertisement(relays: &[RelayAdvertisement]) -> Value {
 	}
 	json!({ "capabilities": capabilities })
 }
+
+/// RFC 9808's registered limit types.
+pub const LIMIT_TYPES: [&str; 6] =
+	["egress", "requests", "storage-size", "storage-objects", "sessions", "cache-size"];
+
+fn check_footprints(capability: &Value) -> Result<(), String> {
+	let Some(footprints) = capability.get("footprints") else { return Ok(()) };
+	for footprint in footprints.as_array().ok_or("footprints is not a list")? {
+		let kind = footprint["footprint-type"].as_str().ok_or("a footprint without a type")?;
+		let values =
+			footprint["footprint-value"].as_array().ok_or("footprint-value is not a list")?;
+		for value in values {
+			let value = value.as_str().ok_or("a footprint value that is not a string")?;
+			Footprint::parse(kind.as_bytes(), value.as_bytes())
+				.map_err(|e| format!("footprint {kind} {value}: {e:?}"))?;
+		}
+	}
+	Ok(())
+}
+
+/// Checks an advertisement against RFC 8008 (capability objects, RFC 8006
+/// footprints) and RFC 9808 (`FCI.CapacityLimits`): what an upstream CDN
+/// reading it relies on.
+pub fn check_shape(advertisement: &Value) -> Result<(), String> {
+	let capabilities = advertisement["capabilities"].as_array().ok_or("no capabilities list")?;
+	for capability in capabilities {
+		let object = capability.as_object().ok_or("a capability that is not an object")?;
+		if let Some(key) = object
+			.keys()
+			.find(|k| !["capability-type", "capability-value", "footprints"].contains(&k.as_str()))
+		{
+			return Err(format!("unknown key {key}"));
+		}
+		let kind = capability["capability-type"].as_str().ok_or("no capability-type")?;
+		let value = capability.get("capability-value").ok_or("no capability-value")?;
+		check_footprints(capability)?;
+		let list = |key: &str| {
+			value[key]
+				.as_array()
+				.filter(|l| l.iter().all(Value::is_string))
+				.map(|_| ())
+				.ok_or(format!("{kind} without a {key} list"))
+		};
+		match kind {
+			"FCI.DeliveryProtocol" => list("delivery-protocols")?,
+			"FCI.AcquisitionProtocol" => list("acquisition-protocols")?,
+			"FCI.RedirectionMode" => list("redirection-modes")?,
+			"FCI.Metadata" => list("metadata")?,
+			"FCI.Logging" => {
+				value["record-type"].as_str().ok_or("FCI.Logging without record-type")?;
+			}
+			"FCI.CapacityLimits" => {
+				let limits =
+					value["limits"].as_array().ok_or("FCI.CapacityLimits without limits")?;
+				for limit in limits {
+					let limit_type =
+						limit["limit-type"].as_str().ok_or("a limit without limit-type")?;
+					if !LIMIT_TYPES.contains(&limit_type) {
+						return Err(format!("limit-type {limit_type} is not registered"));
+					}
+					let hard =
+						limit["maximum-hard"].as_u64().ok_or("a limit without maximum-hard")?;
+					if let Some(soft) = limit.get("maximum-soft") {
+						if soft.as_u64().is_none_or(|soft| soft >= hard) {
+							return Err("maximum-soft must be below maximum-hard".into());
+						}
+					}
+					if let Some(source) = limit.get("telemetry-source") {
+						if !source["id"].is_string() || !source["metric"].is_string() {
+							return Err("telemetry-source needs id and metric".into());
+						}
+					}
+				}
+			}
+			// Types this reader does not know are ignored (RFC 8008 5.2).
+			_ => {}
+		}
+	}
+	Ok(())
+}

@@ -1,7 +1,7 @@
 //! The marketplace's advertisement, from relays' advertisements as the
 //! registry writes them, in the shapes of RFC 8008 and RFC 9808.
 
-use ocm_routing::fci::{marketplace_advertisement, RelayAdvertisement};
+use ocm_routing::fci::{check_shape, marketplace_advertisement, RelayAdvertisement};
 use serde_json::{json, Value};
 
 /// What `capacity_fciAdvertisement` answers for a relay (the registry's
@@ -121,4 +121,79 @@ fn the_marketplace_advertises_its_active_relays_together() {
 #[test]
 fn nothing_active_advertises_nothing() {
 	assert_eq!(marketplace_advertisement(&[]), json!({"capabilities": []}));
+}
+
+#[test]
+fn the_rfcs_examples_and_ours_have_the_same_shape() {
+	let footprint = json!([{"footprint-type": "ipv4cidr", "footprint-value": ["192.0.2.0/24", "198.51.100.0/24"]}]);
+	// RFC 9808, section 5 (its footprint placeholder filled in).
+	let capacity = json!({
+		"capabilities": [{
+			"capability-type": "FCI.CapacityLimits",
+			"capability-value": {
+				"limits": [{
+					"id": "capacity_limit_region1",
+					"limit-type": "egress",
+					"maximum-hard": 50_000_000_000u64,
+					"maximum-soft": 25_000_000_000u64,
+					"telemetry-source": {"id": "capacity_metrics_region1", "metric": "egress_5m"}
+				}]
+			},
+			"footprints": footprint
+		}]
+	});
+	assert_eq!(check_shape(&capacity), Ok(()));
+	// RFC 8008, section 5's examples (as valid JSON).
+	for (kind, value) in [
+		("FCI.DeliveryProtocol", json!({"delivery-protocols": ["http/1.1"]})),
+		("FCI.AcquisitionProtocol", json!({"acquisition-protocols": ["http/1.1", "https/1.1"]})),
+		("FCI.RedirectionMode", json!({"redirection-modes": ["DNS-I", "HTTP-I"]})),
+		("FCI.Logging", json!({"record-type": "cdni_http_request_v1", "fields": ["s-ccid"]})),
+		("FCI.Metadata", json!({"metadata": ["MI.SourceMetadata"]})),
+	] {
+		let advertisement = json!({"capabilities": [{"capability-type": kind, "capability-value": value, "footprints": footprint}]});
+		assert_eq!(check_shape(&advertisement), Ok(()), "{kind}");
+	}
+	// RFC 8006's footprint examples.
+	let footprints = json!({"capabilities": [{"capability-type": "FCI.DeliveryProtocol", "capability-value": {"delivery-protocols": ["http/1.1"]}, "footprints": [
+		{"footprint-type": "countrycode", "footprint-value": ["us"]},
+		{"footprint-type": "ipv6cidr", "footprint-value": ["2001:db8::/32"]},
+		{"footprint-type": "asn", "footprint-value": ["as64496"]}
+	]}]});
+	assert_eq!(check_shape(&footprints), Ok(()));
+
+	// Ours.
+	let relays: Vec<RelayAdvertisement> = [
+		advertisement(
+			1,
+			"active",
+			1_000,
+			&[
+				("ipv4cidr", "10.1.0.0/16", 600),
+				("countrycode", "nl", 600),
+				("asn", "as64501", 100),
+			],
+		),
+		advertisement(2, "active", 250, &[("ipv6cidr", "2001:db8::/32", 400)]),
+	]
+	.iter()
+	.map(|a| RelayAdvertisement::parse(a).unwrap())
+	.collect();
+	assert_eq!(check_shape(&marketplace_advertisement(&relays)), Ok(()));
+
+	// And the checker does refuse what is wrong.
+	let mut bad = capacity.clone();
+	bad["capabilities"][0]["capability-value"]["limits"][0]["limit-type"] = json!("bandwidth");
+	assert!(check_shape(&bad).is_err());
+	let mut bad = capacity.clone();
+	bad["capabilities"][0]["capability-value"]["limits"][0]["maximum-soft"] =
+		json!(60_000_000_000u64);
+	assert!(check_shape(&bad).is_err());
+	let mut bad = capacity;
+	bad["capabilities"][0]["footprints"][0]["footprint-value"] = json!(["192.0.2.1/24"]);
+	assert!(check_shape(&bad).is_err(), "host bits in a prefix");
+	assert!(check_shape(
+		&json!({"capabilities": [{"capability-type": "FCI.DeliveryProtocol", "capability-value": {}}]})
+	)
+	.is_err());
 }

@@ -311,6 +311,7 @@ async fn players_are_sent_to_the_relay_for_their_network() {
 	let (status, body) = curl("127.0.0.1", &[&format!("{router}/cdni/v1/fci")]);
 	assert_eq!(status, 200);
 	let fci: serde_json::Value = serde_json::from_str(&body).unwrap();
+	assert_eq!(ocm_routing::fci::check_shape(&fci), Ok(()), "RFC 8008/9808 shapes");
 	let limit = |value: &str| {
 		fci["capabilities"]
 			.as_array()
