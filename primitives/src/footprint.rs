@@ -125,6 +125,15 @@ impl IpAddress {
 	}
 }
 
+impl From<IpAddress> for core::net::IpAddr {
+	fn from(ip: IpAddress) -> Self {
+		match ip {
+			IpAddress::V4(o) => Ipv4Addr::from(o).into(),
+			IpAddress::V6(o) => Ipv6Addr::from(o).into(),
+		}
+	}
+}
+
 impl fmt::Display for IpAddress {
 	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
 		match self {

@@ -182,15 +182,11 @@ impl TestChannelConfig {
 
 	/// The checks the pallet makes, so a bad channel fails at start.
 	fn check(&self) -> Result<(), String> {
-		let ip = |ip: std::net::IpAddr| match ip {
-			std::net::IpAddr::V4(a) => ocm_pob::multicast::Ip::V4(a.octets()),
-			std::net::IpAddr::V6(a) => ocm_pob::multicast::Ip::V6(a.octets()),
-		};
 		ocm_pob::multicast::check_channel(
-			ip(self.amt_relay.ip()),
+			self.amt_relay.ip(),
 			self.amt_relay.port(),
-			ip(self.source),
-			ip(self.group.ip()),
+			self.source,
+			self.group.ip(),
 			self.group.port(),
 		)
 		.map_err(|e| {

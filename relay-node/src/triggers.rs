@@ -141,8 +141,7 @@ pub async fn handle(
 		TriggerType::Purge | TriggerType::Invalidate => {
 			for url in &trigger.urls {
 				if let Some((host, path)) = ocm_routing::redirection::split_uri(url) {
-					let key = format!("{host}{path}");
-					objects += proxy.store().remove_matching(move |k| k == key).await;
+					objects += usize::from(proxy.store().remove(&format!("{host}{path}")).await);
 				}
 			}
 			for pattern in trigger.patterns.clone() {

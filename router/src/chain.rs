@@ -5,11 +5,11 @@
 //!
 //! A relay suspended or gone from the registry, or a contract ended, leaves
 //! the table at the next block (2 s on the dev chain). Each refresh asks
-//! for every relay's advertisement: fine for hundreds of relays; beyond,
-//! the registry's events would say which ones changed.
+//! for every relay's advertisement, all at once: fine for hundreds of
+//! relays; beyond, the registry's events would say which ones changed.
 
 use crate::state::{Router, Snapshot};
-use ocm_chain_client::{bytes_of, fetch, items_of, number, numbered_entries, AtBlock, Chain};
+use ocm_chain_client::{bytes_of, fetch, number, numbered_entries, strings_of, AtBlock, Chain};
 use ocm_routing::{fci::RelayAdvertisement, table::ServiceRecord};
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use subxt::{dynamic::At, rpcs::rpc_params};
@@ -20,13 +20,15 @@ pub async fn snapshot(chain: &Chain, at: &AtBlock, now: u64) -> Result<Snapshot,
 		.await?
 		.and_then(|v| v.as_u128())
 		.map_or(0, |n| n as u32);
+	// One request per relay, all in flight at once.
+	let requests = (0..next_relay).map(|relay| async move {
+		let advertisement: Result<serde_json::Value, _> =
+			chain.rpc.request("capacity_fciAdvertisement", rpc_params![relay]).await;
+		(relay, advertisement)
+	});
 	let mut relays = Vec::new();
-	for relay in 0..next_relay {
-		let advertisement: serde_json::Value = chain
-			.rpc
-			.request("capacity_fciAdvertisement", rpc_params![relay])
-			.await
-			.map_err(|e| e.to_string())?;
+	for (relay, advertisement) in futures_util::future::join_all(requests).await {
+		let advertisement = advertisement.map_err(|e| e.to_string())?;
 		if advertisement.is_null() {
 			continue;
 		}
@@ -65,10 +67,9 @@ pub async fn snapshot(chain: &Chain, at: &AtBlock, now: u64) -> Result<Snapshot,
 		let period = (now - start) / period_length.max(1);
 		let hosts: Vec<String> = contract
 			.at("hosts")
-			.map(items_of)
+			.map(strings_of)
 			.unwrap_or_default()
 			.into_iter()
-			.filter_map(|h| bytes_of(h).and_then(|b| String::from_utf8(b).ok()))
 			.map(|h| h.to_ascii_lowercase())
 			.collect();
 		let relays = members

@@ -46,19 +46,18 @@ fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Re
 	response
 }
 
-fn error(status: StatusCode, error: &RiError) -> Response<Body> {
+fn error(status: StatusCode, error: RiError) -> Response<Body> {
 	respond(status, "application/json", error.body().to_string())
 }
 
-fn route_error(host: &str, error: RouteError) -> Response<Body> {
-	match error {
-		RouteError::UnknownHost => error_for(StatusCode::NOT_FOUND, RiError::unknown_host(host)),
-		RouteError::NoRelay => error_for(StatusCode::SERVICE_UNAVAILABLE, RiError::no_relay()),
-	}
-}
-
-fn error_for(status: StatusCode, e: RiError) -> Response<Body> {
-	error(status, &e)
+/// A player's request that found no relay: 404 for a host no contract
+/// has, 503 for a client no relay serves.
+fn route_error(host: &str, e: RouteError) -> Response<Body> {
+	let status = match e {
+		RouteError::UnknownHost => StatusCode::NOT_FOUND,
+		RouteError::NoRelay => StatusCode::SERVICE_UNAVAILABLE,
+	};
+	error(status, RiError::for_route(e, host))
 }
 
 /// The request's host, lower case, without port.
@@ -78,7 +77,7 @@ fn host_of(request: &Request<Incoming>) -> Option<String> {
 
 fn player(router: &Router, request: &Request<Incoming>, peer: SocketAddr) -> Response<Body> {
 	let Some(host) = host_of(request) else {
-		return error_for(StatusCode::BAD_REQUEST, RiError::malformed("no Host"));
+		return error(StatusCode::BAD_REQUEST, RiError::malformed("no Host"));
 	};
 	let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
 	let client = router.client(peer.ip().to_canonical());
@@ -90,9 +89,7 @@ fn player(router: &Router, request: &Request<Incoming>, peer: SocketAddr) -> Res
 					response.headers_mut().insert(header::LOCATION, location);
 					response
 				}
-				Err(_) => {
-					error_for(StatusCode::BAD_REQUEST, RiError::malformed("an unusable path"))
-				}
+				Err(_) => error(StatusCode::BAD_REQUEST, RiError::malformed("an unusable path")),
 			}
 		}
 		Err(e) => route_error(&host, e),
@@ -150,49 +147,35 @@ fn trigger_status(router: &Router, request: &Request<Incoming>) -> Response<Body
 
 /// Answers one RFC 7975 redirection request body.
 pub fn redirection(router: &Router, body: &[u8]) -> Response<Body> {
-	let request = match redirection::parse_request(body, &router.cdn_id) {
-		Ok(request) => request,
+	match redirection_answer(router, body) {
+		Ok(answer) => respond(StatusCode::OK, redirection::RESPONSE_MEDIA_TYPE, answer.to_string()),
 		Err(e) => {
 			let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-			return error(status, &e);
+			error(status, e)
 		}
-	};
-	let answer = match &request.query {
+	}
+}
+
+fn redirection_answer(router: &Router, body: &[u8]) -> Result<serde_json::Value, RiError> {
+	let request = redirection::parse_request(body, &router.cdn_id)?;
+	match &request.query {
 		Query::Http { client, host, path_and_query, cs_uri, cs_version } => {
 			let client = router.client(client.to_canonical());
-			router.decide(host, &client, path_and_query).map(|d| {
-				redirection::http_response(cs_uri, cs_version, &d.location, &request.cdn_path)
-			})
+			let decision = router
+				.decide(host, &client, path_and_query)
+				.map_err(|e| RiError::for_route(e, host))?;
+			Ok(redirection::http_response(
+				cs_uri,
+				cs_version,
+				&decision.location,
+				&request.cdn_path,
+			))
 		}
 		Query::Dns { client, qname, ipv6 } => {
 			let client = router.client(client.to_canonical());
-			match router.decide(qname, &client, "/") {
-				Ok(d) => match redirection::dns_response(
-					qname,
-					*ipv6,
-					&d.base,
-					DNS_TTL_SECS,
-					&request.cdn_path,
-				) {
-					Ok(answer) => Ok(answer),
-					Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e),
-				},
-				Err(e) => Err(e),
-			}
-		}
-	};
-	match answer {
-		Ok(answer) => respond(StatusCode::OK, redirection::RESPONSE_MEDIA_TYPE, answer.to_string()),
-		Err(e) => {
-			let host = match &request.query {
-				Query::Http { host, .. } => host.as_str(),
-				Query::Dns { qname, .. } => qname.as_str(),
-			};
-			let e = match e {
-				RouteError::UnknownHost => RiError::unknown_host(host),
-				RouteError::NoRelay => RiError::no_relay(),
-			};
-			error(StatusCode::INTERNAL_SERVER_ERROR, &e)
+			let decision =
+				router.decide(qname, &client, "/").map_err(|e| RiError::for_route(e, qname))?;
+			redirection::dns_response(qname, *ipv6, &decision.base, DNS_TTL_SECS, &request.cdn_path)
 		}
 	}
 }
@@ -209,7 +192,7 @@ async fn handle(
 			let limited = Limited::new(request.into_body(), redirection::MAX_REQUEST_BYTES);
 			match limited.collect().await {
 				Ok(body) => redirection(&router, &body.to_bytes()),
-				Err(_) => error_for(
+				Err(_) => error(
 					StatusCode::PAYLOAD_TOO_LARGE,
 					RiError::malformed("the body is too large or was cut off"),
 				),
@@ -246,14 +229,14 @@ async fn handle(
 			let contract = path[crate::logs::PATH_PREFIX.len()..].parse::<u32>();
 			match (contract, router.chain()) {
 				(Err(_), _) => {
-					error_for(StatusCode::BAD_REQUEST, RiError::malformed("not a contract id"))
+					error(StatusCode::BAD_REQUEST, RiError::malformed("not a contract id"))
 				}
 				(_, None) => {
-					error_for(StatusCode::SERVICE_UNAVAILABLE, RiError::malformed("no chain yet"))
+					error(StatusCode::SERVICE_UNAVAILABLE, RiError::malformed("no chain yet"))
 				}
 				(Ok(contract), Some(chain)) => match crate::logs::index(chain, contract).await {
 					Ok(index) => respond(StatusCode::OK, "application/json", index.to_string()),
-					Err(e) => error_for(StatusCode::BAD_GATEWAY, RiError::malformed(e)),
+					Err(e) => error(StatusCode::BAD_GATEWAY, RiError::malformed(e)),
 				},
 			}
 		}
@@ -271,7 +254,7 @@ async fn handle(
 			)
 		}
 		(&Method::GET | &Method::HEAD, _) => player(&router, &request, peer),
-		_ => error_for(
+		_ => error(
 			StatusCode::METHOD_NOT_ALLOWED,
 			RiError::malformed("players GET or HEAD; upstream CDNs POST to /cdni/v1/redirection"),
 		),

@@ -6,19 +6,13 @@
 //! router carries no TLS client): a relay whose process is down fails that
 //! just the same.
 
-use crate::state::Router;
-use bytes::Bytes;
-use http_body_util::Empty;
-use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+use crate::state::{RelayClient, Router};
 use std::{sync::Arc, time::Duration};
 
 pub const INTERVAL: Duration = Duration::from_secs(1);
 pub const TIMEOUT: Duration = Duration::from_millis(800);
 
-async fn probe(
-	client: &Client<hyper_util::client::legacy::connect::HttpConnector, Empty<Bytes>>,
-	base: &str,
-) -> bool {
+async fn probe(client: &RelayClient, base: &str) -> bool {
 	if let Some(rest) = base.strip_prefix("https://") {
 		let authority = rest.split('/').next().unwrap_or(rest);
 		let address =
@@ -36,18 +30,13 @@ async fn probe(
 
 /// Probes every relay of the current table each second, forever.
 pub async fn run(router: Arc<Router>) {
-	let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-	connector.set_connect_timeout(Some(TIMEOUT));
-	let client = Client::builder(TokioExecutor::new())
-		.pool_idle_timeout(Duration::from_secs(5))
-		.build(connector);
 	let mut tick = tokio::time::interval(INTERVAL);
 	tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 	loop {
 		tick.tick().await;
 		let table = router.table();
 		let probes = table.relays().iter().map(|relay| {
-			let client = &client;
+			let client = &router.relays;
 			async move { (relay.id, probe(client, &relay.http).await) }
 		});
 		for (relay, ok) in futures_util::future::join_all(probes).await {

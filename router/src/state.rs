@@ -74,7 +74,15 @@ pub struct Decision {
 	pub base: String,
 }
 
+/// The router's HTTP client to relays (probes, trigger fan-out): one
+/// connection pool for all of them.
+pub type RelayClient = hyper_util::client::legacy::Client<
+	hyper_util::client::legacy::connect::HttpConnector,
+	http_body_util::Full<bytes::Bytes>,
+>;
+
 pub struct Router {
+	pub relays: RelayClient,
 	table: RwLock<Arc<Table>>,
 	advertisement: RwLock<Arc<String>>,
 	health: Mutex<HealthTracker>,
@@ -97,7 +105,14 @@ pub struct Router {
 
 impl Router {
 	pub fn new(cdn_id: String, networks: Networks) -> Self {
+		let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+		connector.set_connect_timeout(Some(crate::probe::TIMEOUT));
+		let relays =
+			hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+				.pool_idle_timeout(std::time::Duration::from_secs(5))
+				.build(connector);
 		Self {
+			relays,
 			table: RwLock::new(Arc::new(Table::default())),
 			advertisement: RwLock::new(Arc::new(
 				ocm_routing::fci::marketplace_advertisement(&[]).to_string(),

@@ -15,7 +15,6 @@
 use crate::state::Router;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 use ocm_routing::control::{self, Status, TriggerError};
 use serde_json::{json, Value};
 use std::{
@@ -191,8 +190,6 @@ async fn fan_out(
 		});
 	};
 	set(Status::Active, Vec::new());
-	let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
-		.build(hyper_util::client::legacy::connect::HttpConnector::new());
 	let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
 	let (signer_hex, signature_hex) = (hex(&signer), hex(&signature));
 	let sends = relays.iter().map(|(relay, base)| {
@@ -201,7 +198,7 @@ async fn fan_out(
 			.header(control::SIGNER_HEADER, signer_hex.as_str())
 			.header(control::SIGNATURE_HEADER, signature_hex.as_str())
 			.body(Full::new(body.clone()));
-		let client = &client;
+		let client = &router.relays;
 		async move {
 			let outcome = async {
 				let request = request.map_err(|e| e.to_string())?;

@@ -181,6 +181,15 @@ pub fn items_of(value: &Value) -> Vec<&Value> {
 	values
 }
 
+/// The UTF-8 strings of a decoded sequence of byte strings (host names,
+/// URLs); items that are not UTF-8 are left out.
+pub fn strings_of(value: &Value) -> Vec<String> {
+	items_of(value)
+		.into_iter()
+		.filter_map(|item| bytes_of(item).and_then(|b| String::from_utf8(b).ok()))
+		.collect()
+}
+
 /// A numeric field of a decoded composite.
 pub fn number<T: TryFrom<u128>>(value: &Value, field: &str) -> Result<T, String> {
 	value

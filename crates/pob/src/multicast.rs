@@ -20,6 +20,7 @@
 
 use crate::payload::{PayloadVerifier, StreamId};
 use alloc::{format, string::String};
+use core::net::IpAddr;
 
 /// Objects the relay sends per second of the window.
 pub const OBJECTS_PER_SEC: u32 = 8;
@@ -167,39 +168,20 @@ impl ReachCounter {
 	}
 }
 
-/// An IP address as the chain stores it.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Ip {
-	V4([u8; 4]),
-	V6([u8; 16]),
+/// Source-specific multicast: 232.0.0.0/8 (RFC 4607) or FF3x::/32 (RFC 3306).
+fn is_ssm(ip: IpAddr) -> bool {
+	match ip {
+		IpAddr::V4(a) => a.octets()[0] == 232,
+		IpAddr::V6(a) => {
+			let [first, second, ..] = a.segments();
+			first & 0xfff0 == 0xff30 && second == 0
+		}
+	}
 }
 
-impl Ip {
-	fn is_multicast(&self) -> bool {
-		match self {
-			Ip::V4(a) => a[0] & 0xf0 == 0xe0,
-			Ip::V6(a) => a[0] == 0xff,
-		}
-	}
-
-	fn is_unspecified(&self) -> bool {
-		match self {
-			Ip::V4(a) => *a == [0; 4],
-			Ip::V6(a) => *a == [0; 16],
-		}
-	}
-
-	/// Source-specific multicast: 232.0.0.0/8 (RFC 4607) or FF3x::/32 (RFC 3306).
-	fn is_ssm(&self) -> bool {
-		match self {
-			Ip::V4(a) => a[0] == 232,
-			Ip::V6(a) => a[0] == 0xff && a[1] & 0xf0 == 0x30 && a[2] == 0 && a[3] == 0,
-		}
-	}
-
-	fn is_v6(&self) -> bool {
-		matches!(self, Ip::V6(_))
-	}
+/// An address another host can send to: not unspecified, multicast or broadcast.
+fn is_unicast(ip: IpAddr) -> bool {
+	!ip.is_unspecified() && !ip.is_multicast() && ip != IpAddr::V4(core::net::Ipv4Addr::BROADCAST)
 }
 
 /// Why an announced test channel is refused.
@@ -219,23 +201,19 @@ pub enum ChannelError {
 /// family, a unicast AMT relay (of either family: the tunnel's family and
 /// the channel's are independent in RFC 7450), and ports.
 pub fn check_channel(
-	amt_relay: Ip,
+	amt_relay: IpAddr,
 	amt_port: u16,
-	source: Ip,
-	group: Ip,
+	source: IpAddr,
+	group: IpAddr,
 	port: u16,
 ) -> Result<(), ChannelError> {
-	if !group.is_ssm() {
+	if !is_ssm(group) {
 		return Err(ChannelError::NotSsm);
 	}
-	if source.is_v6() != group.is_v6()
-		|| source.is_multicast()
-		|| source.is_unspecified()
-		|| source == Ip::V4([255; 4])
-	{
+	if source.is_ipv6() != group.is_ipv6() || !is_unicast(source) {
 		return Err(ChannelError::BadSource);
 	}
-	if amt_relay.is_unspecified() || amt_relay.is_multicast() || amt_relay == Ip::V4([255; 4]) {
+	if !is_unicast(amt_relay) {
 		return Err(ChannelError::BadAmtRelay);
 	}
 	if amt_port == 0 || port == 0 {
@@ -314,28 +292,28 @@ mod tests {
 
 	#[test]
 	fn channels_must_be_source_specific_and_unicast_sourced() {
-		let amt = Ip::V4([10, 0, 0, 1]);
-		let src = Ip::V4([10, 0, 0, 2]);
-		let ssm = Ip::V4([232, 1, 2, 3]);
+		let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+		let (amt, src, ssm) = (ip("10.0.0.1"), ip("10.0.0.2"), ip("232.1.2.3"));
 		assert_eq!(check_channel(amt, 2268, src, ssm, 5000), Ok(()));
-		let ssm6 = Ip::V6([0xff, 0x3e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 1]);
-		let src6 = Ip::V6([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+		let (ssm6, src6) = (ip("ff3e::8000:1"), ip("2001:db8::1"));
 		assert_eq!(check_channel(amt, 2268, src6, ssm6, 5000), Ok(()));
-		assert_eq!(
-			check_channel(amt, 2268, src, Ip::V4([239, 1, 1, 1]), 5000),
-			Err(ChannelError::NotSsm)
-		);
+		assert_eq!(check_channel(amt, 2268, src, ip("239.1.1.1"), 5000), Err(ChannelError::NotSsm));
+		assert_eq!(check_channel(amt, 2268, src, ip("ff3e:1::1"), 5000), Err(ChannelError::NotSsm));
 		assert_eq!(check_channel(amt, 2268, src6, ssm, 5000), Err(ChannelError::BadSource));
 		assert_eq!(
-			check_channel(amt, 2268, Ip::V4([232, 0, 0, 9]), ssm, 5000),
+			check_channel(amt, 2268, ip("232.0.0.9"), ssm, 5000),
 			Err(ChannelError::BadSource)
 		);
 		assert_eq!(
-			check_channel(amt, 2268, Ip::V4([0; 4]), ssm, 5000),
+			check_channel(amt, 2268, ip("0.0.0.0"), ssm, 5000),
 			Err(ChannelError::BadSource)
 		);
 		assert_eq!(
-			check_channel(Ip::V4([0; 4]), 2268, src, ssm, 5000),
+			check_channel(amt, 2268, ip("255.255.255.255"), ssm, 5000),
+			Err(ChannelError::BadSource)
+		);
+		assert_eq!(
+			check_channel(ip("0.0.0.0"), 2268, src, ssm, 5000),
 			Err(ChannelError::BadAmtRelay)
 		);
 		assert_eq!(check_channel(ssm, 2268, src, ssm, 5000), Err(ChannelError::BadAmtRelay));

@@ -105,6 +105,14 @@ impl RiError {
 		Self::new(504, "no relay with capacity serves this client")
 	}
 
+	/// Why the table found no relay for `host`.
+	pub fn for_route(error: crate::RouteError, host: &str) -> Self {
+		match error {
+			crate::RouteError::UnknownHost => Self::unknown_host(host),
+			crate::RouteError::NoRelay => Self::no_relay(),
+		}
+	}
+
 	/// The HTTP status that carries it: 400 for the upstream CDN's errors
 	/// (4xx), 500 for OCM's (5xx), as RFC 7975's example.
 	pub fn http_status(&self) -> u16 {

@@ -170,41 +170,25 @@ impl Table {
 				})
 				.copied()
 		};
-		let mut found = None;
-		match client.address {
-			Some(IpAddr::V4(a)) => {
-				found = index
-					.v4
-					.matches(a.octets())
-					.find_map(|(len, c)| Some((pick(c)?, Tier::Prefix(len))));
-			}
-			Some(IpAddr::V6(a)) => {
-				// An IPv4-mapped address is its IPv4 address.
-				found = match a.to_ipv4_mapped() {
-					Some(v4) => index
-						.v4
-						.matches(v4.octets())
-						.find_map(|(len, c)| Some((pick(c)?, Tier::Prefix(len)))),
-					None => index
-						.v6
-						.matches(a.octets())
-						.find_map(|(len, c)| Some((pick(c)?, Tier::Prefix(len)))),
-				};
-			}
-			None => {}
-		}
-		if found.is_none() {
-			found = client.asn.and_then(|asn| Some((pick(index.asn.get(&asn)?)?, Tier::Asn)));
-		}
-		if found.is_none() {
-			found = client.country.and_then(|country| {
-				Some((
-					pick(index.country.get(&country.0.map(|b| b.to_ascii_uppercase()))?)?,
-					Tier::Country,
-				))
-			});
-		}
-		let (candidate, tier) = found.ok_or(RouteError::NoRelay)?;
+		// An IPv4-mapped IPv6 address is its IPv4 address.
+		let by_prefix = match client.address.map(|a| a.to_canonical()) {
+			Some(IpAddr::V4(a)) => index
+				.v4
+				.matches(a.octets())
+				.find_map(|(len, c)| Some((pick(c)?, Tier::Prefix(len)))),
+			Some(IpAddr::V6(a)) => index
+				.v6
+				.matches(a.octets())
+				.find_map(|(len, c)| Some((pick(c)?, Tier::Prefix(len)))),
+			None => None,
+		};
+		let (candidate, tier) = by_prefix
+			.or_else(|| Some((pick(index.asn.get(&client.asn?)?)?, Tier::Asn)))
+			.or_else(|| {
+				let country = client.country?.0.map(|b| b.to_ascii_uppercase());
+				Some((pick(index.country.get(&country)?)?, Tier::Country))
+			})
+			.ok_or(RouteError::NoRelay)?;
 		Ok(Route {
 			relay: candidate.relay,
 			contract: candidate.contract,
@@ -237,12 +221,9 @@ impl Networks {
 	/// The client at `address`, with the ASN and country of the most
 	/// specific block containing it.
 	pub fn client(&self, address: IpAddr) -> Client {
-		let known = match address {
+		let known = match address.to_canonical() {
 			IpAddr::V4(a) => self.v4.longest(a.octets()),
-			IpAddr::V6(a) => match a.to_ipv4_mapped() {
-				Some(v4) => self.v4.longest(v4.octets()),
-				None => self.v6.longest(a.octets()),
-			},
+			IpAddr::V6(a) => self.v6.longest(a.octets()),
 		};
 		let (asn, country) = known.map_or((None, None), |(_, v)| *v);
 		Client { address: Some(address), asn, country }

@@ -87,9 +87,7 @@ where
 		beacon: who.clone(),
 		bytes_per_second: BoundedVec::truncate_from(vec![1_000; window_secs as usize]),
 	};
-	let genesis = frame_system::Pallet::<T>::block_hash(
-		frame_system::pallet_prelude::BlockNumberFor::<T>::default(),
-	);
+	let genesis = Pob::<T>::genesis_hash();
 	let payload = features::signing_payload(genesis.as_ref(), &report);
 	let signature = sp_io::crypto::sr25519_sign(KEY_TYPE, public, &payload).expect("signs");
 	(report, signature.into())
@@ -127,9 +125,7 @@ where
 		objects: ocm_pob::multicast::OBJECTS_IN_WINDOW,
 		bytes: 1_000_000,
 	};
-	let genesis = frame_system::Pallet::<T>::block_hash(
-		frame_system::pallet_prelude::BlockNumberFor::<T>::default(),
-	);
+	let genesis = Pob::<T>::genesis_hash();
 	let payload = features::multicast_signing_payload(genesis.as_ref(), &report);
 	let signature = sp_io::crypto::sr25519_sign(KEY_TYPE, public, &payload).expect("signs");
 	(report, signature.into())
@@ -155,9 +151,7 @@ fn signed_probes<T: Config>(r: u32) -> (ProbeBatchOf<T>, ProberSignature) {
 		results.push((relay, ProbeOutcome::Reachable { latency_ms: 12 }));
 	}
 	let batch = ProbeBatch { epoch: 1, prober: 0, results: BoundedVec::truncate_from(results) };
-	let genesis = frame_system::Pallet::<T>::block_hash(
-		frame_system::pallet_prelude::BlockNumberFor::<T>::default(),
-	);
+	let genesis = Pob::<T>::genesis_hash();
 	let signature = sp_runtime::RuntimeAppPublic::sign(
 		&prober,
 		&features::probe_signing_payload(genesis.as_ref(), &batch),

@@ -237,13 +237,6 @@ pub const PROBE_BEACON: [u8; 32] = [0; 32];
 /// An IP address, as the registry stores relays' endpoints.
 pub use ocm_primitives::footprint::IpAddress;
 
-fn multicast_ip(ip: IpAddress) -> ocm_pob::multicast::Ip {
-	match ip {
-		IpAddress::V4(a) => ocm_pob::multicast::Ip::V4(a),
-		IpAddress::V6(a) => ocm_pob::multicast::Ip::V6(a),
-	}
-}
-
 /// A relay's multicast test channel: the source-specific channel `(source,
 /// group)` on UDP `port` that it multicasts the reach test on
 /// (`ocm_pob::multicast`), and the AMT relay (RFC 7450) that tunnels it to
@@ -273,10 +266,10 @@ impl MulticastChannel {
 	/// An SSM group, a unicast source of its family, a unicast AMT relay, ports.
 	pub fn check(&self) -> Result<(), ocm_pob::multicast::ChannelError> {
 		ocm_pob::multicast::check_channel(
-			multicast_ip(self.amt_relay),
+			self.amt_relay.into(),
 			self.amt_port,
-			multicast_ip(self.source),
-			multicast_ip(self.group),
+			self.source.into(),
+			self.group.into(),
 			self.port,
 		)
 	}

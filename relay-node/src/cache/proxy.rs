@@ -323,7 +323,7 @@ impl Proxy {
 			self.store.put(key.to_string(), stored.clone()).await;
 		} else if stale.is_none() || !stored.status.is_server_error() {
 			// A server error keeps the stale copy, which may still serve (stale-if-error).
-			self.store.remove(key).await;
+			let _ = self.store.remove(key).await;
 		}
 		Ok(Arc::new(stored))
 	}

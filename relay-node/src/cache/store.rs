@@ -107,11 +107,20 @@ impl Store {
 		self.entries.insert(key, Arc::new(variants)).await;
 	}
 
-	pub async fn remove(&self, key: &str) {
-		self.entries.invalidate(key).await;
-		if let Some(disk) = self.disk.clone() {
-			let key = key.to_string();
-			let _ = tokio::task::spawn_blocking(move || disk.remove(&key)).await;
+	/// Removes `key` from both tiers; returns whether either held it.
+	pub async fn remove(&self, key: &str) -> bool {
+		let held = self.entries.remove(key).await.is_some();
+		match self.disk.clone() {
+			Some(disk) => {
+				let key = key.to_string();
+				let on_disk = tokio::task::spawn_blocking(move || {
+					let held = disk.contains(&key);
+					disk.remove(&key);
+					held
+				});
+				held | on_disk.await.unwrap_or(false)
+			}
+			None => held,
 		}
 	}
 

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::cache::proxy::Proxy;
 use ocm_chain_client::{
-	bytes_of, fetch, items_of, number, pallet_error,
+	bytes_of, fetch, items_of, number, pallet_error, strings_of,
 	subxt::{
 		dynamic::{self, At, Value},
 		ext::scale_value::Composite,
@@ -140,13 +140,7 @@ impl Follower {
 			.and_then(bytes_of)
 			.and_then(|o| String::from_utf8(o).ok())
 			.ok_or("a contract without an origin")?;
-		let hosts: Vec<String> = contract
-			.at("hosts")
-			.map(items_of)
-			.unwrap_or_default()
-			.into_iter()
-			.filter_map(|h| bytes_of(h).and_then(|b| String::from_utf8(b).ok()))
-			.collect();
+		let hosts = contract.at("hosts").map(strings_of).unwrap_or_default();
 		if self.known.get(&id) != Some(&served) {
 			tracing::info!(contract = id, ?hosts, %origin, "serving the contract");
 		}

@@ -28,11 +28,6 @@ pub struct TestRun {
 	pub start_ms: u64,
 }
 
-/// The socket the test goes out on: from the channel's source, with TTL.
-pub fn socket(config: &TestChannelConfig) -> std::io::Result<UdpSocket> {
-	super::sender::socket_from(config.source, config.ttl)
-}
-
 /// Multicasts one epoch's test: object `i` at `start_ms + send_offset_ms(i)`,
 /// each with its FEC at once (about 12 datagrams). Returns the ALC bytes sent.
 pub async fn send(
@@ -68,7 +63,7 @@ pub async fn run(
 	config: TestChannelConfig,
 ) {
 	announce(&chain, &operator, relay, &config).await;
-	let socket = match socket(&config) {
+	let socket = match super::sender::socket_from(config.source, config.ttl) {
 		Ok(socket) => socket,
 		Err(e) => {
 			tracing::error!(source = %config.source, "the multicast test channel cannot open its socket: {e}");

@@ -15,18 +15,12 @@ use crate::{
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
-	pallet_prelude::{
-		InvalidTransaction, TransactionSource, TransactionValidityWithRefund, ValidTransaction,
-	},
+	pallet_prelude::{InvalidTransaction, TransactionSource, TransactionValidityWithRefund},
 	traits::{Get, UnixTime},
-	weights::Weight,
 };
 use ocm_pob::multicast::{window_end_ms, OBJECTS_IN_WINDOW};
 use ocm_primitives::capacity::RelayRegistry;
-use sp_runtime::{
-	traits::{Saturating, Verify},
-	DispatchResult, SaturatedConversion,
-};
+use sp_runtime::{traits::Verify, DispatchResult};
 
 /// The bytes a beacon signs for a multicast `report` on the chain whose
 /// genesis block hash is `genesis`.
@@ -105,10 +99,7 @@ impl<T: Config> Pallet<T> {
 		if report.objects > OBJECTS_IN_WINDOW || report.bytes > link_bytes {
 			return Err(ReportRejection::Impossible);
 		}
-		let genesis = frame_system::Pallet::<T>::block_hash(
-			frame_system::pallet_prelude::BlockNumberFor::<T>::default(),
-		);
-		let payload = multicast_signing_payload(genesis.as_ref(), report);
+		let payload = multicast_signing_payload(Self::genesis_hash().as_ref(), report);
 		if !signature.verify(&payload[..], &report.beacon) {
 			return Err(ReportRejection::BadSignature);
 		}
@@ -123,15 +114,7 @@ impl<T: Config> Pallet<T> {
 	) -> TransactionValidityWithRefund {
 		Self::check_multicast_report(report, signature)
 			.map_err(|rejection| InvalidTransaction::Custom(rejection as u8))?;
-		let epoch = CurrentEpoch::<T>::get();
-		let ends_at = epoch.started_at.saturating_add(T::EpochLength::get());
-		let now = frame_system::Pallet::<T>::block_number();
-		let validity = ValidTransaction::with_tag_prefix("OcmPobMulticastReport")
-			.and_provides((report.epoch, report.relay, &report.beacon))
-			.longevity(ends_at.saturating_sub(now).saturated_into::<u64>().max(1))
-			.propagate(true)
-			.build()?;
-		Ok((validity, Weight::zero()))
+		Self::report_validity("OcmPobMulticastReport", report.epoch, report.relay, &report.beacon)
 	}
 
 	pub(crate) fn store_multicast_report(report: MulticastReportOf<T>) {

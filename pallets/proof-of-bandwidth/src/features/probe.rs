@@ -118,7 +118,7 @@ impl<T: Config> Pallet<T> {
 			prober: index,
 			results: BoundedVec::truncate_from(results),
 		};
-		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::default());
+		let genesis = Self::genesis_hash();
 		let Some(signature) = key.sign(&probe_signing_payload(genesis.as_ref(), &batch)) else {
 			log::warn!(target: "runtime::pob", "the keystore refused to sign the probes");
 			return;
@@ -149,7 +149,7 @@ impl<T: Config> Pallet<T> {
 		if batch.results.iter().any(|(relay, _)| !Assignments::<T>::contains_key(relay)) {
 			return Err(ProbeRejection::NotUnderTest);
 		}
-		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::default());
+		let genesis = Self::genesis_hash();
 		if !prober.verify(&probe_signing_payload(genesis.as_ref(), batch), signature) {
 			return Err(ProbeRejection::BadSignature);
 		}

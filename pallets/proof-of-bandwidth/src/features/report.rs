@@ -60,10 +60,7 @@ impl<T: Config> Pallet<T> {
 			ocm_pob::verdict::ReportError::WrongLength { .. } => ReportRejection::WrongLength,
 			ocm_pob::verdict::ReportError::Impossible { .. } => ReportRejection::Impossible,
 		})?;
-		let genesis = frame_system::Pallet::<T>::block_hash(
-			frame_system::pallet_prelude::BlockNumberFor::<T>::default(),
-		);
-		let payload = signing_payload(genesis.as_ref(), report);
+		let payload = signing_payload(Self::genesis_hash().as_ref(), report);
 		if !signature.verify(&payload[..], &report.beacon) {
 			return Err(ReportRejection::BadSignature);
 		}
@@ -78,15 +75,33 @@ impl<T: Config> Pallet<T> {
 	) -> TransactionValidityWithRefund {
 		Self::check_report(report, signature)
 			.map_err(|rejection| InvalidTransaction::Custom(rejection as u8))?;
-		let epoch = CurrentEpoch::<T>::get();
-		let ends_at = epoch.started_at.saturating_add(T::EpochLength::get());
+		Self::report_validity("OcmPobReport", report.epoch, report.relay, &report.beacon)
+	}
+
+	/// The pool's validity for a beacon's report (of kind `tag`) of
+	/// `relay` in `epoch`: one per beacon, relay and epoch, until the epoch ends.
+	pub(crate) fn report_validity(
+		tag: &'static str,
+		epoch: EpochIndex,
+		relay: RelayId,
+		beacon: &T::AccountId,
+	) -> TransactionValidityWithRefund {
+		let current = CurrentEpoch::<T>::get();
+		let ends_at = current.started_at.saturating_add(T::EpochLength::get());
 		let now = frame_system::Pallet::<T>::block_number();
-		let validity = ValidTransaction::with_tag_prefix("OcmPobReport")
-			.and_provides((report.epoch, report.relay, &report.beacon))
+		let validity = ValidTransaction::with_tag_prefix(tag)
+			.and_provides((epoch, relay, beacon))
 			.longevity(ends_at.saturating_sub(now).saturated_into::<u64>().max(1))
 			.propagate(true)
 			.build()?;
 		Ok((validity, Weight::zero()))
+	}
+
+	/// The chain's genesis hash, which every signed report and batch binds.
+	pub(crate) fn genesis_hash() -> T::Hash {
+		frame_system::Pallet::<T>::block_hash(
+			frame_system::pallet_prelude::BlockNumberFor::<T>::default(),
+		)
 	}
 
 	/// Stores an authorized report.
