@@ -1,37 +1,17 @@
 //! The beacon's link to the chain (subxt): registration, following the
 //! epochs on the best chain, and submitting reports.
 
-use crate::report::{
-	general_extrinsic, multicast_signing_payload, signing_payload, MulticastReport, Report,
-};
+use crate::report::{multicast_signing_payload, signing_payload, MulticastReport, Report};
 use ocm_chain_client::{bytes_of, fetch, number};
 pub use ocm_chain_client::{
 	pob::{EpochView, TestChannel},
 	Api, AtBlock,
 };
 use subxt::{
-	client::OnlineClientAtBlockImpl,
 	dynamic::{self, At, Value},
 	ext::scale_value::Composite,
-	transactions::TransactionProgress,
-	SubstrateConfig,
 };
 use subxt_signer::sr25519::Keypair;
-
-/// Waits for the transaction in a finalized block and checks its success.
-async fn finalized(
-	progress: Result<
-		TransactionProgress<SubstrateConfig, OnlineClientAtBlockImpl<SubstrateConfig>>,
-		impl ToString,
-	>,
-) -> Result<(), String> {
-	progress
-		.map_err(|e| e.to_string())?
-		.wait_for_finalized_success()
-		.await
-		.map(|_| ())
-		.map_err(|e| e.to_string())
-}
 
 /// The chain, as the beacon uses it: the shared client (reads at a block,
 /// signed submissions with the pool's nonce) and the beacon's own reads.
@@ -130,7 +110,7 @@ impl Chain {
 				Value::unnamed_variant("Sr25519", [Value::from_bytes(signature.0)]),
 			]),
 		);
-		Self::submit_general(&at, &call).await
+		ocm_chain_client::general::submit(&at, &call).await.map(|_| ())
 	}
 
 	/// A best block whose timestamp is at or past `end(epoch)` when
@@ -189,24 +169,6 @@ impl Chain {
 				Value::unnamed_variant("Sr25519", [Value::from_bytes(signature.0)]),
 			]),
 		);
-		Self::submit_general(&at, &call).await
-	}
-
-	/// Submits `call` as a general transaction (no account signature):
-	/// the pallet authorizes it from the signature inside the call.
-	async fn submit_general(
-		at: &AtBlock,
-		call: &subxt::transactions::DynamicPayload<Composite<()>>,
-	) -> Result<(), String> {
-		let extrinsic = at.metadata_ref().extrinsic();
-		let version = extrinsic.transaction_extension_version_to_use_for_encoding();
-		let extensions: Vec<String> = extrinsic
-			.transaction_extensions_to_use_for_encoding()
-			.map(|e| e.identifier().to_string())
-			.collect();
-		let names: Vec<&str> = extensions.iter().map(String::as_str).collect();
-		let call_data = at.tx().call_data(call).map_err(|e| e.to_string())?;
-		let bytes = general_extrinsic(version, &names, &call_data)?;
-		finalized(at.tx().from_bytes(bytes).submit_and_watch().await).await
+		ocm_chain_client::general::submit(&at, &call).await.map(|_| ())
 	}
 }

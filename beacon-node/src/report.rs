@@ -1,14 +1,8 @@
-//! The report a beacon signs and the transaction that carries it, sans I/O.
-//!
-//! `ProofOfBandwidth::submit_report` is authorized by the pallet from the
-//! report's own signature, so it travels as a v5 *general* extrinsic with no
-//! account signature: version byte, extension version, each transaction
-//! extension's explicit data, then the call. The extensions are the
-//! runtime's; [`general_extrinsic`] knows the explicit data of each one
-//! polkadot-sdk's solochains use when no account signs (no nonce to check,
-//! no tip, immortal) and refuses a runtime with others.
+//! The report a beacon signs, sans I/O. `ProofOfBandwidth::submit_report`
+//! is authorized by the pallet from the report's own signature, so it
+//! travels as a general extrinsic (`ocm_chain_client::general`).
 
-use codec::{Compact, Encode};
+use codec::Encode;
 
 pub use ocm_pob::REPORT_CONTEXT;
 
@@ -43,46 +37,6 @@ pub struct MulticastReport {
 /// `multicast_signing_payload` does.
 pub fn multicast_signing_payload(genesis: &[u8; 32], report: &MulticastReport) -> Vec<u8> {
 	(ocm_pob::multicast::REPORT_CONTEXT, &genesis[..], report).encode()
-}
-
-/// The explicit data of a transaction extension in an unsigned general
-/// transaction, by its identifier in the metadata.
-fn explicit_data(identifier: &str) -> Option<&'static [u8]> {
-	Some(match identifier {
-		"AuthorizeCall"
-		| "CheckNonZeroSender"
-		| "CheckSpecVersion"
-		| "CheckTxVersion"
-		| "CheckGenesis"
-		| "CheckWeight"
-		| "WeightReclaim"
-		| "StorageWeightReclaim" => &[],
-		// `Era::Immortal`.
-		"CheckMortality" | "CheckEra" => &[0],
-		// `Compact(0)`: not checked without an account.
-		"CheckNonce" => &[0],
-		// `Compact(0)` tip.
-		"ChargeTransactionPayment" => &[0],
-		// `Mode::Disabled`.
-		"CheckMetadataHash" => &[0],
-		_ => return None,
-	})
-}
-
-/// A v5 general extrinsic (no account signature) carrying `call`, for a
-/// runtime whose transaction extensions of `version` are `extensions`, in order.
-pub fn general_extrinsic(version: u8, extensions: &[&str], call: &[u8]) -> Result<Vec<u8>, String> {
-	// Version 5, "general" type bits (0b01 in the top two bits).
-	let mut body = vec![0b0100_0101u8, version];
-	for identifier in extensions {
-		let data = explicit_data(identifier)
-			.ok_or_else(|| format!("unknown transaction extension {identifier}"))?;
-		body.extend_from_slice(data);
-	}
-	body.extend_from_slice(call);
-	let mut out = Compact(body.len() as u32).encode();
-	out.extend(body);
-	Ok(out)
 }
 
 #[cfg(test)]
@@ -120,28 +74,5 @@ mod tests {
 		expected.extend(39u32.to_le_bytes());
 		expected.extend((1u64 << 20).to_le_bytes());
 		assert_eq!(payload, expected);
-	}
-
-	#[test]
-	fn a_general_extrinsic_is_length_version_extensions_call() {
-		let ocm = [
-			"AuthorizeCall",
-			"CheckNonZeroSender",
-			"CheckSpecVersion",
-			"CheckTxVersion",
-			"CheckGenesis",
-			"CheckMortality",
-			"CheckNonce",
-			"CheckWeight",
-			"ChargeTransactionPayment",
-			"CheckMetadataHash",
-			"WeightReclaim",
-		];
-		let xt = general_extrinsic(0, &ocm, &[22, 3, 9]).unwrap();
-		assert_eq!(xt, vec![9 << 2, 0x45, 0, 0, 0, 0, 0, 22, 3, 9]);
-		assert_eq!(
-			general_extrinsic(0, &["CheckNonce", "SomethingNew"], &[]),
-			Err("unknown transaction extension SomethingNew".into())
-		);
 	}
 }

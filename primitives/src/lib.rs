@@ -9,6 +9,7 @@ extern crate alloc;
 
 pub mod capacity;
 pub mod footprint;
+pub mod web;
 
 use sp_runtime::{
 	generic,

@@ -10,19 +10,12 @@ use hyper::{header, Request, Uri};
 /// Where delegated requests start.
 pub const PREFIX: &str = "/cdn/";
 
-/// A host name as a path segment may carry it: letters, digits, `-`, `.`.
-fn is_host(host: &str) -> bool {
-	!host.is_empty()
-		&& host.len() <= 253
-		&& host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-}
-
 /// `GET /cdn/video.example/live/1.ts` becomes `GET /live/1.ts` with
 /// `Host: video.example`; any other request is left as it is.
 pub fn rewrite<B>(mut request: Request<B>) -> Request<B> {
 	let Some(rest) = request.uri().path().strip_prefix(PREFIX) else { return request };
 	let (host, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
-	if !is_host(host) {
+	if !ocm_primitives::web::is_host_name(host.as_bytes()) {
 		return request;
 	}
 	let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();

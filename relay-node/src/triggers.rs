@@ -141,7 +141,10 @@ pub async fn handle(
 		TriggerType::Purge | TriggerType::Invalidate => {
 			for url in &trigger.urls {
 				if let Some((host, path)) = ocm_routing::redirection::split_uri(url) {
-					objects += usize::from(proxy.store().remove(&format!("{host}{path}")).await);
+					// The key the object was stored under, as the provider's
+					// `MI.Cache` rules make it.
+					let (key, _) = proxy.cache_key(&host, &path);
+					objects += usize::from(proxy.store().remove(&key).await);
 				}
 			}
 			for pattern in trigger.patterns.clone() {

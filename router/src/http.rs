@@ -7,6 +7,8 @@
 //! - `GET /cdni/v1/fci`: the marketplace's RFC 8008 advertisement.
 //! - `POST /cdni/v1/triggers`, `GET /cdni/v1/triggers[/{id}]`: RFC 8007.
 //! - `GET /cdni/v1/logs/{contract}`: the contract's committed log batches.
+//! - `PUT`/`GET /cdni/v1/metadata/{contract}`: the contract's service
+//!   configuration, RFC 8006 metadata signed by its provider.
 //! - `GET /healthz`, `GET /metrics`.
 //!
 //! Errors carry RFC 7975's error object (`{"error": {"error-code", ...}}`):
@@ -21,6 +23,7 @@ use hyper_util::{
 	server::conn::auto,
 };
 use ocm_routing::{
+	control::TriggerError,
 	redirection::{self, Query, RiError},
 	RouteError,
 };
@@ -111,7 +114,7 @@ fn trigger_status(router: &Router, request: &Request<Incoming>) -> Response<Body
 		respond(
 			StatusCode::FORBIDDEN,
 			"application/json",
-			serde_json::json!({"errors": [{"error": "eperm", "description": why}]}).to_string(),
+			TriggerError::new("eperm", why).body().to_string(),
 		)
 	};
 	let Some((signer, signature)) = credentials(request) else {
@@ -132,17 +135,67 @@ fn trigger_status(router: &Router, request: &Request<Incoming>) -> Response<Body
 	}
 	let id = path.rsplit('/').next().and_then(|id| id.parse().ok());
 	match id.and_then(|id| resources.get(id, signer)) {
-		Some(resource) => respond(
-			StatusCode::OK,
-			ocm_routing::control::STATUS_MEDIA_TYPE,
-			resource.to_string(),
-		),
+		Some(resource) => {
+			respond(StatusCode::OK, ocm_routing::control::STATUS_MEDIA_TYPE, resource.to_string())
+		}
 		None => respond(
 			StatusCode::NOT_FOUND,
 			"application/json",
-			serde_json::json!({"errors": [{"error": "econtent", "description": "no such trigger of this signer"}]}).to_string(),
+			TriggerError::new("econtent", "no such trigger of this signer").body().to_string(),
 		),
 	}
+}
+
+/// `PUT`/`GET /cdni/v1/metadata/{contract}` (see [`crate::metadata`]).
+async fn metadata(router: &Router, request: Request<Incoming>) -> Response<Body> {
+	use crate::metadata::{self, Answer};
+	let answer = match (metadata::contract_of(request.uri().path()), router.chain()) {
+		(None, _) => Answer {
+			status: 400,
+			content_type: "application/json",
+			body: TriggerError::new("ereject", "not a contract id").body().to_string(),
+		},
+		(_, None) => Answer {
+			status: 503,
+			content_type: "application/json",
+			body: TriggerError::new("ecdn", "the router has not reached the chain yet")
+				.body()
+				.to_string(),
+		},
+		(Some(contract), Some(chain)) if request.method() == Method::GET => {
+			metadata::get(chain, contract).await
+		}
+		(Some(contract), Some(chain)) => {
+			let header = |name: &str| {
+				request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+			};
+			let (sequence, signature) =
+				(header(metadata::SEQUENCE_HEADER), header(metadata::SIGNATURE_HEADER));
+			let limited = Limited::new(request.into_body(), metadata::MAX_DOCUMENT_BYTES);
+			match limited.collect().await {
+				Ok(body) => {
+					let body = body.to_bytes();
+					metadata::put(chain, contract, sequence.as_deref(), signature.as_deref(), &body)
+						.await
+				}
+				Err(_) => Answer {
+					status: 413,
+					content_type: "application/json",
+					body: TriggerError::new(
+						"ereject",
+						format!("a document over {} bytes", metadata::MAX_DOCUMENT_BYTES),
+					)
+					.body()
+					.to_string(),
+				},
+			}
+		}
+	};
+	respond(
+		StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST),
+		answer.content_type,
+		answer.body,
+	)
 }
 
 /// Answers one RFC 7975 redirection request body.
@@ -207,7 +260,7 @@ async fn handle(
 				Err(_) => crate::triggers::Answer {
 					status: 413,
 					location: None,
-					body: serde_json::json!({"errors": [{"error": "ereject", "description": "the command is too large"}]}),
+					body: TriggerError::new("ereject", "the command is too large").body(),
 				},
 			};
 			let mut response = respond(
@@ -239,6 +292,9 @@ async fn handle(
 					Err(e) => error(StatusCode::BAD_GATEWAY, RiError::malformed(e)),
 				},
 			}
+		}
+		(&Method::PUT | &Method::GET, path) if path.starts_with(crate::metadata::PATH_PREFIX) => {
+			metadata(&router, request).await
 		}
 		(&Method::GET, FCI_PATH) => {
 			respond(StatusCode::OK, "application/json", router.advertisement().as_bytes().to_vec())

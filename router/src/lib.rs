@@ -16,6 +16,7 @@
 pub mod chain;
 pub mod http;
 pub mod logs;
+pub mod metadata;
 pub mod probe;
 pub mod state;
 pub mod triggers;

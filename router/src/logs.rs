@@ -12,10 +12,6 @@ use subxt::dynamic::At;
 
 pub const PATH_PREFIX: &str = "/cdni/v1/logs/";
 
-fn hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The index of `contract`'s committed batches at the best block.
 pub async fn index(chain: &Chain, contract: u32) -> Result<Value, String> {
 	let at = chain.best().await?;
@@ -27,7 +23,7 @@ pub async fn index(chain: &Chain, contract: u32) -> Result<Value, String> {
 		}
 		let log_url =
 			batch.at("log_url").and_then(bytes_of).and_then(|b| String::from_utf8(b).ok());
-		let root = batch.at("root").and_then(bytes_of).map(|b| hex(&b));
+		let root = batch.at("root").and_then(bytes_of).map(|b| ocm_cdni::hex(&b));
 		batches.push(json!({
 			"relay": relay,
 			"period": period,

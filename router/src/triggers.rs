@@ -97,11 +97,7 @@ pub struct Answer {
 }
 
 fn refused(status: u16, error: TriggerError) -> Answer {
-	Answer {
-		status,
-		location: None,
-		body: json!({"errors": [{"error": error.code, "description": error.description}]}),
-	}
+	Answer { status, location: None, body: error.body() }
 }
 
 /// Checks a command and starts carrying it out.

@@ -16,8 +16,10 @@ impl Origin {
 	}
 }
 
-/// A plain HTTP/1.1 origin on loopback: `/live/{n}.ts` is `segment_bytes` bytes of `n`,
-/// cacheable for a minute; anything else is 404.
+/// A plain HTTP/1.1 origin on loopback: `/live/{n}.ts` is `segment_bytes`
+/// bytes of `n`, cacheable for a minute; `/private/{n}.ts` the same, but
+/// `no-store, private` (only a provider's forced policy caches it);
+/// anything else is 404.
 pub async fn segments(segment_bytes: usize) -> Origin {
 	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 	let port = listener.local_addr().unwrap().port();
@@ -39,14 +41,17 @@ pub async fn segments(segment_bytes: usize) -> Origin {
 				let text = String::from_utf8_lossy(&head);
 				let path = text.split(' ').nth(1).unwrap_or("/").to_string();
 				log.lock().unwrap().push(path.clone());
-				let segment = path
-					.strip_prefix("/live/")
+				let (rest, cache_control) = match path.strip_prefix("/private/") {
+					Some(rest) => (Some(rest), "no-store, private"),
+					None => (path.strip_prefix("/live/"), "max-age=60"),
+				};
+				let segment = rest
 					.and_then(|p| p.split(['.', '?']).next())
 					.and_then(|n| n.parse::<u8>().ok());
 				let response = match segment {
 					Some(n) => {
 						let mut r = format!(
-							"HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nContent-Length: {segment_bytes}\r\nCache-Control: max-age=60\r\nConnection: close\r\n\r\n"
+							"HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nContent-Length: {segment_bytes}\r\nCache-Control: {cache_control}\r\nConnection: close\r\n\r\n"
 						)
 						.into_bytes();
 						r.extend(std::iter::repeat_n(n, segment_bytes));

@@ -15,6 +15,8 @@ extern crate alloc;
 pub mod escape;
 pub mod file;
 pub mod merkle;
+pub mod metadata;
+pub mod pattern;
 pub mod privacy;
 pub mod record;
 pub mod time;

@@ -15,6 +15,7 @@ use subxt_signer::sr25519::Keypair;
 
 pub use subxt;
 
+pub mod general;
 pub mod pob;
 
 pub type Api = OnlineClient<SubstrateConfig>;
@@ -98,15 +99,22 @@ impl Chain {
 			.wait_for_finalized_success()
 			.await
 			.map_err(|e| e.to_string())?;
-		Ok(events
-			.iter()
-			.filter_map(|e| e.ok())
-			.filter_map(|e| {
-				let fields = e.decode_fields_unchecked_as::<Value>().ok()?;
-				Some((e.pallet_name().to_string(), e.event_name().to_string(), fields))
-			})
-			.collect())
+		Ok(events_of(&events))
 	}
+}
+
+/// A finalized transaction's events as (pallet, name, fields).
+pub(crate) fn events_of(
+	events: &subxt::extrinsics::ExtrinsicEvents<SubstrateConfig>,
+) -> Vec<EventFields> {
+	events
+		.iter()
+		.filter_map(|e| e.ok())
+		.filter_map(|e| {
+			let fields = e.decode_fields_unchecked_as::<Value>().ok()?;
+			Some((e.pallet_name().to_string(), e.event_name().to_string(), fields))
+		})
+		.collect()
 }
 
 /// A storage value at `at`, decoded dynamically; `None` if absent.

@@ -59,10 +59,15 @@ pub fn hex_bytes<const N: usize>(text: &str) -> Option<[u8; N]> {
 
 /// Whether `signature` is `signer`'s over `body` on the chain `genesis`.
 pub fn signed_by(genesis: &[u8; 32], body: &[u8], signer: [u8; 32], signature: [u8; 64]) -> bool {
+	sr25519_signed(&signing_payload(genesis, body), signer, signature)
+}
+
+/// Whether `signature` is the sr25519 key `signer`'s over `message`.
+pub fn sr25519_signed(message: &[u8], signer: [u8; 32], signature: [u8; 64]) -> bool {
 	use sp_core::Pair;
 	sp_core::sr25519::Pair::verify(
 		&sp_core::sr25519::Signature::from_raw(signature),
-		signing_payload(genesis, body),
+		message,
 		&sp_core::sr25519::Public::from_raw(signer),
 	)
 }
@@ -94,73 +99,6 @@ pub struct Pattern {
 	pub match_query_string: bool,
 }
 
-/// One token of a pattern: a literal character, `*` or `?`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Token {
-	Char(char),
-	Any,
-	One,
-}
-
-/// `$$`, `$*` and `$?` are the literal characters; a lone `$` is itself.
-fn tokens(pattern: &str) -> Vec<Token> {
-	let mut out = Vec::new();
-	let mut chars = pattern.chars().peekable();
-	while let Some(c) = chars.next() {
-		match c {
-			'$' => match chars.peek() {
-				Some(&next @ ('$' | '*' | '?')) => {
-					chars.next();
-					out.push(Token::Char(next));
-				}
-				_ => out.push(Token::Char('$')),
-			},
-			'*' => out.push(Token::Any),
-			'?' => out.push(Token::One),
-			c => out.push(Token::Char(c)),
-		}
-	}
-	out
-}
-
-/// Glob matching in O(pattern x text) without backtracking blow-up.
-fn glob(pattern: &[Token], text: &[char], case_sensitive: bool) -> bool {
-	let same = |a: char, b: char| {
-		if case_sensitive {
-			a == b
-		} else {
-			a.to_lowercase().eq(b.to_lowercase())
-		}
-	};
-	let (mut p, mut t) = (0, 0);
-	let mut star: Option<(usize, usize)> = None;
-	while t < text.len() {
-		match pattern.get(p) {
-			Some(Token::Char(c)) if same(*c, text[t]) => {
-				p += 1;
-				t += 1;
-			}
-			Some(Token::One) => {
-				p += 1;
-				t += 1;
-			}
-			Some(Token::Any) => {
-				star = Some((p, t));
-				p += 1;
-			}
-			_ => match star {
-				Some((sp, st)) => {
-					p = sp + 1;
-					t = st + 1;
-					star = Some((sp, st + 1));
-				}
-				None => return false,
-			},
-		}
-	}
-	pattern[p..].iter().all(|t| *t == Token::Any)
-}
-
 /// A URL without its scheme, which RFC 8007 says matching ignores.
 fn without_scheme(url: &str) -> &str {
 	url.split_once("://").map_or(url, |(_, rest)| rest)
@@ -174,8 +112,8 @@ impl Pattern {
 		if !self.match_query_string {
 			url = url.split('?').next().unwrap_or(url);
 		}
-		let text: Vec<char> = url.chars().collect();
-		glob(&tokens(without_scheme(&self.pattern)), &text, self.case_sensitive)
+		ocm_cdni::pattern::Glob::new(without_scheme(&self.pattern), self.case_sensitive)
+			.matches(url)
 	}
 
 	/// The host the pattern names literally, lower case; `None` if its
@@ -236,6 +174,11 @@ pub struct TriggerError {
 impl TriggerError {
 	pub fn new(code: &'static str, description: impl Into<String>) -> Self {
 		Self { code, description: description.into() }
+	}
+
+	/// The error as a CDNi response body: `{"errors": [{"error", "description"}]}`.
+	pub fn body(&self) -> Value {
+		json!({"errors": [{"error": self.code, "description": self.description}]})
 	}
 }
 

@@ -8,9 +8,7 @@ use frame_support::{ensure, traits::Get, BoundedVec};
 use ocm_primitives::footprint::{is_reserved_asn, FootprintError};
 
 /// RFC 1035: a host name is at most 253 characters in text form.
-pub const MAX_HOST_NAME_LEN: u32 = 253;
-/// RFC 1035: a label is at most 63 characters.
-const MAX_LABEL_LEN: usize = 63;
+pub const MAX_HOST_NAME_LEN: u32 = ocm_primitives::web::MAX_HOST_NAME_LEN as u32;
 
 impl<T: Config> From<FootprintError> for Error<T> {
 	fn from(e: FootprintError) -> Self {
@@ -28,13 +26,7 @@ impl<T: Config> From<FootprintError> for Error<T> {
 /// An `http://` or `https://` URL with a host, in visible ASCII.
 pub fn url<T: Config>(raw: Vec<u8>) -> Result<Url<T>, Error<T>> {
 	let url: Url<T> = raw.try_into().map_err(|_| Error::<T>::UrlTooLong)?;
-	let rest = url
-		.strip_prefix(b"https://")
-		.or_else(|| url.strip_prefix(b"http://"))
-		.ok_or(Error::<T>::InvalidUrl)?;
-	let host_end = rest.iter().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
-	ensure!(host_end > 0, Error::<T>::InvalidUrl);
-	ensure!(url.iter().all(|b| (0x21..=0x7e).contains(b)), Error::<T>::InvalidUrl);
+	ensure!(ocm_primitives::web::is_http_url(&url), Error::<T>::InvalidUrl);
 	Ok(url)
 }
 
@@ -115,24 +107,12 @@ pub fn name<T: Config>(raw: Vec<u8>) -> Result<BoundedVec<u8, T::MaxNameLen>, Er
 	Ok(name)
 }
 
-/// A DNS host name (RFC 1123 letters, digits and hyphens; at least two
-/// labels), lower-cased so that one host has one owner whatever its case.
+/// A DNS host name (`ocm_primitives::web::is_host_name`), lower-cased so
+/// that one host has one owner whatever its case.
 pub fn host_name<T: Config>(raw: Vec<u8>) -> Result<HostName, Error<T>> {
 	let mut host: HostName = raw.try_into().map_err(|_| Error::<T>::HostNameTooLong)?;
 	host.as_mut().make_ascii_lowercase();
-	let mut labels = 0;
-	for label in host.split(|b| *b == b'.') {
-		ensure!(
-			!label.is_empty()
-				&& label.len() <= MAX_LABEL_LEN
-				&& label.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-				&& label.first() != Some(&b'-')
-				&& label.last() != Some(&b'-'),
-			Error::<T>::InvalidHostName
-		);
-		labels += 1;
-	}
-	ensure!(labels >= 2, Error::<T>::InvalidHostName);
+	ensure!(ocm_primitives::web::is_host_name(&host), Error::<T>::InvalidHostName);
 	Ok(host)
 }
 

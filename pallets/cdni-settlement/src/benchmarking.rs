@@ -230,6 +230,64 @@ fn claims<T: Config>(key: BatchKey, provider: &T::AccountId, n: u32) {
 		.expect("funded");
 }
 
+/// An RFC 8006 document of exactly `n` bytes (`n >= 1_024`) for the
+/// contract's first host: a source, a cache policy, and as many paths as fit
+/// (at most `MAX_PATHS`), the last with a pattern long enough to fill it.
+/// Paths cost the parser most per byte.
+fn service_document(n: u32) -> Vec<u8> {
+	let host = String::from_utf8(host(0)).expect("ASCII");
+	let head = format!(
+		r#"{{"hosts":[{{"host":"{host}","host-metadata":{{"metadata":[{{"generic-metadata-type":"MI.SourceMetadata","generic-metadata-value":{{"sources":[{{"endpoints":["origin.example.net:8080"],"protocol":"http/1.1"}}]}}}},{{"generic-metadata-type":"MI.CachePolicy","generic-metadata-value":{{"internal":60,"external":"as-is"}}}}],"paths":["#
+	);
+	let path = |pattern: &str| {
+		format!(
+			r#"{{"path-pattern":{{"pattern":"{pattern}"}},"path-metadata":{{"metadata":[{{"generic-metadata-type":"MI.Cache","generic-metadata-value":{{"include-query-strings":["id"]}}}}]}}}}"#
+		)
+	};
+	let tail = "]}}]}";
+	let n = n as usize;
+	let mut doc = head.into_bytes();
+	let mut paths = 0;
+	loop {
+		let next = path(&format!("/p{paths}/*"));
+		// Room for this path, a comma, the last path and the tail.
+		let last_min = path("/*").len();
+		if paths + 1 >= ocm_cdni::metadata::MAX_PATHS
+			|| doc.len() + next.len() + 1 + last_min + tail.len() > n
+		{
+			break;
+		}
+		doc.extend_from_slice(next.as_bytes());
+		doc.push(b',');
+		paths += 1;
+	}
+	let fill = n.saturating_sub(doc.len() + path("/*").len() + tail.len());
+	let mut pattern = String::from("/");
+	pattern.extend(core::iter::repeat_n('a', fill));
+	pattern.push('*');
+	doc.extend_from_slice(path(&pattern).as_bytes());
+	doc.extend_from_slice(tail.as_bytes());
+	doc
+}
+
+/// A contract whose provider is a fresh sr25519 key, and that key's
+/// signature over a service document of `n` bytes as its first sequence.
+fn signed_service<T: Config>(n: u32) -> (ContractId, u32, MetadataOf<T>, T::ReceiptSignature)
+where
+	T::AccountId: From<sr25519::Public>,
+	T::ReceiptSignature: From<sr25519::Signature>,
+{
+	let (_, contract) = open::<T>(foreign_footprints(1));
+	let public = sp_io::crypto::sr25519_generate(KEY_TYPE, None);
+	Contracts::<T>::mutate(contract, |c| c.as_mut().expect("opened").provider = public.into());
+	let document = service_document(n);
+	let genesis = Settlement::<T>::genesis_hash();
+	let payload = ocm_cdni::metadata::signing_payload(&genesis, contract, 1, &document);
+	let signature = sp_io::crypto::sr25519_sign(KEY_TYPE, &public, &payload).expect("signs");
+	let metadata = MetadataOf::<T>::try_from(document).expect("at most MaxMetadataLen");
+	(contract, 1, metadata, signature.into())
+}
+
 #[benchmarks(where T::AccountId: From<sr25519::Public>, T::ReceiptSignature: From<sr25519::Signature>)]
 mod benchmarks {
 	use super::*;
@@ -399,5 +457,43 @@ mod benchmarks {
 		assert!(!Batches::<T>::contains_key(key));
 	}
 
+	#[benchmark]
+	fn authorize_configure_service(
+		n: Linear<1_024, { T::MaxMetadataLen::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let (contract, sequence, metadata, signature) = signed_service::<T>(n);
+		let call = Call::<T>::configure_service { contract, sequence, metadata, signature };
+		#[block]
+		{
+			use frame_support::traits::Authorize;
+			call.authorize(frame_support::pallet_prelude::TransactionSource::External)
+				.ok_or("configure_service is authorized")?
+				.map_err(|_| "the configuration is valid")?;
+		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn configure_service(n: Linear<1_024, { T::MaxMetadataLen::get() }>) {
+		let (contract, sequence, metadata, signature) = signed_service::<T>(n);
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, contract, sequence, metadata, signature);
+		assert_eq!(Services::<T>::get(contract).map(|s| s.metadata.len() as u32), Some(n));
+	}
+
 	impl_benchmark_test_suite!(Settlement, crate::mock::new_bench_ext(), crate::mock::Test);
+}
+
+#[cfg(test)]
+mod document_tests {
+	#[test]
+	fn service_documents_have_the_asked_length_and_parse() {
+		for n in [1_024, 2_000, 4_096, 8_192] {
+			let doc = super::service_document(n);
+			assert_eq!(doc.len(), n as usize);
+			let service = ocm_cdni::metadata::parse(&doc).expect("a valid document");
+			assert_eq!(service.hosts.len(), 1);
+			assert!(!service.hosts[0].paths.is_empty());
+		}
+	}
 }

@@ -18,6 +18,8 @@
 //!  settle_at: on_idle (or settle) pays price x bytes − SLA penalties:
 //!     fee ──► protocol pot, rest ──► relay operator, withheld stays in escrow
 //!  after end: refund ──► what escrow still holds goes back to the provider
+//!  any time: configure_service(RFC 8006 document signed by the provider)
+//!            ──► relays acquire from its sources and apply its cache rules
 //! ```
 //!
 //! Records are committed by root, never one by one: a batch costs the
@@ -164,6 +166,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxSettlementsPerBlock: Get<u32>;
 
+		/// Bytes of a service's RFC 8006 metadata document, at most.
+		#[pallet::constant]
+		type MaxMetadataLen: Get<u32>;
+
 		/// Weights of this pallet's calls and hooks, from its benchmarks.
 		type WeightInfo: WeightInfo;
 	}
@@ -201,6 +207,10 @@ pub mod pallet {
 		),
 		Batch<T>,
 	>;
+
+	/// Each contract's delivery service, once its provider configured it.
+	#[pallet::storage]
+	pub type Services<T: Config> = StorageMap<_, Twox64Concat, ContractId, Service<T>>;
 
 	/// Batches in the order they were committed, for `on_idle` to settle.
 	#[pallet::storage]
@@ -289,6 +299,13 @@ pub mod pallet {
 			relay: RelayId,
 			period: Period,
 			settlement: Payout<BalanceOf<T>>,
+		},
+		/// The provider configured the contract's service with a metadata
+		/// document of `bytes` bytes; relays apply it.
+		ServiceConfigured {
+			contract: ContractId,
+			sequence: u32,
+			bytes: u32,
 		},
 	}
 
@@ -551,6 +568,35 @@ pub mod pallet {
 			ensure_signed(origin)?;
 			let claims = Self::do_settle(batch, frame_system::Pallet::<T>::block_number())?;
 			Ok(Some(T::WeightInfo::settle(claims)).into())
+		}
+
+		/// Configures the contract's delivery service with an RFC 8006
+		/// `MI.HostIndex` document (`ocm_cdni::metadata`): each host's
+		/// source and the cache rules its relays apply. No fee payer: an
+		/// upstream CDN may submit it for the provider. Authorized when the
+		/// contract's provider signed `ocm_cdni::metadata::signing_payload`
+		/// (genesis hash, contract, sequence, document), the sequence is
+		/// above the stored one, the contract runs, and the document parses,
+		/// asks nothing mandatory that OCM does not honour and names only
+		/// the contract's hosts; the pool refuses anything else with
+		/// `InvalidTransaction::Custom` ([`ServiceRejection`]).
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::configure_service(metadata.len() as u32))]
+		#[pallet::authorize(Pallet::<T>::authorize_service)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_configure_service(metadata.len() as u32))]
+		pub fn configure_service(
+			origin: OriginFor<T>,
+			contract: ContractId,
+			sequence: u32,
+			metadata: MetadataOf<T>,
+			signature: T::ReceiptSignature,
+		) -> DispatchResult {
+			// `AuthorizeCall` ran `authorize_service` on this call in this
+			// same application, just before dispatch: it is the one check.
+			let _ = signature;
+			ensure_authorized(origin)?;
+			Self::store_service(contract, sequence, metadata);
+			Ok(())
 		}
 	}
 }

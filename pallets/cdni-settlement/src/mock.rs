@@ -123,6 +123,7 @@ impl pallet_cdni_settlement::Config for Test {
 	type MaxRequestIdLen = ConstU32<64>;
 	type MaxDisputes = ConstU32<MAX_DISPUTES>;
 	type MaxSettlementsPerBlock = ConstU32<4>;
+	type MaxMetadataLen = ConstU32<8_192>;
 	type WeightInfo = ();
 }
 

@@ -255,3 +255,21 @@ pub struct Payout<Balance> {
 	/// SLA terms broken.
 	pub breaches: u8,
 }
+
+/// A service's RFC 8006 `MI.HostIndex` document, as its provider signed it.
+pub type MetadataOf<T> = BoundedVec<u8, <T as Config>::MaxMetadataLen>;
+
+/// A contract's configured delivery service (`ocm_cdni::metadata`).
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Service<T: Config> {
+	/// Grows with every configuration, so an old one cannot be replayed.
+	pub sequence: u32,
+	pub metadata: MetadataOf<T>,
+	pub configured_at: BlockNumberFor<T>,
+}
+
+pub use crate::features::service::ServiceRejection;

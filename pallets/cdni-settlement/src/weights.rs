@@ -29,6 +29,8 @@ pub trait WeightInfo {
 	fn claim_missing() -> Weight;
 	fn answer_claim(c: u32, ) -> Weight;
 	fn settle(c: u32, ) -> Weight;
+	fn authorize_configure_service(n: u32, ) -> Weight;
+	fn configure_service(n: u32, ) -> Weight;
 }
 
 /// Measured weights, with the runtime's database weights.
@@ -246,6 +248,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(Weight::from_parts(0, 81).saturating_mul(c.into()))
 	}
+	/// Storage: `CdniSettlement::Contracts` (r:1 w:0)
+	/// Storage: `CdniSettlement::Services` (r:1 w:0)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// The range of component `n` is `[2, 8192]`.
+	fn authorize_configure_service(n: u32, ) -> Weight {
+		Weight::from_parts(51_900_000, 19_500)
+			.saturating_add(Weight::from_parts(26_600, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+	}
+	/// Storage: `CdniSettlement::Services` (r:0 w:1)
+	/// The range of component `n` is `[2, 8192]`.
+	fn configure_service(n: u32, ) -> Weight {
+		Weight::from_parts(9_900_000, 0)
+			.saturating_add(Weight::from_parts(460, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 }
 
 /// The same measurements with ParityDB's database weights, for tests and
@@ -318,5 +336,15 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 			.saturating_add(Weight::from_parts(0, 81).saturating_mul(c.into()))
+	}
+	fn authorize_configure_service(n: u32, ) -> Weight {
+		Weight::from_parts(51_900_000, 19_500)
+			.saturating_add(Weight::from_parts(26_600, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+	}
+	fn configure_service(n: u32, ) -> Weight {
+		Weight::from_parts(9_900_000, 0)
+			.saturating_add(Weight::from_parts(460, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }

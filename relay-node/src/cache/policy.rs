@@ -66,7 +66,7 @@ fn date(headers: &HeaderMap, name: header::HeaderName) -> Option<SystemTime> {
 }
 
 /// Statuses a cache may store with heuristic freshness (RFC 9110 §15.1).
-fn heuristically_cacheable(status: StatusCode) -> bool {
+pub fn heuristically_cacheable(status: StatusCode) -> bool {
 	matches!(status.as_u16(), 200 | 203 | 204 | 206 | 300 | 301 | 308 | 404 | 405 | 410 | 414 | 501)
 }
 
@@ -132,6 +132,9 @@ pub fn freshness_lifetime(
 	response: &HeaderMap,
 	response_time: SystemTime,
 ) -> Duration {
+	if let Some(seconds) = internal_lifetime(response) {
+		return Duration::from_secs(seconds);
+	}
 	let cc = CacheControl::parse(response);
 	if let Some(s) = cc.s_maxage.or(cc.max_age) {
 		return Duration::from_secs(s);
@@ -153,6 +156,78 @@ pub fn freshness_lifetime(
 		.and_then(|modified| served.duration_since(modified).ok())
 		.map(|since| (since / 10).min(Duration::from_secs(24 * 3600)))
 		.unwrap_or(Duration::ZERO)
+}
+
+/// A stored response's lifetime set by its provider's `MI.CachePolicy`
+/// (`internal`), in seconds: the relay writes it when it stores the
+/// response and never sends it to a viewer. It comes before the origin's
+/// headers, which the policy either left unsaid or overrides.
+pub const INTERNAL_LIFETIME: &str = "ocm-internal-lifetime";
+
+fn internal_lifetime(response: &HeaderMap) -> Option<u64> {
+	response.get(INTERNAL_LIFETIME)?.to_str().ok()?.parse().ok()
+}
+
+/// Whether the origin's headers say how long a response stays fresh, or
+/// that it may not be stored: a provider's policy that is not forced
+/// applies only where they say nothing.
+pub fn has_own_policy(response: &HeaderMap) -> bool {
+	let cc = CacheControl::parse(response);
+	cc.max_age.is_some()
+		|| cc.s_maxage.is_some()
+		|| cc.no_store
+		|| cc.no_cache
+		|| cc.private
+		|| response.contains_key(header::EXPIRES)
+}
+
+/// Applies a provider's `internal` cache policy to a response from the
+/// origin before it is stored: returns whether it may be stored, and sets
+/// [`INTERNAL_LIFETIME`] where the policy decides its lifetime.
+pub fn apply_internal_policy(
+	policy: &ocm_cdni::metadata::CachePolicy,
+	request: &HeaderMap,
+	status: StatusCode,
+	response: &mut HeaderMap,
+) -> bool {
+	use ocm_cdni::metadata::CacheTime;
+	response.remove(INTERNAL_LIFETIME);
+	let decides = policy.force_internal || !has_own_policy(response);
+	let lifetime = match policy.internal {
+		Some(CacheTime::NoStore) if decides => return false,
+		Some(CacheTime::NoCache) if decides => 0,
+		Some(CacheTime::Seconds(seconds)) if decides => seconds,
+		_ => return storable(&Method::GET, request, status, response),
+	};
+	response.insert(INTERNAL_LIFETIME, http::HeaderValue::from(lifetime));
+	// Forced, the provider's word stands over `no-store` and `private`
+	// too; either way only what a cache may store by status, and no
+	// answer to an authenticated request or `Vary: *`.
+	let varies_on_everything = response
+		.get_all(header::VARY)
+		.iter()
+		.any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|f| f.trim() == "*")));
+	heuristically_cacheable(status)
+		&& !varies_on_everything
+		&& !request.contains_key(header::AUTHORIZATION)
+		&& !CacheControl::parse(request).no_store
+}
+
+/// Applies a provider's `external` cache policy to a viewer's response:
+/// what `Cache-Control` tells players and their caches.
+pub fn apply_external_policy(policy: &ocm_cdni::metadata::CachePolicy, response: &mut HeaderMap) {
+	use ocm_cdni::metadata::CacheTime;
+	if !(policy.force_external || !response.contains_key(header::CACHE_CONTROL)) {
+		return;
+	}
+	let value = match policy.external {
+		Some(CacheTime::Seconds(seconds)) => format!("max-age={seconds}"),
+		Some(CacheTime::NoCache) => "no-cache".into(),
+		Some(CacheTime::NoStore) => "no-store".into(),
+		Some(CacheTime::AsIs) | None => return,
+	};
+	response.remove(header::EXPIRES);
+	response.insert(header::CACHE_CONTROL, http::HeaderValue::from_str(&value).expect("ASCII"));
 }
 
 /// When and how a stored response was received.
@@ -561,6 +636,95 @@ mod tests {
 		let strict =
 			headers(&[("date", &http_date(0)), ("cache-control", "max-age=10, must-revalidate")]);
 		assert!(!serve_on_error(OK, &strict, received, at(11), day));
+	}
+
+	#[test]
+	fn a_providers_cache_policy_applies_where_the_origin_is_silent_or_when_forced() {
+		use ocm_cdni::metadata::{CachePolicy, CacheTime};
+		let none = HeaderMap::new();
+		let policy = |internal, force_internal| CachePolicy {
+			internal: Some(internal),
+			force_internal,
+			..Default::default()
+		};
+		let received = Received { request_time: at(0), response_time: at(0) };
+		let lifetime = |h: &HeaderMap| Freshness::of(OK, h, received).lifetime;
+
+		// The origin says nothing: the policy's 300 s.
+		let mut silent = headers(&[("content-type", "video/mp2t")]);
+		assert!(apply_internal_policy(
+			&policy(CacheTime::Seconds(300), false),
+			&none,
+			OK,
+			&mut silent
+		));
+		assert_eq!(lifetime(&silent), Duration::from_secs(300));
+		// The origin says 5 s: unforced, its word stands; forced, 300 s.
+		let origin = headers(&[("cache-control", "max-age=5")]);
+		let mut unforced = origin.clone();
+		assert!(apply_internal_policy(
+			&policy(CacheTime::Seconds(300), false),
+			&none,
+			OK,
+			&mut unforced
+		));
+		assert_eq!(lifetime(&unforced), Duration::from_secs(5));
+		let mut forced = origin.clone();
+		assert!(apply_internal_policy(
+			&policy(CacheTime::Seconds(300), true),
+			&none,
+			OK,
+			&mut forced
+		));
+		assert_eq!(lifetime(&forced), Duration::from_secs(300));
+		// Forced storage of what the origin calls private; never of `Vary: *`
+		// or an authenticated request's answer.
+		let private = headers(&[("cache-control", "no-store, private")]);
+		let mut p = private.clone();
+		assert!(!apply_internal_policy(&policy(CacheTime::Seconds(300), false), &none, OK, &mut p));
+		let mut p = private.clone();
+		assert!(apply_internal_policy(&policy(CacheTime::Seconds(300), true), &none, OK, &mut p));
+		let mut vary = headers(&[("vary", "*")]);
+		assert!(!apply_internal_policy(
+			&policy(CacheTime::Seconds(300), true),
+			&none,
+			OK,
+			&mut vary
+		));
+		let auth = headers(&[("authorization", "Bearer x")]);
+		let mut a = HeaderMap::new();
+		assert!(!apply_internal_policy(&policy(CacheTime::Seconds(300), true), &auth, OK, &mut a));
+		// no-store is never stored; no-cache is stored stale.
+		let mut n = HeaderMap::new();
+		assert!(!apply_internal_policy(&policy(CacheTime::NoStore, false), &none, OK, &mut n));
+		let mut c = headers(&[("cache-control", "max-age=60")]);
+		assert!(apply_internal_policy(&policy(CacheTime::NoCache, true), &none, OK, &mut c));
+		assert_eq!(lifetime(&c), Duration::ZERO);
+		// An origin cannot smuggle its own lifetime header in.
+		let mut smuggled = headers(&[(INTERNAL_LIFETIME, "99999"), ("cache-control", "max-age=5")]);
+		assert!(apply_internal_policy(&CachePolicy::default(), &none, OK, &mut smuggled));
+		assert_eq!(lifetime(&smuggled), Duration::from_secs(5));
+	}
+
+	#[test]
+	fn a_providers_external_policy_sets_what_players_are_told() {
+		use ocm_cdni::metadata::{CachePolicy, CacheTime};
+		let external = |time, force| CachePolicy {
+			external: Some(time),
+			force_external: force,
+			..Default::default()
+		};
+		let mut silent = HeaderMap::new();
+		apply_external_policy(&external(CacheTime::Seconds(30), false), &mut silent);
+		assert_eq!(silent.get("cache-control").unwrap(), "max-age=30");
+		let mut said = headers(&[("cache-control", "max-age=5")]);
+		apply_external_policy(&external(CacheTime::Seconds(30), false), &mut said);
+		assert_eq!(said.get("cache-control").unwrap(), "max-age=5");
+		apply_external_policy(&external(CacheTime::NoStore, true), &mut said);
+		assert_eq!(said.get("cache-control").unwrap(), "no-store");
+		let mut as_is = headers(&[("cache-control", "max-age=5")]);
+		apply_external_policy(&external(CacheTime::AsIs, true), &mut as_is);
+		assert_eq!(as_is.get("cache-control").unwrap(), "max-age=5");
 	}
 
 	#[test]

@@ -14,6 +14,7 @@ use hyper_util::{
 	client::legacy::{connect::HttpConnector, Client},
 	rt::TokioExecutor,
 };
+use ocm_cdni::metadata::{CachePolicy, HostService};
 use std::{
 	collections::HashMap,
 	sync::{Arc, Mutex},
@@ -50,6 +51,8 @@ pub struct Proxy {
 	/// Host to origin: from the configuration, and from the delivery
 	/// contracts the relay serves as the chain follower learns them.
 	origins: std::sync::RwLock<HashMap<String, Uri>>,
+	/// Host to the rules its provider configured (RFC 8006 metadata).
+	services: std::sync::RwLock<HashMap<String, Arc<HostService>>>,
 	store: Store,
 	client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>,
 	max_object_bytes: usize,
@@ -126,6 +129,7 @@ impl Proxy {
 			.build();
 		Self {
 			origins: std::sync::RwLock::new(origins),
+			services: std::sync::RwLock::new(HashMap::new()),
 			store: Store::new(capacity_bytes, disk),
 			client: Client::builder(TokioExecutor::new()).build(connector),
 			max_object_bytes,
@@ -139,6 +143,40 @@ impl Proxy {
 	/// Serves `host` from `origin` from now on.
 	pub fn set_origin(&self, host: String, origin: Uri) {
 		self.origins.write().unwrap_or_else(|e| e.into_inner()).insert(host, origin);
+	}
+
+	/// Applies `service`'s rules to `host` from now on (none: the origin's
+	/// headers alone). Stored objects keep the lifetime they were stored with.
+	pub fn set_service(&self, host: String, service: Option<Arc<HostService>>) {
+		let mut services = self.services.write().unwrap_or_else(|e| e.into_inner());
+		match service {
+			Some(service) => services.insert(host, service),
+			None => services.remove(&host),
+		};
+	}
+
+	/// The cache key of a request for `path_and_query` of `host`, and the
+	/// cache policy that applies to it: the provider's `MI.Cache` decides
+	/// which query parameters the key keeps.
+	pub fn cache_key(&self, host: &str, path_and_query: &str) -> (String, Option<CachePolicy>) {
+		let (path, query) =
+			path_and_query.split_once('?').map_or((path_and_query, None), |(p, q)| (p, Some(q)));
+		let rules = self
+			.services
+			.read()
+			.unwrap_or_else(|e| e.into_inner())
+			.get(host)
+			.map(|service| service.effective(path))
+			.unwrap_or_default();
+		let query = match (query, &rules.cache_key) {
+			(Some(query), Some(key)) => Some(key.query(query)),
+			(query, _) => query.map(str::to_string),
+		};
+		let key = match query {
+			Some(query) if !query.is_empty() => format!("{host}{path}?{query}"),
+			_ => format!("{host}{path}"),
+		};
+		(key, rules.cache_policy)
 	}
 
 	/// Whether the relay has an origin for `host` (lower case).
@@ -164,7 +202,7 @@ impl Proxy {
 			);
 		};
 		let path = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-		let key = format!("{host}{path}");
+		let (key, cache_policy) = self.cache_key(&host, path);
 		// Only a miss or a revalidation needs the origin's URL.
 		let url = || format!("{}{}", origin.to_string().trim_end_matches('/'), path);
 		let now = SystemTime::now();
@@ -176,15 +214,20 @@ impl Proxy {
 			}
 			Some(stale) if stale.freshness.serve_while_revalidating(headers, now) => {
 				// RFC 5861: answer now, refresh in the background (coalesced).
-				let (this, key, url, request_headers) =
-					(self.clone(), key.clone(), url(), headers.clone());
+				let (this, key, url, request_headers, cache_policy) =
+					(self.clone(), key.clone(), url(), headers.clone(), cache_policy.clone());
 				let background = stale.clone();
 				tokio::spawn(async move {
-					let _ = this.fetch(&key, &url, &request_headers, Some(background)).await;
+					let _ = this
+						.fetch(&key, &url, &request_headers, Some(background), cache_policy)
+						.await;
 				});
 				(Outcome::Stale, stale)
 			}
-			Some(stale) => match self.fetch(&key, &url(), headers, Some(stale.clone())).await {
+			Some(stale) => match self
+				.fetch(&key, &url(), headers, Some(stale.clone()), cache_policy.clone())
+				.await
+			{
 				Ok(fresh) if !fresh.status.is_server_error() => (Outcome::Revalidated, fresh),
 				failed => {
 					if stale.freshness.serve_on_error(now, self.stale_if_error) {
@@ -197,11 +240,14 @@ impl Proxy {
 					}
 				}
 			},
-			None => match self.fetch(&key, &url(), headers, None).await {
+			None => match self.fetch(&key, &url(), headers, None, cache_policy.clone()).await {
 				// A coalesced fetch made for another viewer whose `Vary`
 				// headers differ is not this viewer's response: ask for its own.
 				Ok(fetched) if !fetched.matches(headers) => {
-					match self.fetch_from_origin(&key, &url(), headers, None).await {
+					match self
+						.fetch_from_origin(&key, &url(), headers, None, cache_policy.clone())
+						.await
+					{
 						Ok(own) => (Outcome::Miss, own),
 						Err(e) => return (Outcome::Bypass, origin_failed(&e)),
 					}
@@ -213,7 +259,7 @@ impl Proxy {
 				Err(e) => return (Outcome::Bypass, origin_failed(&e)),
 			},
 		};
-		(outcome, respond(request, &stored, outcome, SystemTime::now()))
+		(outcome, respond(request, &stored, outcome, cache_policy.as_ref(), SystemTime::now()))
 	}
 
 	/// Fetches `url` once for every concurrent caller with the same key;
@@ -224,6 +270,7 @@ impl Proxy {
 		url: &str,
 		request: &HeaderMap,
 		stale: Option<Arc<Stored>>,
+		cache_policy: Option<CachePolicy>,
 	) -> Fetched {
 		let shared = {
 			let mut inflight = self.inflight.lock().expect("not poisoned");
@@ -233,7 +280,9 @@ impl Proxy {
 				let this = self.clone();
 				let (key_owned, url, request) = (key.to_string(), url.to_string(), request.clone());
 				let future = async move {
-					let result = this.fetch_from_origin(&key_owned, &url, &request, stale).await;
+					let result = this
+						.fetch_from_origin(&key_owned, &url, &request, stale, cache_policy)
+						.await;
 					this.inflight.lock().expect("not poisoned").remove(&key_owned);
 					result
 				}
@@ -252,6 +301,7 @@ impl Proxy {
 		url: &str,
 		request: &HeaderMap,
 		stale: Option<Arc<Stored>>,
+		cache_policy: Option<CachePolicy>,
 	) -> Fetched {
 		let uri: Uri = url.parse().map_err(|e| format!("bad origin URL {url}: {e}"))?;
 		let mut outgoing = Request::builder().method(Method::GET).uri(uri);
@@ -300,7 +350,10 @@ impl Proxy {
 				// RFC 9111 §4.3.4: the stored response with the new headers.
 				let mut headers = stale.headers.clone();
 				for (name, value) in &parts.headers {
-					if !HOP_BY_HOP.contains(&name.as_str()) && name != header::CONTENT_LENGTH {
+					if !HOP_BY_HOP.contains(&name.as_str())
+						&& name != header::CONTENT_LENGTH
+						&& name != policy::INTERNAL_LIFETIME
+					{
 						headers.insert(name, value.clone());
 					}
 				}
@@ -318,8 +371,17 @@ impl Proxy {
 		let mut headers = parts.headers;
 		strip_hop_by_hop(&mut headers);
 		let vary = policy::vary_key(&headers, request);
+		let storable = match &cache_policy {
+			Some(cache_policy) => {
+				policy::apply_internal_policy(cache_policy, request, parts.status, &mut headers)
+			}
+			None => {
+				headers.remove(policy::INTERNAL_LIFETIME);
+				policy::storable(&Method::GET, request, parts.status, &headers)
+			}
+		};
 		let stored = Stored::new(parts.status, headers, body, received, vary);
-		if policy::storable(&Method::GET, request, stored.status, &stored.headers) {
+		if storable {
 			self.store.put(key.to_string(), stored.clone()).await;
 		} else if stale.is_none() || !stored.status.is_server_error() {
 			// A server error keeps the stale copy, which may still serve (stale-if-error).
@@ -351,15 +413,20 @@ pub fn host_of<B>(request: &Request<B>) -> String {
 	host.to_ascii_lowercase()
 }
 
-/// The viewer's response from a stored one: `Age`, `X-Cache`, and the
-/// requested range of a complete `200`.
+/// The viewer's response from a stored one: `Age`, `X-Cache`, the
+/// provider's external cache policy, and the requested range of a complete `200`.
 fn respond<B>(
 	request: &Request<B>,
 	stored: &Stored,
 	outcome: Outcome,
+	cache_policy: Option<&CachePolicy>,
 	now: SystemTime,
 ) -> Response<ProxyBody> {
 	let mut headers = stored.headers.clone();
+	headers.remove(policy::INTERNAL_LIFETIME);
+	if let Some(cache_policy) = cache_policy {
+		policy::apply_external_policy(cache_policy, &mut headers);
+	}
 	let age = stored.freshness.age(now).as_secs();
 	headers.insert(header::AGE, HeaderValue::from(age));
 	headers.insert("x-cache", HeaderValue::from_static(outcome.as_str()));

@@ -12,6 +12,7 @@ use super::{
 	Logs, ServedContract,
 };
 use crate::cache::proxy::Proxy;
+use ocm_cdni::metadata::ServiceMetadata;
 use ocm_chain_client::{
 	bytes_of, fetch, items_of, number, pallet_error, strings_of,
 	subxt::{
@@ -37,6 +38,10 @@ pub struct Follower {
 	pub contracts: Vec<u32>,
 	/// What the chain said of them at the last step.
 	known: HashMap<u32, ServedContract>,
+	/// Each contract's configured service (RFC 8006 metadata) by its
+	/// sequence: parsed once per configuration, not once per step.
+	/// `None` where this relay could not read it.
+	services: HashMap<u32, (u32, Option<Arc<ServiceMetadata>>)>,
 	/// Every sealed batch's metadata, read from disk once at start and
 	/// kept in step with the `.batch` files since.
 	batches: std::collections::BTreeMap<(u32, u32), Sealed>,
@@ -59,7 +64,17 @@ impl Follower {
 				Some((batch, serde_json::from_slice(&text).ok()?))
 			})
 			.collect();
-		Follower { chain, operator, relay, logs, proxy, contracts, known: HashMap::new(), batches }
+		Follower {
+			chain,
+			operator,
+			relay,
+			logs,
+			proxy,
+			contracts,
+			known: HashMap::new(),
+			services: HashMap::new(),
+			batches,
+		}
 	}
 
 	pub async fn run(mut self) {
@@ -144,9 +159,18 @@ impl Follower {
 		if self.known.get(&id) != Some(&served) {
 			tracing::info!(contract = id, ?hosts, %origin, "serving the contract");
 		}
+		let service = self.service(at, id).await?;
 		for host in hosts {
 			// Logged first, served second: no request is served unlogged.
 			self.logs.serve(host.clone(), served.clone());
+			let rules = service.as_ref().and_then(|s| s.host(&host)).cloned().map(Arc::new);
+			// The provider's configured source comes before the contract's origin.
+			let origin = rules
+				.as_ref()
+				.and_then(|r| r.source.as_ref())
+				.map(|source| source.url())
+				.unwrap_or_else(|| origin.clone());
+			self.proxy.set_service(host.clone(), rules);
 			match origin.parse::<http::Uri>() {
 				Ok(uri) if matches!(uri.scheme_str(), Some("http" | "https")) => {
 					self.proxy.set_origin(host, uri)
@@ -156,6 +180,53 @@ impl Follower {
 		}
 		self.known.insert(id, served);
 		Ok(())
+	}
+
+	/// The contract's configured service, read again only when its
+	/// sequence moves. The chain parsed it before storing it; a document
+	/// this relay cannot parse (a newer relay's metadata) is logged and the
+	/// contract served by its origin alone.
+	async fn service(
+		&mut self,
+		at: &AtBlock,
+		id: u32,
+	) -> Result<Option<Arc<ServiceMetadata>>, String> {
+		let key = vec![Value::u128(id.into())];
+		let Some(stored) = fetch(at, "CdniSettlement", "Services", key).await? else {
+			self.services.remove(&id);
+			return Ok(None);
+		};
+		let sequence: u32 = number(&stored, "sequence")?;
+		if let Some((known, service)) = self.services.get(&id) {
+			if *known == sequence {
+				return Ok(service.clone());
+			}
+		}
+		let document =
+			stored.at("metadata").and_then(bytes_of).ok_or("a service without metadata")?;
+		let service = match ocm_cdni::metadata::parse(&document) {
+			Ok(service) => {
+				tracing::info!(
+					contract = id,
+					sequence,
+					hosts = service.hosts.len(),
+					ignored = ?service.ignored,
+					"applying the contract's service metadata"
+				);
+				Some(Arc::new(service))
+			}
+			Err(e) => {
+				tracing::warn!(
+					contract = id,
+					sequence,
+					error = %e,
+					"cannot apply the contract's service metadata; serving from its origin"
+				);
+				None
+			}
+		};
+		self.services.insert(id, (sequence, service.clone()));
+		Ok(service)
 	}
 
 	/// Files `<dir>/<contract>/<period>.<ext>`, as (contract, period).

@@ -230,6 +230,8 @@ impl pallet_cdni_settlement::Config for Runtime {
 	type MaxRequestIdLen = ConstU32<64>;
 	type MaxDisputes = ConstU32<16>;
 	type MaxSettlementsPerBlock = ConstU32<512>;
+	// A service document: a few hosts with their paths and rules.
+	type MaxMetadataLen = ConstU32<8_192>;
 	// Measured by `./scripts/benchmark pallet_cdni_settlement` into the pallet's own weights.rs.
 	type WeightInfo = pallet_cdni_settlement::weights::SubstrateWeight<Runtime>;
 }

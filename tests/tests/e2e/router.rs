@@ -10,8 +10,9 @@
 //! serves the redirect's URL from the origin; an upstream CDN's RFC 7975
 //! request gets the same answer; unknown hosts and clients in no footprint
 //! get CDNi errors; the marketplace's FCI advertisement sums the relays'
-//! verified capacity per footprint; and a relay that is killed stops
-//! getting players within seconds.
+//! verified capacity per footprint; the provider's RFC 8007 triggers and
+//! RFC 8006 service configuration reach every relay; and a relay that is
+//! killed stops getting players within seconds.
 
 use ocm_e2e::{
 	free_port, pob, registry::UNITS, relay_binary, router_binary, storage, submit, until,
@@ -21,7 +22,7 @@ use std::{
 	process::{Command, Stdio},
 	time::{Duration, Instant},
 };
-use subxt::dynamic::Value;
+use subxt::dynamic::{At, Value};
 use subxt_signer::sr25519::dev;
 
 const HOST: &str = "video.example.com";
@@ -114,9 +115,8 @@ fn signed(
 	genesis: &[u8; 32],
 	message: &[u8],
 ) -> (String, String) {
-	let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
 	let signature = key.sign(&ocm_routing::control::signing_payload(genesis, message));
-	(hex(&key.public_key().0), hex(&signature.0))
+	(ocm_cdni::hex(&key.public_key().0), ocm_cdni::hex(&signature.0))
 }
 
 /// POSTs a trigger command signed by `key`: (status, Location or body).
@@ -173,6 +173,52 @@ fn trigger_status(
 		.output()
 		.expect("curl runs");
 	serde_json::from_slice(&out.stdout).unwrap_or_default()
+}
+
+/// PUTs a service document for `contract` to the router, with
+/// `OCM-Sequence` and `signer`'s `OCM-Signature` over it when given:
+/// (status, body).
+fn configure(
+	router: &str,
+	contract: u32,
+	sequence: Option<u32>,
+	signer: Option<&subxt_signer::sr25519::Keypair>,
+	genesis: &[u8; 32],
+	document: &[u8],
+) -> (u16, String) {
+	let file = tempfile::NamedTempFile::new().unwrap();
+	std::fs::write(file.path(), document).unwrap();
+	let mut command = Command::new("curl");
+	command.args(["-s", "--max-time", "30", "-X", "PUT", "-w", "\n%{http_code}"]);
+	command.args(["-H", &format!("Content-Type: {}", ocm_cdni::metadata::MEDIA_TYPE)]);
+	if let Some(sequence) = sequence {
+		command.args(["-H", &format!("OCM-Sequence: {sequence}")]);
+		if let Some(key) = signer {
+			let payload =
+				ocm_cdni::metadata::signing_payload(genesis, contract, sequence, document);
+			command
+				.args(["-H", &format!("OCM-Signature: {}", ocm_cdni::hex(&key.sign(&payload).0))]);
+		}
+	}
+	command.arg("--data-binary").arg(format!("@{}", file.path().display()));
+	let out =
+		command.arg(format!("{router}/cdni/v1/metadata/{contract}")).output().expect("curl runs");
+	let text = String::from_utf8_lossy(&out.stdout).to_string();
+	let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+	(status.trim().parse().unwrap_or(0), body.to_string())
+}
+
+/// A GET's response headers, names lower case.
+fn response_headers(url: &str) -> std::collections::HashMap<String, String> {
+	let out = Command::new("curl")
+		.args(["-s", "--max-time", "5", "-D", "-", "-o", "/dev/null", url])
+		.output()
+		.expect("curl runs");
+	String::from_utf8_lossy(&out.stdout)
+		.lines()
+		.filter_map(|l| l.split_once(':'))
+		.map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+		.collect()
 }
 
 async fn relay_id(api: &Api, port: u16) -> Option<u32> {
@@ -385,6 +431,145 @@ async fn players_are_sent_to_the_relay_for_their_network() {
 	for relay in [&relay_a, &relay_b] {
 		assert_eq!(x_cache(&segment(relay, 7)), "HIT");
 	}
+	// Configuration (RFC 8006): Alice moves the host to a second origin and
+	// sets cache rules; the router puts the signed document on chain and
+	// both relays apply it.
+	let second = ocm_e2e::origin::segments(SEGMENT_BYTES).await;
+	let generic = |kind: &str, value: serde_json::Value| serde_json::json!({ "generic-metadata-type": kind, "generic-metadata-value": value });
+	let service = serde_json::json!({ "hosts": [{
+		"host": HOST,
+		"host-metadata": {
+			"metadata": [
+				generic("MI.SourceMetadata", serde_json::json!({ "sources": [
+					{ "endpoints": [format!("127.0.0.1:{}", second.port)], "protocol": "http/1.1" }
+				]})),
+				generic("MI.CachePolicy", serde_json::json!({ "external": 5 })),
+			],
+			"paths": [{
+				"path-pattern": { "pattern": "/private/*" },
+				"path-metadata": { "metadata": [
+					generic("MI.CachePolicy", serde_json::json!({
+						"internal": 300, "external": "no-cache", "force-internal": true, "force-external": true
+					})),
+					generic("MI.Cache", serde_json::json!({ "include-query-strings": ["id"] })),
+				] }
+			}]
+		}
+	}]});
+	let document = service.to_string().into_bytes();
+	let put = Instant::now();
+	let (status, body) = configure(&router, 0, Some(1), Some(&alice), &genesis, &document);
+	assert_eq!(status, 200, "{body}");
+	let on_chain = put.elapsed();
+	let (status, body) = curl("127.0.0.1", &[&format!("{router}/cdni/v1/metadata/0")]);
+	assert_eq!((status, body.as_bytes()), (200, &document[..]), "the chain holds the document");
+	// A segment not asked for before each time: a cached one never reaches
+	// either origin.
+	let next = std::sync::atomic::AtomicU32::new(20);
+	let moved =
+		until("relay A acquires from the configured source", Duration::from_secs(30), || {
+			let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+			x_cache(&segment(&relay_a, n));
+			let reached = second.asked(&format!("/live/{n}.ts")) > 0;
+			async move { reached.then_some(n) }
+		})
+		.await;
+	println!(
+		"metadata: on chain (final) {on_chain:?} after the PUT; applied by relay A {:?} after it",
+		put.elapsed()
+	);
+	assert_eq!(origin.asked(&format!("/live/{moved}.ts")), 0, "the contract's origin is not asked");
+	// Unforced, the host's external policy leaves the origin's own header alone.
+	assert_eq!(response_headers(&segment(&relay_a, 12))["cache-control"], "max-age=60");
+	// `no-store, private` at the origin, but the provider forces 300 s in
+	// relays, `no-cache` for players, and a key of `id` alone.
+	let private = |query: &str| format!("{relay_a}/private/1.ts?{query}");
+	let first = response_headers(&private("id=7&session=a"));
+	assert_eq!(first["x-cache"], "MISS");
+	assert_eq!(first["cache-control"], "no-cache");
+	assert!(!first.contains_key("ocm-internal-lifetime"), "the relay's own header stays inside");
+	let again = response_headers(&private("session=b&id=7"));
+	assert_eq!(again["x-cache"], "HIT", "other parameters are not in the key");
+	assert_eq!(response_headers(&private("id=8&session=a"))["x-cache"], "MISS");
+	assert_eq!(second.asked("/private/1.ts?id=7&session=a"), 1);
+	assert_eq!(
+		second.requests.lock().unwrap().iter().filter(|p| p.starts_with("/private/")).count(),
+		2
+	);
+	// A purge of a URL reaches the object under the provider's key.
+	let purge_private = serde_json::json!({
+		"trigger": {"type": "purge", "content.urls": [format!("http://{HOST}/private/1.ts?id=7&other=1")]},
+		"cdn-path": ["AS64496:1"]
+	});
+	let (status, location) = trigger(&router, &alice, &genesis, &purge_private);
+	assert_eq!(status, 201);
+	complete(location).await;
+	assert_eq!(response_headers(&private("id=7"))["x-cache"], "MISS");
+	// Bad configurations: clear CDNi errors, nothing changes on chain.
+	let error_of = |(status, body): (u16, String)| {
+		let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+		(status, body["errors"][0]["error"].as_str().unwrap_or_default().to_string())
+	};
+	let err = |s: u16, e: &str| (s, e.to_string());
+	assert_eq!(
+		error_of(configure(&router, 0, Some(2), None, &genesis, &document)),
+		err(401, "eperm")
+	);
+	assert_eq!(
+		error_of(configure(&router, 0, None, None, &genesis, &document)),
+		err(400, "ereject")
+	);
+	assert_eq!(
+		error_of(configure(&router, 0, Some(2), Some(&dev::bob()), &genesis, &document)),
+		err(403, "eperm"),
+		"only the provider configures"
+	);
+	assert_eq!(
+		error_of(configure(&router, 0, Some(1), Some(&alice), &genesis, &document)),
+		err(409, "ereject"),
+		"a replayed sequence"
+	);
+	let stranger =
+		serde_json::json!({ "hosts": [{ "host": "other.example.com", "host-metadata": {} }] });
+	assert_eq!(
+		error_of(configure(
+			&router,
+			0,
+			Some(2),
+			Some(&alice),
+			&genesis,
+			stranger.to_string().as_bytes()
+		)),
+		err(403, "eperm"),
+		"a host outside the contract"
+	);
+	let acl = serde_json::json!({ "hosts": [{ "host": HOST, "host-metadata": { "metadata": [
+		generic("MI.LocationACL", serde_json::json!({ "locations": [] }))
+	] } }] });
+	assert_eq!(
+		error_of(configure(
+			&router,
+			0,
+			Some(2),
+			Some(&alice),
+			&genesis,
+			acl.to_string().as_bytes()
+		)),
+		err(400, "ereject"),
+		"mandatory metadata OCM does not honour"
+	);
+	assert_eq!(
+		error_of(configure(&router, 0, Some(2), Some(&alice), &genesis, b"{\"hosts\": [")),
+		err(400, "ereject")
+	);
+	assert_eq!(
+		error_of(configure(&router, 9, Some(1), Some(&alice), &genesis, &document)),
+		err(404, "econtent")
+	);
+	assert_eq!(configure(&router, 0, Some(2), Some(&alice), &genesis, &vec![b' '; 9_000]).0, 413);
+	let stored = storage(&api, "CdniSettlement", "Services", vec![Value::u128(0)]).await.unwrap();
+	assert_eq!(stored.at("sequence").and_then(|s| s.as_u128()), Some(1), "nothing replaced it");
+
 	// Bad input: Bob is not the provider; no signature; Bob's forged
 	// signature under Alice's key; a flood.
 	assert_eq!(trigger(&router, &dev::bob(), &genesis, &purge).0, 403);

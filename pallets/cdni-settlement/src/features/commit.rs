@@ -1,8 +1,8 @@
 //! Log-batch commitments: a relay's operator commits a closed period once.
 
 use crate::{
-	features::contract::is_http_url, types::*, Batches, Config, Contracts, Error, Event, Members,
-	Pallet, QueueBounds, SettlementQueue,
+	types::*, Batches, Config, Contracts, Error, Event, Members, Pallet, QueueBounds,
+	SettlementQueue,
 };
 use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get, BoundedVec};
 use ocm_primitives::capacity::{RelayRegistry, RelayStatus};
@@ -39,7 +39,7 @@ impl<T: Config> Pallet<T> {
 			totals.requests == commitment.records && totals.is_consistent(),
 			Error::<T>::InconsistentTotals
 		);
-		ensure!(is_http_url(&commitment.log_url), Error::<T>::InvalidLogUrl);
+		ensure!(ocm_primitives::web::is_http_url(&commitment.log_url), Error::<T>::InvalidLogUrl);
 		let log_url: Url<T> =
 			commitment.log_url.try_into().map_err(|_| Error::<T>::InvalidLogUrl)?;
 		let reserved = Self::price_of(contract.price_per_gb, totals.bytes);

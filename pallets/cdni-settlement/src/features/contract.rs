@@ -37,15 +37,6 @@ impl<T: Config> Contract<T> {
 	}
 }
 
-/// `http://` or `https://`, a non-empty authority, visible ASCII only.
-pub(crate) fn is_http_url(url: &[u8]) -> bool {
-	let Some(rest) = url.strip_prefix(b"https://").or_else(|| url.strip_prefix(b"http://")) else {
-		return false;
-	};
-	let authority = rest.iter().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
-	authority > 0 && url.iter().all(|b| (0x21..0x7f).contains(b))
-}
-
 impl<T: Config> Pallet<T> {
 	pub(crate) fn now() -> BlockNumberFor<T> {
 		frame_system::Pallet::<T>::block_number()
@@ -69,7 +60,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(!hosts.contains(&host), Error::<T>::TooManyHosts);
 			hosts.try_push(host).map_err(|_| Error::<T>::TooManyHosts)?;
 		}
-		ensure!(is_http_url(&terms.origin), Error::<T>::InvalidOrigin);
+		ensure!(ocm_primitives::web::is_http_url(&terms.origin), Error::<T>::InvalidOrigin);
 		let origin: Url<T> = terms.origin.try_into().map_err(|_| Error::<T>::InvalidOrigin)?;
 		ensure!(terms.footprint.iter().all(Footprint::is_valid), Error::<T>::InvalidFootprint);
 		let footprint: BoundedVec<Footprint, T::MaxFootprints> =
@@ -165,6 +156,7 @@ impl<T: Config> Pallet<T> {
 		.map_err(|_| Error::<T>::InsufficientFunds)?;
 		let _ = Members::<T>::clear_prefix(id, contract.relays, None);
 		Contracts::<T>::remove(id);
+		crate::Services::<T>::remove(id);
 		Self::deposit_event(Event::ContractRefunded { contract: id, refunded });
 		Ok(contract.relays)
 	}

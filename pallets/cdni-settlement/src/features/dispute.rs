@@ -150,9 +150,7 @@ impl<T: Config> Pallet<T> {
 		receipt: T::ReceiptSignature,
 	) -> DispatchResult {
 		let (_, mut batch) = Self::disputable(&who, key)?;
-		let genesis = frame_system::Pallet::<T>::block_hash(
-			frame_system::pallet_prelude::BlockNumberFor::<T>::from(0u32),
-		);
+		let genesis = Self::genesis_hash();
 		let message = receipt_message(&genesis, &key, &request_id, &uri);
 		ensure!(receipt.verify(&message[..], &batch.operator), Error::<T>::InvalidReceipt);
 		let request_id: frame_support::BoundedVec<u8, T::MaxRequestIdLen> =

@@ -3,5 +3,6 @@
 pub mod commit;
 pub mod contract;
 pub mod dispute;
+pub mod service;
 pub mod settle;
 pub mod try_state;

@@ -17,7 +17,8 @@ impl<T: Config> Pallet<T> {
 	///   escrow never goes negative or strays;
 	/// - each challenger's deposit hold is the sum of its open claims';
 	/// - a contract counts its relays (at most `MaxRelays`) and open batches;
-	/// - every open batch is in the settlement queue.
+	/// - every open batch is in the settlement queue;
+	/// - every service belongs to a contract and its document parses.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let mut escrow_of = BTreeMap::<T::AccountId, BalanceOf<T>>::new();
 		for (id, c) in Contracts::<T>::iter() {
@@ -60,6 +61,13 @@ impl<T: Config> Pallet<T> {
 					.or_default()
 					.saturating_accrue(claim.deposit);
 			}
+		}
+		for (contract, service) in crate::Services::<T>::iter() {
+			ensure!(Contracts::<T>::contains_key(contract), "a service without its contract");
+			ensure!(
+				ocm_cdni::metadata::parse(&service.metadata).is_ok(),
+				"a stored service document does not parse"
+			);
 		}
 		for (who, deposit) in &deposits {
 			ensure!(

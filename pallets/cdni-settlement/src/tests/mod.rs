@@ -4,6 +4,7 @@
 mod commit;
 mod contract;
 mod dispute;
+mod service;
 mod settle;
 
 use crate::{mock::*, types::*, Event};
