@@ -4,8 +4,9 @@
 //!
 //! OCM takes `preposition`, `invalidate` and `purge` of content by URL
 //! (`content.urls`) and, for invalidation and purging, by pattern
-//! (`content.patterns`). OCM keeps no CDNi metadata, so `metadata.*` and
-//! `content.ccid` are refused (`eunsupported`). A pattern must name its host
+//! (`content.patterns`). `metadata.*` (a service's RFC 8006 configuration
+//! is replaced by a newer one on chain, not invalidated) and `content.ccid`
+//! are refused (`eunsupported`). A pattern must name its host
 //! literally (`https://video.example/live/*`): the host says whose content
 //! it is, and only that host's provider may touch it.
 
