@@ -268,8 +268,15 @@ pub struct Freshness {
 
 impl Freshness {
 	pub fn of(status: StatusCode, response: &HeaderMap, received: Received) -> Self {
+		let mut directives = CacheControl::parse(response);
+		if internal_lifetime(response).is_some() {
+			// The provider's policy set the lifetime over the origin's
+			// word: the origin's `no-cache` does not force revalidation
+			// (the policy's own `no-cache` is a lifetime of zero).
+			directives.no_cache = false;
+		}
 		Self {
-			directives: CacheControl::parse(response),
+			directives,
 			lifetime: freshness_lifetime(status, response, received.response_time),
 			initial_age: corrected_initial_age(response, received),
 			received,
@@ -700,6 +707,21 @@ mod tests {
 		let mut c = headers(&[("cache-control", "max-age=60")]);
 		assert!(apply_internal_policy(&policy(CacheTime::NoCache, true), &none, OK, &mut c));
 		assert_eq!(lifetime(&c), Duration::ZERO);
+		// Forced over the origin's `no-cache`: fresh for the policy's time.
+		let mut revalidating = headers(&[("cache-control", "no-cache")]);
+		assert!(apply_internal_policy(
+			&policy(CacheTime::Seconds(60), true),
+			&none,
+			OK,
+			&mut revalidating
+		));
+		let stored = Freshness::of(OK, &revalidating, received);
+		assert_eq!(stored.usable(&none, at(30)), Use::Fresh);
+		assert_eq!(
+			Freshness::of(OK, &headers(&[("cache-control", "no-cache")]), received)
+				.usable(&none, at(0)),
+			Use::Revalidate
+		);
 		// An origin cannot smuggle its own lifetime header in.
 		let mut smuggled = headers(&[(INTERNAL_LIFETIME, "99999"), ("cache-control", "max-age=5")]);
 		assert!(apply_internal_policy(&CachePolicy::default(), &none, OK, &mut smuggled));
