@@ -8,7 +8,7 @@
 //! polkadot-sdk's solochains use when no account signs (no nonce to check,
 //! no tip, immortal) and refuses a runtime with others.
 
-use crate::{events_of, AtBlock, EventFields};
+use crate::{finalized, AtBlock, EventFields};
 use codec::{Compact, Encode};
 use subxt::{ext::scale_value::Composite, transactions::DynamicPayload};
 
@@ -68,16 +68,7 @@ pub async fn submit(
 	let names: Vec<&str> = extensions.iter().map(String::as_str).collect();
 	let call_data = at.tx().call_data(call).map_err(|e| e.to_string())?;
 	let bytes = general_extrinsic(version, &names, &call_data)?;
-	let events = at
-		.tx()
-		.from_bytes(bytes)
-		.submit_and_watch()
-		.await
-		.map_err(|e| e.to_string())?
-		.wait_for_finalized_success()
-		.await
-		.map_err(|e| e.to_string())?;
-	Ok(events_of(&events))
+	finalized(at.tx().from_bytes(bytes).submit_and_watch().await).await
 }
 
 #[cfg(test)]

@@ -88,33 +88,29 @@ impl Chain {
 			.await
 			.map_err(|e| format!("account nonce: {e}"))?;
 		let params = subxt::config::SubstrateExtrinsicParamsBuilder::new().nonce(nonce).build();
-		let events = self
-			.api
-			.tx()
-			.await
-			.map_err(|e| e.to_string())?
-			.sign_and_submit_then_watch(call, who, params)
-			.await
-			.map_err(|e| e.to_string())?
-			.wait_for_finalized_success()
-			.await
-			.map_err(|e| e.to_string())?;
-		Ok(events_of(&events))
+		let mut tx = self.api.tx().await.map_err(|e| e.to_string())?;
+		finalized(tx.sign_and_submit_then_watch(call, who, params).await).await
 	}
 }
 
-/// A finalized transaction's events as (pallet, name, fields).
-pub(crate) fn events_of(
-	events: &subxt::extrinsics::ExtrinsicEvents<SubstrateConfig>,
-) -> Vec<EventFields> {
-	events
+/// Waits for a submitted transaction in a finalized block, checks that it
+/// succeeded, and returns its events as (pallet, name, fields).
+pub(crate) async fn finalized<C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>>(
+	progress: Result<subxt::transactions::TransactionProgress<SubstrateConfig, C>, impl ToString>,
+) -> Result<Vec<EventFields>, String> {
+	let events = progress
+		.map_err(|e| e.to_string())?
+		.wait_for_finalized_success()
+		.await
+		.map_err(|e| e.to_string())?;
+	Ok(events
 		.iter()
 		.filter_map(|e| e.ok())
 		.filter_map(|e| {
 			let fields = e.decode_fields_unchecked_as::<Value>().ok()?;
 			Some((e.pallet_name().to_string(), e.event_name().to_string(), fields))
 		})
-		.collect()
+		.collect())
 }
 
 /// A storage value at `at`, decoded dynamically; `None` if absent.
