@@ -148,20 +148,10 @@ fn trigger_status(router: &Router, request: &Request<Incoming>) -> Response<Body
 
 /// `PUT`/`GET /cdni/v1/metadata/{contract}` (see [`crate::metadata`]).
 async fn metadata(router: &Router, request: Request<Incoming>) -> Response<Body> {
-	use crate::metadata::{self, Answer};
+	use crate::metadata::{self, refused};
 	let answer = match (metadata::contract_of(request.uri().path()), router.chain()) {
-		(None, _) => Answer {
-			status: 400,
-			content_type: "application/json",
-			body: TriggerError::new("ereject", "not a contract id").body().to_string(),
-		},
-		(_, None) => Answer {
-			status: 503,
-			content_type: "application/json",
-			body: TriggerError::new("ecdn", "the router has not reached the chain yet")
-				.body()
-				.to_string(),
-		},
+		(None, _) => refused(400, "ereject", "not a contract id"),
+		(_, None) => refused(503, "ecdn", "the router has not reached the chain yet"),
 		(Some(contract), Some(chain)) if request.method() == Method::GET => {
 			metadata::get(chain, contract).await
 		}
@@ -178,16 +168,11 @@ async fn metadata(router: &Router, request: Request<Incoming>) -> Response<Body>
 					metadata::put(chain, contract, sequence.as_deref(), signature.as_deref(), &body)
 						.await
 				}
-				Err(_) => Answer {
-					status: 413,
-					content_type: "application/json",
-					body: TriggerError::new(
-						"ereject",
-						format!("a document over {} bytes", metadata::MAX_DOCUMENT_BYTES),
-					)
-					.body()
-					.to_string(),
-				},
+				Err(_) => refused(
+					413,
+					"ereject",
+					format!("a document over {} bytes", metadata::MAX_DOCUMENT_BYTES),
+				),
 			}
 		}
 	};

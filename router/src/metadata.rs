@@ -38,7 +38,8 @@ pub struct Answer {
 	pub body: String,
 }
 
-fn refused(status: u16, code: &'static str, description: impl Into<String>) -> Answer {
+/// A CDNi error answer.
+pub fn refused(status: u16, code: &'static str, description: impl Into<String>) -> Answer {
 	Answer {
 		status,
 		content_type: "application/json",
@@ -73,8 +74,9 @@ pub async fn get(chain: &Chain, contract: u32) -> Answer {
 	}
 }
 
-/// `PUT`: checks the document as the pallet will, submits it and waits for
-/// it to be final.
+/// `PUT`: checks the document (read by the caller up to
+/// [`MAX_DOCUMENT_BYTES`]) as the pallet will, submits it and waits for it
+/// to be final.
 pub async fn put(
 	chain: &Chain,
 	contract: u32,
@@ -92,9 +94,6 @@ pub async fn put(
 			"OCM-Signature (the provider's sr25519 signature, hex) is required",
 		);
 	};
-	if document.len() > MAX_DOCUMENT_BYTES {
-		return refused(413, "ereject", format!("a document over {MAX_DOCUMENT_BYTES} bytes"));
-	}
 	// One snapshot for every check and the submission.
 	let at = match chain.best().await {
 		Ok(at) => at,

@@ -124,9 +124,10 @@ pub struct HostService {
 impl HostService {
 	/// The rules for a request path (without its query): the host's,
 	/// overridden type by type by the first matching `PathMatch`'s, and so
-	/// on down its nested paths (RFC 8006 section 3.2).
-	pub fn effective(&self, path: &str) -> Rules {
-		let mut rules = self.rules.clone();
+	/// on down its nested paths (RFC 8006 section 3.2). Borrowed: this runs
+	/// on every request of the host.
+	pub fn effective(&self, path: &str) -> Effective<'_> {
+		let mut rules = Effective::of(&self.rules);
 		let mut level = &self.paths;
 		while let Some(matched) = level.iter().find(|p| p.pattern.matches(path)) {
 			rules.override_with(&matched.rules);
@@ -151,14 +152,23 @@ pub struct Rules {
 	pub cache_key: Option<CacheKey>,
 }
 
-impl Rules {
-	fn override_with(&mut self, deeper: &Rules) {
-		if deeper.cache_policy.is_some() {
-			self.cache_policy = deeper.cache_policy.clone();
-		}
-		if deeper.cache_key.is_some() {
-			self.cache_key = deeper.cache_key.clone();
-		}
+/// The rules that apply to one request path, borrowed from the levels
+/// that set them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Effective<'a> {
+	pub cache_policy: Option<&'a CachePolicy>,
+	pub cache_key: Option<&'a CacheKey>,
+}
+
+impl<'a> Effective<'a> {
+	fn of(rules: &'a Rules) -> Self {
+		Self { cache_policy: rules.cache_policy.as_ref(), cache_key: rules.cache_key.as_ref() }
+	}
+
+	fn override_with(&mut self, deeper: &'a Rules) {
+		let deeper = Self::of(deeper);
+		self.cache_policy = deeper.cache_policy.or(self.cache_policy);
+		self.cache_key = deeper.cache_key.or(self.cache_key);
 	}
 }
 
@@ -187,7 +197,7 @@ impl Source {
 }
 
 /// `MI.CachePolicy`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CachePolicy {
 	/// How long relays keep an object.
 	pub internal: Option<CacheTime>,
@@ -464,33 +474,20 @@ impl Reader {
 				self.ignored.push(format!("{at}: {kind}"));
 				continue;
 			}
+			// The first of each type at a level counts.
 			let applied = match (kind, source.as_deref_mut()) {
-				("MI.SourceMetadata", Some(slot)) => match source_of(value, at)? {
-					Applied::Yes(s) => {
-						if slot.is_none() {
-							*slot = Some(s);
-						}
-						Applied::Yes(())
-					}
-					Applied::No(why) => Applied::No(why),
-				},
+				("MI.SourceMetadata", Some(slot)) => source_of(value, at)?.then(|s| {
+					slot.get_or_insert(s);
+				}),
 				("MI.SourceMetadata", None) => {
 					Applied::No("MI.SourceMetadata is honoured per host, not per path".into())
 				}
-				("MI.CachePolicy", _) => match cache_policy(value, at)? {
-					Applied::Yes(p) => {
-						rules.cache_policy.get_or_insert(p);
-						Applied::Yes(())
-					}
-					Applied::No(why) => Applied::No(why),
-				},
-				("MI.Cache", _) => match cache_key(value, at)? {
-					Applied::Yes(k) => {
-						rules.cache_key.get_or_insert(k);
-						Applied::Yes(())
-					}
-					Applied::No(why) => Applied::No(why),
-				},
+				("MI.CachePolicy", _) => cache_policy(value, at)?.then(|p| {
+					rules.cache_policy.get_or_insert(p);
+				}),
+				("MI.Cache", _) => cache_key(value, at)?.then(|k| {
+					rules.cache_key.get_or_insert(k);
+				}),
 				_ => Applied::No(format!("{kind} is not a type OCM honours")),
 			};
 			if let Applied::No(why) = applied {
@@ -508,6 +505,19 @@ impl Reader {
 enum Applied<T> {
 	Yes(T),
 	No(String),
+}
+
+impl<T> Applied<T> {
+	/// Hands what was read to `apply`; keeps the reason it was not.
+	fn then(self, apply: impl FnOnce(T)) -> Applied<()> {
+		match self {
+			Self::Yes(read) => {
+				apply(read);
+				Applied::Yes(())
+			}
+			Self::No(why) => Applied::No(why),
+		}
+	}
 }
 
 /// Properties OCM does not know inside a metadata value it honours.

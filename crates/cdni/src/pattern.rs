@@ -42,9 +42,9 @@ impl Glob {
 	}
 
 	/// Whether `text` matches, in O(pattern x text) without backtracking
-	/// blow-up.
+	/// blow-up, and without copying `text`: it runs on every request of a
+	/// configured host.
 	pub fn matches(&self, text: &str) -> bool {
-		let text: Vec<char> = text.chars().collect();
 		let same = |a: char, b: char| {
 			if self.case_sensitive {
 				a == b
@@ -52,34 +52,38 @@ impl Glob {
 				a.to_lowercase().eq(b.to_lowercase())
 			}
 		};
-		let pattern = &self.tokens;
-		let (mut p, mut t) = (0, 0);
-		let mut star: Option<(usize, usize)> = None;
-		while t < text.len() {
-			match pattern.get(p) {
-				Some(Token::Char(c)) if same(*c, text[t]) => {
+		let mut p = 0;
+		let mut rest = text.chars();
+		// The last `*`: its token, and the text from where it resumes.
+		let mut star: Option<(usize, core::str::Chars)> = None;
+		loop {
+			let mut after = rest.clone();
+			let Some(c) = after.next() else { break };
+			match self.tokens.get(p) {
+				Some(Token::Char(x)) if same(*x, c) => {
 					p += 1;
-					t += 1;
+					rest = after;
 				}
 				Some(Token::One) => {
 					p += 1;
-					t += 1;
+					rest = after;
 				}
 				Some(Token::Any) => {
-					star = Some((p, t));
+					star = Some((p, rest.clone()));
 					p += 1;
 				}
-				_ => match star {
-					Some((sp, st)) => {
-						p = sp + 1;
-						t = st + 1;
-						star = Some((sp, st + 1));
+				_ => match &mut star {
+					Some((star_at, resume)) => {
+						// The `*` takes one more character.
+						resume.next();
+						p = *star_at + 1;
+						rest = resume.clone();
 					}
 					None => return false,
 				},
 			}
 		}
-		pattern[p..].iter().all(|t| *t == Token::Any)
+		self.tokens[p..].iter().all(|t| *t == Token::Any)
 	}
 }
 

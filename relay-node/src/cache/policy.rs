@@ -66,8 +66,16 @@ fn date(headers: &HeaderMap, name: header::HeaderName) -> Option<SystemTime> {
 }
 
 /// Statuses a cache may store with heuristic freshness (RFC 9110 §15.1).
-pub fn heuristically_cacheable(status: StatusCode) -> bool {
+fn heuristically_cacheable(status: StatusCode) -> bool {
 	matches!(status.as_u16(), 200 | 203 | 204 | 206 | 300 | 301 | 308 | 404 | 405 | 410 | 414 | 501)
+}
+
+/// `Vary: *`, which no request can ever match.
+fn varies_on_everything(response: &HeaderMap) -> bool {
+	response
+		.get_all(header::VARY)
+		.iter()
+		.any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|f| f.trim() == "*")))
 }
 
 /// Whether a shared cache may store this response to this request
@@ -86,12 +94,7 @@ pub fn storable(
 	if req.no_store || res.no_store || res.private {
 		return false;
 	}
-	// `Vary: *` can never be matched.
-	if response
-		.get_all(header::VARY)
-		.iter()
-		.any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|f| f.trim() == "*")))
-	{
+	if varies_on_everything(response) {
 		return false;
 	}
 	// A shared cache stores answers to authenticated requests only when told to.
@@ -203,12 +206,8 @@ pub fn apply_internal_policy(
 	// Forced, the provider's word stands over `no-store` and `private`
 	// too; either way only what a cache may store by status, and no
 	// answer to an authenticated request or `Vary: *`.
-	let varies_on_everything = response
-		.get_all(header::VARY)
-		.iter()
-		.any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|f| f.trim() == "*")));
 	heuristically_cacheable(status)
-		&& !varies_on_everything
+		&& !varies_on_everything(response)
 		&& !request.contains_key(header::AUTHORIZATION)
 		&& !CacheControl::parse(request).no_store
 }

@@ -161,14 +161,9 @@ impl Proxy {
 	pub fn cache_key(&self, host: &str, path_and_query: &str) -> (String, Option<CachePolicy>) {
 		let (path, query) =
 			path_and_query.split_once('?').map_or((path_and_query, None), |(p, q)| (p, Some(q)));
-		let rules = self
-			.services
-			.read()
-			.unwrap_or_else(|e| e.into_inner())
-			.get(host)
-			.map(|service| service.effective(path))
-			.unwrap_or_default();
-		let query = match (query, &rules.cache_key) {
+		let services = self.services.read().unwrap_or_else(|e| e.into_inner());
+		let rules = services.get(host).map(|service| service.effective(path)).unwrap_or_default();
+		let query = match (query, rules.cache_key) {
 			(Some(query), Some(key)) => Some(key.query(query)),
 			(query, _) => query.map(str::to_string),
 		};
@@ -176,7 +171,7 @@ impl Proxy {
 			Some(query) if !query.is_empty() => format!("{host}{path}?{query}"),
 			_ => format!("{host}{path}"),
 		};
-		(key, rules.cache_policy)
+		(key, rules.cache_policy.copied())
 	}
 
 	/// Whether the relay has an origin for `host` (lower case).
@@ -215,7 +210,7 @@ impl Proxy {
 			Some(stale) if stale.freshness.serve_while_revalidating(headers, now) => {
 				// RFC 5861: answer now, refresh in the background (coalesced).
 				let (this, key, url, request_headers, cache_policy) =
-					(self.clone(), key.clone(), url(), headers.clone(), cache_policy.clone());
+					(self.clone(), key.clone(), url(), headers.clone(), cache_policy);
 				let background = stale.clone();
 				tokio::spawn(async move {
 					let _ = this
@@ -224,30 +219,26 @@ impl Proxy {
 				});
 				(Outcome::Stale, stale)
 			}
-			Some(stale) => match self
-				.fetch(&key, &url(), headers, Some(stale.clone()), cache_policy.clone())
-				.await
-			{
-				Ok(fresh) if !fresh.status.is_server_error() => (Outcome::Revalidated, fresh),
-				failed => {
-					if stale.freshness.serve_on_error(now, self.stale_if_error) {
-						(Outcome::Stale, stale)
-					} else {
-						match failed {
-							Ok(error_response) => (Outcome::Bypass, error_response),
-							Err(e) => return (Outcome::Bypass, origin_failed(&e)),
+			Some(stale) => {
+				match self.fetch(&key, &url(), headers, Some(stale.clone()), cache_policy).await {
+					Ok(fresh) if !fresh.status.is_server_error() => (Outcome::Revalidated, fresh),
+					failed => {
+						if stale.freshness.serve_on_error(now, self.stale_if_error) {
+							(Outcome::Stale, stale)
+						} else {
+							match failed {
+								Ok(error_response) => (Outcome::Bypass, error_response),
+								Err(e) => return (Outcome::Bypass, origin_failed(&e)),
+							}
 						}
 					}
 				}
-			},
-			None => match self.fetch(&key, &url(), headers, None, cache_policy.clone()).await {
+			}
+			None => match self.fetch(&key, &url(), headers, None, cache_policy).await {
 				// A coalesced fetch made for another viewer whose `Vary`
 				// headers differ is not this viewer's response: ask for its own.
 				Ok(fetched) if !fetched.matches(headers) => {
-					match self
-						.fetch_from_origin(&key, &url(), headers, None, cache_policy.clone())
-						.await
-					{
+					match self.fetch_from_origin(&key, &url(), headers, None, cache_policy).await {
 						Ok(own) => (Outcome::Miss, own),
 						Err(e) => return (Outcome::Bypass, origin_failed(&e)),
 					}

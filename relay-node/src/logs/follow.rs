@@ -12,7 +12,7 @@ use super::{
 	Logs, ServedContract,
 };
 use crate::cache::proxy::Proxy;
-use ocm_cdni::metadata::ServiceMetadata;
+use ocm_cdni::metadata::HostService;
 use ocm_chain_client::{
 	bytes_of, fetch, items_of, number, pallet_error, strings_of,
 	subxt::{
@@ -23,6 +23,9 @@ use ocm_chain_client::{
 };
 use std::{collections::HashMap, path::Path, sync::Arc, time::Duration};
 use subxt_signer::sr25519::Keypair;
+
+/// A configured service's rules by host (lower case).
+type HostRules = Arc<HashMap<String, Arc<HostService>>>;
 
 /// Blocks after a period's end before it is sealed: responses still being
 /// sent when it ended finish into it.
@@ -39,9 +42,9 @@ pub struct Follower {
 	/// What the chain said of them at the last step.
 	known: HashMap<u32, ServedContract>,
 	/// Each contract's configured service (RFC 8006 metadata) by its
-	/// sequence: parsed once per configuration, not once per step.
-	/// `None` where this relay could not read it.
-	services: HashMap<u32, (u32, Option<Arc<ServiceMetadata>>)>,
+	/// sequence, as the rules of each host: parsed once per configuration,
+	/// not once per step. Empty where this relay could not read it.
+	services: HashMap<u32, (u32, HostRules)>,
 	/// Every sealed batch's metadata, read from disk once at start and
 	/// kept in step with the `.batch` files since.
 	batches: std::collections::BTreeMap<(u32, u32), Sealed>,
@@ -163,7 +166,7 @@ impl Follower {
 		for host in hosts {
 			// Logged first, served second: no request is served unlogged.
 			self.logs.serve(host.clone(), served.clone());
-			let rules = service.as_ref().and_then(|s| s.host(&host)).cloned().map(Arc::new);
+			let rules = service.get(&host).cloned();
 			// The provider's configured source comes before the contract's origin.
 			let origin = rules
 				.as_ref()
@@ -186,15 +189,11 @@ impl Follower {
 	/// sequence moves. The chain parsed it before storing it; a document
 	/// this relay cannot parse (a newer relay's metadata) is logged and the
 	/// contract served by its origin alone.
-	async fn service(
-		&mut self,
-		at: &AtBlock,
-		id: u32,
-	) -> Result<Option<Arc<ServiceMetadata>>, String> {
+	async fn service(&mut self, at: &AtBlock, id: u32) -> Result<HostRules, String> {
 		let key = vec![Value::u128(id.into())];
 		let Some(stored) = fetch(at, "CdniSettlement", "Services", key).await? else {
 			self.services.remove(&id);
-			return Ok(None);
+			return Ok(HostRules::default());
 		};
 		let sequence: u32 = number(&stored, "sequence")?;
 		if let Some((known, service)) = self.services.get(&id) {
@@ -213,7 +212,7 @@ impl Follower {
 					ignored = ?service.ignored,
 					"applying the contract's service metadata"
 				);
-				Some(Arc::new(service))
+				service.hosts.into_iter().map(|h| (h.host.clone(), Arc::new(h))).collect()
 			}
 			Err(e) => {
 				tracing::warn!(
@@ -222,9 +221,10 @@ impl Follower {
 					error = %e,
 					"cannot apply the contract's service metadata; serving from its origin"
 				);
-				None
+				HashMap::new()
 			}
 		};
+		let service = Arc::new(service);
 		self.services.insert(id, (sequence, service.clone()));
 		Ok(service)
 	}
