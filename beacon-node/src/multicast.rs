@@ -77,6 +77,9 @@ impl core::fmt::Display for ReachError {
 
 impl std::error::Error for ReachError {}
 
+/// How long before the window the beacon starts listening.
+const LISTEN_EARLY_MS: u64 = 250;
+
 /// Joins, counts for the window, leaves.
 pub async fn measure(plan: &ReachPlan) -> Result<Reach, ReachError> {
 	let (gateway, mut datagrams) =
@@ -98,16 +101,21 @@ pub async fn measure(plan: &ReachPlan) -> Result<Reach, ReachError> {
 		return Err(ReachError::NoTunnel);
 	}
 	// The tunnel is open before the window: wait for it without reading,
-	// so nothing sent before the window counts.
+	// so nothing sent well before the window counts. Listening starts a
+	// little early: the relay sends its first object at the window's
+	// first millisecond, and a relay clock a little ahead (or this task
+	// waking a little late) must not turn that object into a loss.
 	let start_ms = plan.window_start_ms.unwrap_or(0).max(now_ms());
-	tokio::time::sleep(Duration::from_millis(start_ms.saturating_sub(now_ms()))).await;
+	let listen_ms = start_ms.saturating_sub(LISTEN_EARLY_MS);
+	tokio::time::sleep(Duration::from_millis(listen_ms.saturating_sub(now_ms()))).await;
 	while datagrams.try_recv().is_ok() {}
 	let mut counter = WindowCounter::new(start_ms, plan.window_secs);
 	let mut receiver =
 		Receiver::new(ReceiverConfig { tsi: u64::from(plan.tsi), ..Default::default() });
 	let mut checker = plan.test.as_ref().map(|t| ReachCounter::new(t.epoch, t.seed, t.relay));
 	let mut reach = Reach::default();
-	let end = tokio::time::Instant::now() + Duration::from_secs(u64::from(plan.window_secs));
+	let end = tokio::time::Instant::now()
+		+ Duration::from_millis(counter.end_ms().saturating_sub(now_ms()));
 	loop {
 		let datagram = tokio::select! {
 			_ = tokio::time::sleep_until(end) => break,
@@ -119,7 +127,8 @@ pub async fn measure(plan: &ReachPlan) -> Result<Reach, ReachError> {
 		let now = now_ms();
 		reach.first_datagram_ms.get_or_insert(now.saturating_sub(joined_ms));
 		reach.datagrams += 1;
-		counter.add(now, datagram.payload.len() as u64);
+		// What came in the early listening counts in the window's first second.
+		counter.add(now.max(start_ms), datagram.payload.len() as u64);
 		receiver.handle(std::time::Instant::now(), &datagram.payload);
 		while let Some(event) = receiver.poll_event() {
 			match event {

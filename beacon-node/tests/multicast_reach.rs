@@ -113,13 +113,16 @@ fn a_beacon_counts_the_true_objects_of_an_epochs_test_and_nothing_else() {
 		let amt_relay = start_amt_relay();
 		let group: SocketAddr = "232.9.9.11:5000".parse().unwrap();
 		let seed = [42; 32];
-		let start_ms = ocm_beacon::measure::now_ms() + 1_000;
+		let start_ms = ocm_beacon::measure::now_ms() + 1_500;
 		let source = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
 		let source_ip = source.local_addr().unwrap().ip();
-		// The relay's true test, and on the same channel an impostor's
-		// objects: last epoch's, and another relay's stream.
-		let sending =
-			tokio::task::spawn_blocking(move || send_test(source, group, 9, seed, 3, start_ms));
+		// The relay's true test, from a relay whose clock runs 100 ms ahead
+		// of the beacon's (its first object comes before the beacon's
+		// window starts), and on the same channel an impostor's objects:
+		// last epoch's, and another relay's stream.
+		let sending = tokio::task::spawn_blocking(move || {
+			send_test(source, group, 9, seed, 3, start_ms - 100)
+		});
 		// Another source address: another SSM channel on the same group.
 		let impostor = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
 		let impostor_ip = impostor.local_addr().unwrap().ip();
