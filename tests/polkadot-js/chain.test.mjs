@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { startDevNode } from './ocm-node.mjs';
+import { submit as submitTx } from './submit.mjs';
 
 let node;
 let api;
@@ -24,33 +25,8 @@ after(async () => {
   await node?.stop();
 });
 
-/**
- * Signs and submits `tx`, resolves with the events of its block once it is
- * in a block; rejects on an invalid transaction or a dispatch error.
- */
-function submit(tx, signer) {
-  return new Promise((resolve, reject) => {
-    let unsub;
-    tx.signAndSend(signer, (result) => {
-      if (result.isError || result.status.isInvalid || result.status.isDropped || result.status.isUsurped) {
-        unsub?.();
-        reject(new Error(`transaction failed: ${result.status.type}`));
-        return;
-      }
-      if (result.status.isInBlock) {
-        unsub?.();
-        if (result.dispatchError) {
-          const err = result.dispatchError.isModule
-            ? (({ section, name }) => `${section}.${name}`)(api.registry.findMetaError(result.dispatchError.asModule))
-            : result.dispatchError.toString();
-          reject(new Error(`dispatch error: ${err}`));
-          return;
-        }
-        resolve({ events: result.events, blockHash: result.status.asInBlock });
-      }
-    }).then((u) => { unsub = u; }, reject);
-  });
-}
+/** Signs and submits `tx`; resolves with its block's events once in a block. */
+const submit = (tx, signer) => submitTx(api, tx, signer);
 
 function findEvent(events, section, method) {
   return events.map(({ event }) => event).find((e) => e.section === section && e.method === method);

@@ -9,8 +9,8 @@ use subxt::{
 /// A dynamic call.
 pub type Call = DynamicPayload<Composite<()>>;
 
-/// One OCM.
-pub const UNITS: u128 = 1_000_000_000_000;
+/// One OCM; the provider's calls are the devnet's.
+pub use ocm_devnet::calls::{open_contract, register_provider, UNITS};
 const HTTP_1_1: u128 = 1;
 const TLS: u128 = 1 << 2;
 const HLS: u128 = 1 << 3;
@@ -76,49 +76,4 @@ pub fn register_relay_bonded(
 			("bond".to_string(), Value::u128(bond)),
 		]),
 	)
-}
-
-/// `CapacityRegistry.register_provider` named `name`, owning `host`.
-pub fn register_provider(name: &str, host: &str) -> Call {
-	dynamic::tx(
-		"CapacityRegistry",
-		"register_provider",
-		Composite::unnamed([
-			Value::from_bytes(name),
-			Value::unnamed_composite([Value::from_bytes(host)]),
-		]),
-	)
-}
-
-/// `CdniSettlement.open_contract` for `host` from `origin`, worldwide, with
-/// `budget` in escrow at `price_per_gb`, from block `start` to `end`, and an
-/// SLA of 10 Mbit/s verified, at most 5 % errors, Active relays only, 10 %
-/// withheld per broken term.
-pub fn open_contract(
-	host: &str,
-	origin: &str,
-	price_per_gb: u128,
-	budget: u128,
-	start: u128,
-	end: u128,
-) -> Call {
-	let terms = Value::named_composite([
-		("hosts", Value::unnamed_composite([Value::from_bytes(host)])),
-		("origin", Value::from_bytes(origin)),
-		("price_per_gb", Value::u128(price_per_gb)),
-		("budget", Value::u128(budget)),
-		("footprint", Value::unnamed_composite([])),
-		(
-			"sla",
-			Value::named_composite([
-				("min_verified_mbps", Value::u128(10)),
-				("max_error_share", Value::unnamed_composite([Value::u128(50_000_000)])),
-				("require_active", Value::bool(true)),
-				("penalty", Value::unnamed_composite([Value::u128(100_000_000)])),
-			]),
-		),
-		("start", Value::u128(start)),
-		("end", Value::u128(end)),
-	]);
-	dynamic::tx("CdniSettlement", "open_contract", Composite::unnamed([terms]))
 }
