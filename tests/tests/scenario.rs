@@ -17,7 +17,7 @@
 //!    committed bytes, the price and the new 5 % fee give;
 //! 7. the edge relay is killed: the devnet says so, stops everything,
 //!    leaves no process and no namespace behind, and prints each
-//!    process's memory, checked against the targets.
+//!    process's peak memory, checked against the targets.
 //!
 //! Needs root (the multicast namespace), ffmpeg, curl and Node.js with
 //! `tests/polkadot-js`'s packages (`npm ci` there; `./scripts/test` does it).
@@ -427,7 +427,13 @@ async fn the_whole_marketplace_from_one_command() {
 			(words.next()? == "MiB").then_some((name, mib))
 		})
 		.collect();
-	assert!(memory.len() >= 8, "every process in the memory table: {memory:?}");
+	for name in ["ocm-node", "edge-relay", "upstream-relay", "amt-relay", "router"] {
+		assert!(memory.iter().any(|(n, mib)| n == name && *mib > 0.0), "{name} in {memory:?}");
+	}
+	assert_eq!(memory.iter().filter(|(n, _)| n.starts_with("beacon-")).count(), 3);
+	// The targets hold even for the tests' debug build, whose code alone is
+	// 18 MiB of a beacon's resident set (./scripts/bench-memory weighs the
+	// release builds suppliers run).
 	for (name, mib) in &memory {
 		if name.ends_with("-relay") && name != "amt-relay" {
 			assert!(*mib < 64.0 + 64.0, "{name}: {mib} MiB (64 MiB + its 64 MiB cache)");
