@@ -39,7 +39,16 @@ struct Setup {
 	/// The host's origin.
 	#[arg(long)]
 	origin: String,
-	/// The provider's key (a secret URI).
+	#[command(flatten)]
+	provider: Provider,
+	/// Leave the market's cycles as they are (a dev chain has short ones).
+	#[arg(long)]
+	keep_cycles: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct Provider {
+	/// The provider's key (a secret URI), which opens the contract.
 	#[arg(
 		long,
 		env = "OCM_DEVNET_PROVIDER_KEY",
@@ -47,9 +56,6 @@ struct Setup {
 		hide_env_values = true
 	)]
 	provider_key: String,
-	/// Leave the market's cycles as they are (a dev chain has short ones).
-	#[arg(long)]
-	keep_cycles: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -94,14 +100,8 @@ struct Run {
 	/// The edge relay operator's key (a secret URI).
 	#[arg(long, env = "OCM_DEVNET_RELAY_KEY", default_value = "//Dave", hide_env_values = true)]
 	relay_key: String,
-	/// The provider's key, which opens the contract.
-	#[arg(
-		long,
-		env = "OCM_DEVNET_PROVIDER_KEY",
-		default_value = "//Alice",
-		hide_env_values = true
-	)]
-	provider_key: String,
+	#[command(flatten)]
+	provider: Provider,
 	/// Name of the multicast network namespace.
 	#[arg(long, default_value = "ocm-devnet")]
 	namespace: String,
@@ -132,7 +132,7 @@ fn main() -> ExitCode {
 		contract: !cli.no_contract,
 		beacons: cli.beacons,
 		relay_key: cli.relay_key,
-		provider_key: cli.provider_key,
+		provider_key: cli.provider.provider_key,
 		namespace: cli.namespace,
 	};
 	let problems = plan.problems();
@@ -177,7 +177,9 @@ async fn set_up(setup: Setup) -> ExitCode {
 			println!("the board set {parameter} to {value} by motion");
 		}
 	}
-	match calls::open_dev_contract(&chain, &setup.provider_key, &setup.host, &setup.origin).await {
+	match calls::open_dev_contract(&chain, &setup.provider.provider_key, &setup.host, &setup.origin)
+		.await
+	{
 		Ok(id) => {
 			println!("contract {id} open: {} from {}", setup.host, setup.origin);
 			ExitCode::SUCCESS
