@@ -111,11 +111,6 @@ impl Devnet {
 		memory
 	}
 
-	/// The processes' pids, by name (for tests and the curious).
-	pub fn pids(&self) -> Vec<(String, u32)> {
-		self.supervisor.pids()
-	}
-
 	fn spawn(&mut self, name: &str, command: Command, in_namespace: bool) -> Result<u32, Outcome> {
 		let netns = if in_namespace { self.namespace.as_ref().map(|n| &n.handle) } else { None };
 		let pid = self.supervisor.spawn(name, command, netns).map_err(Outcome::Failed)?;
@@ -197,7 +192,8 @@ impl Devnet {
 				node.args(["--chain", "local", &format!("--{}", validators[v])])
 					.args(["--node-key", plan::VALIDATOR_NODE_KEYS[v]]);
 				if v > 0 {
-					let peer = peer_id(&plan, plan::VALIDATOR_NODE_KEYS[0])?;
+					let peer = peer_id(&plan.binary("ocm-node"), plan::VALIDATOR_NODE_KEYS[0])
+						.map_err(Outcome::Failed)?;
 					node.args([
 						"--bootnodes",
 						&format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer}", plan.p2p_port),
@@ -481,8 +477,11 @@ impl Devnet {
 					let listen = listen.clone();
 					async move {
 						let (_, metrics) = get(&listen, "127.0.0.1", "/metrics").await?;
-						let received =
-							metric(&metrics, "ocm_relay_multicast_objects_total", "received");
+						let received = metric(
+							&metrics,
+							"ocm_relay_multicast_objects_total",
+							"result=\"received\"",
+						);
 						(received > 0).then_some(received)
 					}
 				})
@@ -529,11 +528,12 @@ impl Drop for Devnet {
 	}
 }
 
-/// The libp2p peer id of a hex ed25519 node key (`ocm-node key inspect-node-key`).
-fn peer_id(plan: &Plan, node_key: &str) -> Result<String, Outcome> {
+/// The libp2p peer id of a hex ed25519 node key, as `{node} key
+/// inspect-node-key` prints it.
+pub fn peer_id(node: &std::path::Path, node_key: &str) -> Result<String, String> {
 	use std::io::Write;
-	let failed = |e: String| Outcome::Failed(format!("ocm-node key inspect-node-key: {e}"));
-	let mut child = Command::new(plan.binary("ocm-node"))
+	let failed = |e: String| format!("ocm-node key inspect-node-key: {e}");
+	let mut child = Command::new(node)
 		.args(["key", "inspect-node-key"])
 		.stdin(std::process::Stdio::piped())
 		.stdout(std::process::Stdio::piped())
@@ -571,11 +571,10 @@ pub async fn get(address: &str, host: &str, path: &str) -> Option<(u16, String)>
 }
 
 /// The sum of the Prometheus samples of `family` whose labels include
-/// `result="{result}"`.
-pub fn metric(text: &str, family: &str, result: &str) -> u64 {
-	let label = format!("result=\"{result}\"");
+/// `label` (`result="received"`).
+pub fn metric(text: &str, family: &str, label: &str) -> u64 {
 	text.lines()
-		.filter(|l| l.starts_with(family) && l.contains(&label))
+		.filter(|l| l.starts_with(family) && l.contains(label))
 		.filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
 		.map(|v| v as u64)
 		.sum()
@@ -635,8 +634,9 @@ mod tests {
 			ocm_relay_multicast_objects_total{group=\"232.7.0.1:5000\",result=\"received\"} 12\n\
 			ocm_relay_multicast_objects_total{group=\"232.7.0.2:5000\",result=\"received\"} 3\n\
 			ocm_relay_multicast_objects_total{group=\"232.7.0.1:5000\",result=\"lost\"} 1\n";
-		assert_eq!(metric(text, "ocm_relay_multicast_objects_total", "received"), 15);
-		assert_eq!(metric(text, "ocm_relay_multicast_objects_total", "lost"), 1);
+		let objects = |label| metric(text, "ocm_relay_multicast_objects_total", label);
+		assert_eq!(objects("result=\"received\""), 15);
+		assert_eq!(objects("result=\"lost\""), 1);
 	}
 
 	#[test]

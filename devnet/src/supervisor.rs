@@ -136,11 +136,6 @@ impl Supervisor {
 			.collect()
 	}
 
-	/// The pids of the children, by name.
-	pub fn pids(&self) -> Vec<(String, u32)> {
-		self.children.iter().map(|m| (m.name.clone(), m.child.id())).collect()
-	}
-
 	/// Stops every child, last started first: SIGTERM, then SIGKILL for
 	/// any still running after `grace`. Returns the names of those killed.
 	pub fn stop_all(&mut self, grace: Duration) -> Vec<String> {

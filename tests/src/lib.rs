@@ -86,54 +86,8 @@ pub fn find<'a>(events: &'a [SeenEvent], pallet: &str, name: &str) -> &'a SeenEv
 		.unwrap_or_else(|| panic!("no {pallet}.{name} in {events:?}"))
 }
 
-/// An open board motion, as `Council.Proposed` announced it.
-pub struct Motion {
-	pub hash: [u8; 32],
-	pub index: u32,
-	/// Encoded length of the proposed call.
-	pub len: u32,
-}
-
-impl Motion {
-	/// The motion a `Council.propose` of a call `len` bytes long opened.
-	pub fn proposed(events: &[SeenEvent], len: u32) -> Self {
-		let proposed = &find(events, "Council", "Proposed").fields;
-		let hash = value_bytes(proposed.at("proposal_hash").expect("proposal_hash"))
-			.try_into()
-			.expect("a 32-byte hash");
-		let index = proposed.at("proposal_index").and_then(|v| v.as_u128()).expect("index") as u32;
-		Self { hash, index, len }
-	}
-
-	pub fn vote(&self, aye: bool) -> DynamicPayload<Composite<()>> {
-		dynamic::tx(
-			"Council",
-			"vote",
-			Composite::unnamed([
-				Value::from_bytes(self.hash),
-				Value::u128(self.index.into()),
-				Value::bool(aye),
-			]),
-		)
-	}
-
-	pub fn close(&self) -> DynamicPayload<Composite<()>> {
-		dynamic::tx(
-			"Council",
-			"close",
-			Composite::unnamed([
-				Value::from_bytes(self.hash),
-				Value::u128(self.index.into()),
-				// Upper bound of the motion's weight; the pallet checks the call fits.
-				Value::named_composite([
-					("ref_time", Value::u128(10_000_000_000)),
-					("proof_size", Value::u128(1_000_000)),
-				]),
-				Value::u128(self.len.into()),
-			]),
-		)
-	}
-}
+/// An open board motion, and its calls: the devnet's.
+pub use ocm_devnet::board::Motion;
 
 /// Passes `call` as a board motion on a development chain: Alice proposes it
 /// with a threshold of two, Alice and Bob vote aye, Charlie closes. Returns
@@ -141,9 +95,10 @@ impl Motion {
 pub async fn board_motion(api: &Api, call: DynamicPayload<Composite<()>>) -> Vec<SeenEvent> {
 	let at = api.at_current_block().await.expect("finalized block");
 	let len = at.tx().call_data(&call).expect("call encodes").len() as u32;
-	let propose = dynamic::tx("Council", "propose", (2u32, call.into_value(), len));
+	let propose = ocm_devnet::board::propose(call, len);
 	let events = submit(api, &propose, &dev::alice()).await.expect("Alice proposes");
-	let motion = Motion::proposed(&events, len);
+	let motion = Motion::proposed(&find(&events, "Council", "Proposed").fields, len)
+		.expect("a motion in Council.Proposed");
 	submit(api, &motion.vote(true), &dev::alice()).await.expect("Alice votes");
 	submit(api, &motion.vote(true), &dev::bob()).await.expect("Bob votes");
 	let closed = submit(api, &motion.close(), &dev::charlie()).await.expect("Charlie closes");
@@ -239,17 +194,7 @@ pub fn free_port() -> u16 {
 /// The libp2p peer id of a hex-encoded ed25519 node key, as `ocm-node key
 /// inspect-node-key` prints it.
 pub fn peer_id(node_key_hex: &str) -> String {
-	use std::io::Write;
-	let mut child = Command::new(node_binary())
-		.args(["key", "inspect-node-key"])
-		.stdin(Stdio::piped())
-		.stdout(Stdio::piped())
-		.spawn()
-		.expect("run ocm-node key inspect-node-key");
-	child.stdin.take().unwrap().write_all(node_key_hex.as_bytes()).unwrap();
-	let out = child.wait_with_output().unwrap();
-	assert!(out.status.success(), "inspect-node-key failed");
-	String::from_utf8(out.stdout).unwrap().trim().to_string()
+	ocm_devnet::devnet::peer_id(&node_binary(), node_key_hex).expect("the node key's peer id")
 }
 
 /// A running `ocm-node`, killed (and its database removed) on drop.

@@ -29,10 +29,7 @@ use std::{
 	sync::mpsc,
 	time::{Duration, Instant},
 };
-use subxt::{
-	dynamic::{self, At, Value},
-	ext::scale_value::Composite,
-};
+use subxt::dynamic::{self, At, Value};
 
 const HOST: &str = ocm_devnet::plan::HOST;
 const PRICE_OCM_PER_GB: u128 = 10;
@@ -234,12 +231,7 @@ async fn the_whole_marketplace_from_one_command() {
 	phases.done("contract 0 opened with @polkadot/api");
 
 	// 3. The board raises the protocol fee to 5 % by motion.
-	let fee = dynamic::tx(
-		"Governance",
-		"set_parameter",
-		Composite::unnamed([Value::unnamed_variant("ProtocolFee", [Value::u128(50_000_000)])]),
-	);
-	board_motion(&api, fee).await;
+	board_motion(&api, ocm_devnet::board::set_parameter("ProtocolFee", 50_000_000)).await;
 	let parameters = storage(&api, "Governance", "Parameters", vec![]).await.unwrap();
 	let fee = parameters.at("protocol_fee").and_then(|f| f.at(0)).and_then(|f| f.as_u128());
 	assert_eq!(fee, Some(50_000_000), "Perbill: 5 %");
@@ -305,14 +297,9 @@ async fn the_whole_marketplace_from_one_command() {
 		assert!(size > 200_000, "6 s of a 1 Mbit/s stream: {size} bytes");
 	}
 	let (_, metrics) = ocm_devnet::devnet::get(&edge, "127.0.0.1", "/metrics").await.unwrap();
-	let received =
-		ocm_devnet::devnet::metric(&metrics, "ocm_relay_multicast_objects_total", "received");
-	let served: u64 = metrics
-		.lines()
-		.filter(|l| l.starts_with("ocm_relay_http_requests_total{endpoint=\"cache\""))
-		.filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-		.map(|v| v as u64)
-		.sum();
+	let metric = |family, label| ocm_devnet::devnet::metric(&metrics, family, label);
+	let received = metric("ocm_relay_multicast_objects_total", "result=\"received\"");
+	let served = metric("ocm_relay_http_requests_total", "endpoint=\"cache\"");
 	println!("the edge relay: {received} objects received by multicast, {served} requests served");
 	assert!(received >= 3, "segments arrive by multicast through AMT");
 	phases

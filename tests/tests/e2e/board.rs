@@ -56,7 +56,8 @@ async fn board_motion_seats_a_member() {
 	assert_eq!(submit(&api, &propose, &dave).await.unwrap_err(), "Council::NotMember");
 
 	let events = submit(&api, &propose, &alice).await.expect("Alice proposes");
-	let motion = Motion::proposed(&events, len);
+	let motion = Motion::proposed(&find(&events, "Council", "Proposed").fields, len)
+		.expect("a motion in Council.Proposed");
 	let hash = motion.hash;
 	let proposed = &find(&events, "Council", "Proposed").fields;
 	assert_eq!(proposed.at("threshold").and_then(|v| v.as_u128()), Some(2));
