@@ -1,10 +1,16 @@
 //! `ocm-logs verify <file> --chain ws://...`: checks a relay's published
 //! RFC 7937 log file against what the relay committed on chain: the file's
-//! own `#SHA256-hash`, every record's grammar, the Merkle root over the
+//! own `#SHA256-hash`, every record's grammar, the Merkle-sum root over the
 //! records, their count and the totals the relay is paid by.
 //!
+//! On a mismatch it prints the dispute calls that prove it (a malformed
+//! record, totals that are not the records') or that make the relay prove
+//! its bill (byte offsets it must show a record for, when the file is not
+//! what it committed); with `--dispute --key <secret URI>` it submits them.
+//!
 //! Exit status: 0 when the file matches the chain, 1 when it does not, 2
-//! when it cannot be checked (unreadable file, no chain, no such batch).
+//! when it cannot be checked (unreadable file, no chain, no such batch) or
+//! a dispute could not be submitted.
 
 mod verify;
 
@@ -39,13 +45,37 @@ enum Command {
 		/// (batches leave the chain's state once settled).
 		#[arg(long)]
 		at: Option<u64>,
+		/// Submit the disputes a mismatch calls for (the contract's provider
+		/// or a beacon may; challenges hold the claim deposit until the
+		/// relay answers, and go back if it cannot).
+		#[arg(long, requires = "key")]
+		dispute: bool,
+		/// The challenger's secret URI (`//Alice`, a mnemonic, ...).
+		#[arg(long)]
+		key: Option<String>,
 	},
+}
+
+/// A uniform 64-bit number from the kernel: byte offsets to challenge
+/// must be unpredictable to the relay.
+fn random_u64() -> u64 {
+	use std::io::Read;
+	let mut bytes = [0u8; 8];
+	std::fs::File::open("/dev/urandom")
+		.and_then(|mut f| f.read_exact(&mut bytes))
+		.expect("/dev/urandom is readable");
+	u64::from_le_bytes(bytes)
+}
+
+fn signer(uri: &str) -> Result<subxt_signer::sr25519::Keypair, String> {
+	let uri: subxt_signer::SecretUri = uri.parse().map_err(|e| format!("--key: {e:?}"))?;
+	subxt_signer::sr25519::Keypair::from_uri(&uri).map_err(|e| format!("--key: {e:?}"))
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
 	match Cli::parse().command {
-		Command::Verify { file, chain, contract, relay, period, at } => {
+		Command::Verify { file, chain, contract, relay, period, at, dispute, key } => {
 			let bytes = match std::fs::read(&file) {
 				Ok(bytes) => bytes,
 				Err(e) => {
@@ -67,6 +97,13 @@ async fn main() -> ExitCode {
 					return ExitCode::from(2);
 				}
 			};
+			let chain = match ocm_chain_client::Chain::connect(&chain).await {
+				Ok(chain) => chain,
+				Err(e) => {
+					eprintln!("ocm-logs: {e}");
+					return ExitCode::from(2);
+				}
+			};
 			let on_chain = match verify::committed(&chain, batch, at).await {
 				Ok(on_chain) => on_chain,
 				Err(e) => {
@@ -77,10 +114,42 @@ async fn main() -> ExitCode {
 			let report = verify::compare(&local, &on_chain);
 			println!("{}", report.text(batch));
 			if report.matches() {
-				ExitCode::SUCCESS
-			} else {
-				ExitCode::from(1)
+				return ExitCode::SUCCESS;
 			}
+			let disputes = verify::disputes(&local, &on_chain, random_u64);
+			if disputes.is_empty() {
+				return ExitCode::from(1);
+			}
+			println!("DISPUTE within the batch's dispute window:");
+			for d in &disputes {
+				println!("  {}", d.text(batch));
+			}
+			if !dispute {
+				println!("(submit them with --dispute --key <secret URI>)");
+				return ExitCode::from(1);
+			}
+			let signer = match key.as_deref().map(signer) {
+				Some(Ok(signer)) => signer,
+				Some(Err(e)) => {
+					eprintln!("ocm-logs: {e}");
+					return ExitCode::from(2);
+				}
+				None => unreachable!("clap requires --key with --dispute"),
+			};
+			for d in &disputes {
+				let submitted = match d.call(&local, batch) {
+					Ok(call) => chain.submit_signed(&call, &signer).await.map(|_| ()),
+					Err(e) => Err(e),
+				};
+				match submitted {
+					Ok(()) => println!("submitted: {}", d.text(batch)),
+					Err(e) => {
+						eprintln!("ocm-logs: {} failed: {e}", d.text(batch));
+						return ExitCode::from(2);
+					}
+				}
+			}
+			ExitCode::from(1)
 		}
 	}
 }

@@ -1,26 +1,33 @@
-//! The checks of `ocm-logs verify`, each a pure function but the chain read.
+//! The checks of `ocm-logs verify`, each a pure function but the chain
+//! read, and the disputes a mismatch calls for.
 
 use ocm_cdni::{
 	file,
-	merkle::{self, Root},
+	merkle::{Root, Tree},
+	record::Settled,
 	Totals,
 };
 use ocm_chain_client::{
-	bytes_of, fetch, number,
-	subxt::dynamic::{At, Value},
+	settlement::{self, BatchKey},
+	subxt::{ext::scale_value::Composite, transactions::DynamicPayload},
 	Chain,
 };
 
 /// What the file says.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Local {
 	pub root: Root,
 	pub records: u32,
 	pub totals: Totals,
 	/// Records that are not well-formed OCM records: line numbers.
 	pub malformed: Vec<usize>,
+	/// ... and their indices in the batch.
+	pub malformed_indices: Vec<u32>,
 	/// The `ocm-batch` remark: contract, relay, period.
 	pub remark: Option<(u32, u32, u32)>,
+	/// The record lines, in order, and their Merkle-sum tree.
+	pub lines: Vec<Vec<u8>>,
+	pub tree: Tree,
 }
 
 /// What the chain holds for the batch.
@@ -37,13 +44,16 @@ pub fn check_file(bytes: &[u8]) -> Result<Local, String> {
 	if !parsed.hashed {
 		return Err("the file has no #SHA256-hash line: it may be truncated".into());
 	}
-	let mut totals = Totals::default();
 	let mut malformed = Vec::new();
-	for record in &parsed.records {
-		if !totals.add(record.bytes) {
+	let mut malformed_indices = Vec::new();
+	for (index, record) in parsed.records.iter().enumerate() {
+		if Settled::parse(record.bytes).is_err() {
 			malformed.push(record.line);
+			malformed_indices.push(index as u32);
 		}
 	}
+	let lines: Vec<Vec<u8>> = parsed.records.iter().map(|r| r.bytes.to_vec()).collect();
+	let tree = Tree::of_lines(&lines).map_err(|e| format!("the records' sums overflow: {e:?}"))?;
 	let remark = bytes
 		.split(|&b| b == b'\n')
 		.filter_map(|l| l.strip_prefix(b"#remark:\tocm-batch "))
@@ -57,11 +67,14 @@ pub fn check_file(bytes: &[u8]) -> Result<Local, String> {
 			Some((field("contract")?, field("relay")?, field("period")?))
 		});
 	Ok(Local {
-		root: merkle::root(parsed.records.iter().map(|r| r.bytes)),
-		records: parsed.records.len() as u32,
-		totals,
+		root: tree.root(),
+		records: tree.len(),
+		totals: tree.totals(),
 		malformed,
+		malformed_indices,
 		remark,
+		lines,
+		tree,
 	})
 }
 
@@ -81,19 +94,12 @@ pub fn batch_of(
 }
 
 /// Reads the batch's commitment from the chain.
-pub async fn committed(
-	url: &str,
-	batch: (u32, u32, u32),
-	at: Option<u64>,
-) -> Result<Committed, String> {
-	let chain = Chain::connect(url).await?;
+pub async fn committed(chain: &Chain, batch: BatchKey, at: Option<u64>) -> Result<Committed, String> {
 	let at = match at {
 		Some(number) => chain.api.at_block(number).await.map_err(|e| e.to_string())?,
 		None => chain.best().await?,
 	};
-	let key =
-		vec![Value::u128(batch.0.into()), Value::u128(batch.1.into()), Value::u128(batch.2.into())];
-	let value = fetch(&at, "CdniSettlement", "Batches", key).await?.ok_or_else(|| {
+	let on_chain = settlement::batch(&at, batch).await?.ok_or_else(|| {
 		format!(
 			"no batch {}/{}/{} on chain at block {}: not committed, or settled already (use --at with a block of its dispute window)",
 			batch.0,
@@ -102,24 +108,86 @@ pub async fn committed(
 			at.block_number()
 		)
 	})?;
-	let root = value
-		.at("root")
-		.and_then(bytes_of)
-		.and_then(|b| <[u8; 32]>::try_from(b).ok())
-		.ok_or("a batch without a root")?;
-	let totals = value.at("totals").ok_or("a batch without totals")?;
-	Ok(Committed {
-		root,
-		records: number(&value, "records")?,
-		totals: Totals {
-			bytes: number(totals, "bytes")?,
-			requests: number(totals, "requests")?,
-			status_2xx: number(totals, "status_2xx")?,
-			status_3xx: number(totals, "status_3xx")?,
-			status_4xx: number(totals, "status_4xx")?,
-			status_5xx: number(totals, "status_5xx")?,
-		},
-	})
+	Ok(Committed { root: on_chain.root, records: on_chain.records, totals: on_chain.totals })
+}
+
+/// A dispute that a mismatch calls for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dispute {
+	/// The committed root is the file's, and record `index` is not a record
+	/// of the contract: the batch is void.
+	Malformed { index: u32 },
+	/// The committed root is the file's but the committed totals are not
+	/// the records': any record's proof shows it.
+	Sums { index: u32 },
+	/// The committed root is not the file's: the relay committed records or
+	/// sums this file does not show. It must show the record covering this
+	/// byte offset of what it billed, or lose the batch.
+	Challenge { offset: u64 },
+}
+
+/// Byte challenges issued when the file does not match its root: each
+/// lands on bytes no real record carries with the probability of their
+/// share of the bill, so three catch a relay that inflated by half with
+/// probability 7/8.
+pub const CHALLENGES: usize = 3;
+
+/// The disputes that prove the mismatch, or make the relay prove its bill;
+/// `random` draws byte offsets (uniform 64-bit numbers).
+pub fn disputes(local: &Local, chain: &Committed, mut random: impl FnMut() -> u64) -> Vec<Dispute> {
+	if local.root.0 == chain.root {
+		if let Some(&index) = local.malformed_indices.first() {
+			return vec![Dispute::Malformed { index }];
+		}
+		if local.totals != chain.totals && local.records > 0 {
+			return vec![Dispute::Sums { index: 0 }];
+		}
+		return Vec::new();
+	}
+	if chain.totals.bytes == 0 {
+		return Vec::new();
+	}
+	let mut offsets: Vec<u64> =
+		(0..CHALLENGES).map(|_| random() % chain.totals.bytes).collect();
+	offsets.sort_unstable();
+	offsets.dedup();
+	offsets.into_iter().map(|offset| Dispute::Challenge { offset }).collect()
+}
+
+impl Dispute {
+	/// The call that files it.
+	pub fn call(&self, local: &Local, key: BatchKey) -> Result<DynamicPayload<Composite<()>>, String> {
+		let proven = |index: u32| {
+			let proof = local.tree.prove(index).map_err(|e| format!("{e:?}"))?;
+			Ok::<_, String>((local.lines[index as usize].clone(), proof))
+		};
+		Ok(match *self {
+			Dispute::Malformed { index } => {
+				let (record, proof) = proven(index)?;
+				settlement::dispute_malformed(key, &record, &proof)
+			}
+			Dispute::Sums { index } => {
+				let (record, proof) = proven(index)?;
+				settlement::dispute_sums(key, &record, &Totals::of(&record), &proof)
+			}
+			Dispute::Challenge { offset } => settlement::challenge_bytes(key, offset),
+		})
+	}
+
+	/// The call as Polkadot.js Apps names it, to submit by hand.
+	pub fn text(&self, (c, r, p): BatchKey) -> String {
+		match self {
+			Dispute::Malformed { index } => format!(
+				"cdniSettlement.disputeMalformed(({c}, {r}, {p}), <record {index}>, <its proof>)"
+			),
+			Dispute::Sums { index } => format!(
+				"cdniSettlement.disputeSums(({c}, {r}, {p}), <record {index}>, <its totals>, <its proof>)"
+			),
+			Dispute::Challenge { offset } => {
+				format!("cdniSettlement.challengeBytes(({c}, {r}, {p}), {offset})")
+			}
+		}
+	}
 }
 
 /// The comparison's findings.
@@ -262,5 +330,39 @@ mod tests {
 		let report =
 			compare(&local, &Committed { root: local.root.0, records: 3, totals: local.totals });
 		assert!(report.problems.iter().any(|p| p.contains("lines [6]")));
+		// The root is the relay's: the malformed record voids the batch.
+		let chain = Committed { root: local.root.0, records: 3, totals: local.totals };
+		assert_eq!(disputes(&local, &chain, || 0), vec![Dispute::Malformed { index: 1 }]);
+	}
+
+	#[test]
+	fn each_mismatch_calls_for_the_dispute_that_proves_it() {
+		let l = lines(4);
+		let local = check_file(&file(&l, None)).unwrap();
+		let honest = committed_for(&l);
+		assert!(disputes(&local, &honest, || 7).is_empty());
+		// The file's root with inflated totals: one record's proof shows it.
+		let inflated = Committed {
+			totals: Totals { bytes: honest.totals.bytes * 10, ..honest.totals },
+			..committed_for(&l)
+		};
+		assert_eq!(disputes(&local, &inflated, || 7), vec![Dispute::Sums { index: 0 }]);
+		assert!(Dispute::Sums { index: 0 }.call(&local, (0, 1, 2)).is_ok());
+		// Another root: the relay must show the records behind its bill, at
+		// offsets drawn over the bytes it committed.
+		let other = Committed { root: [9; 32], ..inflated };
+		let mut draws = [5u64, 10_000 + 3, 2 * 10_000 + 999].into_iter();
+		assert_eq!(
+			disputes(&local, &other, || draws.next().unwrap()),
+			vec![
+				Dispute::Challenge { offset: 3 },
+				Dispute::Challenge { offset: 5 },
+				Dispute::Challenge { offset: 999 }
+			]
+		);
+		assert_eq!(
+			Dispute::Challenge { offset: 5 }.text((0, 1, 2)),
+			"cdniSettlement.challengeBytes((0, 1, 2), 5)"
+		);
 	}
 }

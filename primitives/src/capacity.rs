@@ -72,6 +72,20 @@ pub struct RelaySummary<AccountId, BlockNumber> {
 	pub asn: u32,
 }
 
+/// What a relay still owes elsewhere (settlement's open batches and
+/// contract memberships): while it owes anything, its bond stays held, so
+/// a penalty proven later always lands.
+pub trait RelayObligations {
+	/// Whether the relay has open batches or memberships.
+	fn has_obligations(relay: RelayId) -> bool;
+}
+
+impl RelayObligations for () {
+	fn has_obligations(_: RelayId) -> bool {
+		false
+	}
+}
+
 /// The registry's side of proof of bandwidth and board actions.
 pub trait RelayRegistry<AccountId, BlockNumber> {
 	type Balance;

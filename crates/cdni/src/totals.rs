@@ -48,6 +48,30 @@ impl Totals {
 		true
 	}
 
+	/// One record line's totals: one request, and its bytes and status
+	/// class if it is a well-formed OCM record. This is the leaf value of
+	/// the batch's Merkle-sum tree ([`crate::merkle`]): what a record bills
+	/// is a function of its line, so the chain recomputes it from the line
+	/// and never takes the relay's word for it.
+	pub fn of(line: &[u8]) -> Totals {
+		let mut totals = Totals::default();
+		totals.add(line);
+		totals
+	}
+
+	/// Field-wise sum, or `None` where a field would overflow: a tree whose
+	/// sums overflow is not a tree any honest batch has.
+	pub fn checked_add(&self, other: &Totals) -> Option<Totals> {
+		Some(Totals {
+			bytes: self.bytes.checked_add(other.bytes)?,
+			requests: self.requests.checked_add(other.requests)?,
+			status_2xx: self.status_2xx.checked_add(other.status_2xx)?,
+			status_3xx: self.status_3xx.checked_add(other.status_3xx)?,
+			status_4xx: self.status_4xx.checked_add(other.status_4xx)?,
+			status_5xx: self.status_5xx.checked_add(other.status_5xx)?,
+		})
+	}
+
 	/// The status classes add up to at most the requests (the rest are 1xx).
 	pub fn is_consistent(&self) -> bool {
 		let classes = u64::from(self.status_2xx)

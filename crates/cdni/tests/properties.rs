@@ -4,7 +4,7 @@
 
 use ocm_cdni::{
 	file,
-	merkle::{self, leaf_hash},
+	merkle,
 	record::{Fields, HttpRequest, Settled},
 };
 use proptest::prelude::*;
@@ -47,11 +47,11 @@ proptest! {
 		bit in 0u8..8,
 	) {
 		let lines: Vec<Vec<u8>> = requests.iter().map(HttpRequest::to_line).collect();
-		let leaves: Vec<_> = lines.iter().map(|l| leaf_hash(l)).collect();
-		let root = merkle::root_of_leaves(&leaves);
+		let tree = merkle::Tree::of_lines(&lines).unwrap();
+		let root = tree.root();
 		let n = lines.len() as u32;
 		for (i, line) in lines.iter().enumerate() {
-			let proof = merkle::prove(&leaves, i as u32).unwrap();
+			let proof = tree.prove(i as u32).unwrap();
 			prop_assert!(merkle::verify(&root, n, line, &proof));
 			let mut changed = line.clone();
 			let at = flip.index(changed.len());

@@ -17,6 +17,7 @@ pub use subxt;
 
 pub mod general;
 pub mod pob;
+pub mod settlement;
 
 pub type Api = OnlineClient<SubstrateConfig>;
 /// The chain's state and metadata at one block.

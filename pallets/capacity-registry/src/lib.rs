@@ -87,6 +87,11 @@ pub mod pallet {
 		/// Receives slashed bonds (the runtime burns them until the board has a pot).
 		type OnSlash: OnUnbalanced<Credit<Self::AccountId, Self::Currency>>;
 
+		/// What a relay still owes elsewhere (settlement's open batches and
+		/// contract memberships): its bond is not withdrawn until it owes
+		/// nothing, so a penalty proven later always lands.
+		type Obligations: ocm_primitives::capacity::RelayObligations;
+
 		/// The board: activates, suspends, reinstates and slashes relays.
 		type BoardOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
@@ -339,6 +344,9 @@ pub mod pallet {
 		NotLeaving,
 		/// The unbonding period has not passed yet.
 		UnbondingNotFinished,
+		/// The relay still has open batches or contract memberships: they
+		/// settle (or it leaves them) before its bond is released.
+		ObligationsOpen,
 		/// The relay is not suspended.
 		NotSuspended,
 		/// The account is a registered provider already.

@@ -52,6 +52,7 @@ parameter_types! {
 impl pallet_capacity_registry::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
+	type Obligations = ();
 	type OnSlash = ();
 	type BoardOrigin = frame_system::EnsureRoot<AccountId>;
 	type RegistrationsPaused = RegistrationsPaused;

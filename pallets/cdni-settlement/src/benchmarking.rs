@@ -12,7 +12,7 @@ use frame_support::{
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use ocm_cdni::{
-	merkle::{self, InclusionProof},
+	merkle::{self, InclusionProof, Node},
 	record::{HttpRequest, MAX_LINE},
 };
 use ocm_primitives::{
@@ -142,39 +142,49 @@ fn record(host: &[u8], id: u32, uri_len: Option<usize>) -> Vec<u8> {
 	request.to_line()
 }
 
-/// A proof of 32 made-up siblings for `line` at `index`, and the root it
-/// leads to in a batch of [`RECORDS`] records.
-fn proof_for(line: &[u8], index: u32) -> (InclusionProof, H256) {
-	let length = merkle::path_length(index, RECORDS);
-	let siblings = (0..length).map(|i| H256::repeat_byte(i as u8 + 1)).collect();
+/// A proof of made-up siblings (32 for index 0) for `line` at `index`, the
+/// first sibling `first` if given, their sums making up a batch of
+/// [`RECORDS`] records; and the root and totals it leads to.
+fn proof_for(line: &[u8], index: u32, first: Option<Node>) -> (InclusionProof, H256, Totals) {
+	let length = merkle::path_length(index, RECORDS) as usize;
+	let mut siblings: Vec<Node> = (0..length)
+		.map(|i| Node { hash: H256::repeat_byte(i as u8 + 1), sum: Totals::default() })
+		.collect();
+	if let Some(first) = first {
+		siblings[0] = first;
+	}
+	let counted: u32 = 1 + siblings.iter().map(|s| s.sum.requests).sum::<u32>();
+	if let Some(last) = siblings.last_mut() {
+		last.sum.requests += RECORDS - counted;
+	}
 	let proof = InclusionProof { index, siblings };
-	let root =
-		merkle::root_from_proof(RECORDS, line, &proof).expect("a proof of the path's length");
-	(proof, root)
+	let walk = merkle::walk(RECORDS, merkle::leaf(line), &proof).expect("a proof of the path's length");
+	(proof, walk.root, walk.top)
 }
 
-/// Commits period 0 of the relay with `root` over [`RECORDS`] records and
-/// moves to the block after the commit.
+/// Totals of [`RECORDS`] records of a gigabyte in all, one a 5xx.
+fn some_totals() -> Totals {
+	Totals {
+		bytes: 1_000_000_000,
+		requests: RECORDS,
+		status_2xx: RECORDS - 1,
+		status_5xx: 1,
+		..Default::default()
+	}
+}
+
+/// Commits period 0 of the relay with `root` and `totals` over [`RECORDS`]
+/// records and moves to the block after the commit.
 fn committed<T: Config>(
 	contract: ContractId,
 	relay: RelayId,
 	operator: &T::AccountId,
 	root: H256,
+	totals: Totals,
 ) -> BatchKey {
 	let end = Contracts::<T>::get(contract).expect("exists").period_end(0);
 	frame_system::Pallet::<T>::set_block_number(end);
-	let commitment = BatchCommitment {
-		root,
-		records: RECORDS,
-		totals: Totals {
-			bytes: 1_000_000_000,
-			requests: RECORDS,
-			status_2xx: RECORDS - 1,
-			status_5xx: 1,
-			..Default::default()
-		},
-		log_url: url::<T>("relay"),
-	};
+	let commitment = BatchCommitment { root, records: RECORDS, totals, log_url: url::<T>("relay") };
 	Settlement::<T>::do_commit_batch(operator.clone(), (contract, relay, 0), commitment)
 		.expect("commits");
 	(contract, relay, 0)
@@ -216,10 +226,12 @@ fn claims<T: Config>(key: BatchKey, provider: &T::AccountId, n: u32) {
 		for i in 0..n {
 			let mut request_id = format!("{i:032x}").into_bytes();
 			request_id.resize(T::MaxRequestIdLen::get() as usize, b'f');
-			let _ = b.claims.try_push(MissingClaim {
+			let _ = b.claims.try_push(Claim {
 				challenger: provider.clone(),
-				request_id: BoundedVec::truncate_from(request_id),
-				uri: BoundedVec::truncate_from(url::<T>("claimed")),
+				asks: ClaimAsk::Receipt {
+					request_id: BoundedVec::truncate_from(request_id),
+					uri: BoundedVec::truncate_from(url::<T>("claimed")),
+				},
 				deposit,
 				answer_by: b.dispute_until,
 			});
@@ -377,11 +389,36 @@ mod benchmarks {
 		let (provider, id, operator, relay) = contract_with_relay::<T>();
 		// A full-length, well-formed record for a host outside the contract.
 		let line = record(b"elsewhere.example.org", 0, None);
-		let (proof, root) = proof_for(&line, 0);
-		let key = committed::<T>(id, relay, &operator, root);
+		let (proof, root, totals) = proof_for(&line, 0, None);
+		let key = committed::<T>(id, relay, &operator, root, totals);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(provider), key, line, proof);
 		assert!(!Batches::<T>::contains_key(key));
+	}
+
+	#[benchmark]
+	fn dispute_sums() {
+		let (provider, id, operator, relay) = contract_with_relay::<T>();
+		// A full-length record whose leaf the relay billed at twice its bytes.
+		let line = record(&host(0), 0, None);
+		let mut leaf = merkle::leaf(&line);
+		leaf.sum.bytes *= 2;
+		let (proof, _, _) = proof_for(&line, 0, None);
+		let walk = merkle::walk(RECORDS, leaf, &proof).expect("path length");
+		let key = committed::<T>(id, relay, &operator, walk.root, walk.top);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), key, line, leaf.sum, proof);
+		assert!(!Batches::<T>::contains_key(key));
+	}
+
+	#[benchmark]
+	fn challenge_bytes() {
+		let (provider, id, operator, relay) = contract_with_relay::<T>();
+		let key = committed::<T>(id, relay, &operator, H256::repeat_byte(1), some_totals());
+		claims::<T>(key, &provider, T::MaxDisputes::get() - 1);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), key, 999_999_999);
+		assert_eq!(Batches::<T>::get(key).unwrap().claims.len() as u32, T::MaxDisputes::get());
 	}
 
 	#[benchmark]
@@ -390,11 +427,9 @@ mod benchmarks {
 		// One full-length record twice, at indices 0 and 1: each is the
 		// other's first sibling, and both paths share the rest.
 		let line = record(&host(0), 7, None);
-		let (mut p0, _) = proof_for(&line, 0);
-		p0.siblings[0] = merkle::leaf_hash(&line);
+		let (p0, root, totals) = proof_for(&line, 0, Some(merkle::leaf(&line)));
 		let p1 = InclusionProof { index: 1, siblings: p0.siblings.clone() };
-		let root = merkle::root_from_proof(RECORDS, &line, &p0).expect("path length");
-		let key = committed::<T>(id, relay, &operator, root);
+		let key = committed::<T>(id, relay, &operator, root, totals);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(provider), key, line.clone(), p0, line, p1);
 		assert_eq!(Batches::<T>::get(key).unwrap().duplicates.len(), 1);
@@ -403,7 +438,7 @@ mod benchmarks {
 	#[benchmark]
 	fn claim_missing() {
 		let (provider, id, operator, relay) = contract_with_relay::<T>();
-		let key = committed::<T>(id, relay, &operator, H256::repeat_byte(1));
+		let key = committed::<T>(id, relay, &operator, H256::repeat_byte(1), some_totals());
 		let (_, public) = signing_operator::<T>(key);
 		claims::<T>(key, &provider, T::MaxDisputes::get() - 1);
 		let mut request_id = b"missing".to_vec();
@@ -418,29 +453,40 @@ mod benchmarks {
 	#[benchmark]
 	fn answer_claim(c: Linear<1, { T::MaxDisputes::get() }>) {
 		let (provider, id, operator, relay) = contract_with_relay::<T>();
-		// The answered claim is the last of `c`; its record has the longest
-		// URI a claim can name.
+		// The record answers all `c` claims, each paying its deposit over:
+		// `c - 1` byte offsets among its bytes and, last, its receipt, with
+		// the longest URI a claim can name.
 		let line = record(&host(0), c - 1, Some(T::MaxUrlLen::get() as usize));
 		let settled = ocm_cdni::record::Settled::parse(&line).expect("well-formed");
-		let (proof, root) = proof_for(&line, 0);
-		let key = committed::<T>(id, relay, &operator, root);
-		claims::<T>(key, &provider, c - 1);
+		let (proof, root, totals) = proof_for(&line, 0, None);
+		let key = committed::<T>(id, relay, &operator, root, totals);
 		let deposit = T::ClaimDeposit::get();
 		Batches::<T>::mutate(key, |b| {
 			let b = b.as_mut().unwrap();
-			let _ = b.claims.try_push(MissingClaim {
+			for offset in 0..u64::from(c - 1) {
+				let _ = b.claims.try_push(Claim {
+					challenger: provider.clone(),
+					asks: ClaimAsk::Offset(offset),
+					deposit,
+					answer_by: b.dispute_until,
+				});
+			}
+			let _ = b.claims.try_push(Claim {
 				challenger: provider.clone(),
-				request_id: BoundedVec::truncate_from(settled.request_id.clone()),
-				uri: BoundedVec::truncate_from(settled.uri.to_vec()),
+				asks: ClaimAsk::Receipt {
+					request_id: BoundedVec::truncate_from(settled.request_id.clone()),
+					uri: BoundedVec::truncate_from(settled.uri.to_vec()),
+				},
 				deposit,
 				answer_by: b.dispute_until,
 			});
 		});
 		use frame_support::traits::fungible::MutateHold;
-		T::Currency::hold(&HoldReason::ClaimDeposit.into(), &provider, deposit).expect("funded");
+		T::Currency::hold(&HoldReason::ClaimDeposit.into(), &provider, deposit.saturating_mul(c.into()))
+			.expect("funded");
 		#[extrinsic_call]
 		_(RawOrigin::Signed(operator), key, line, proof);
-		assert_eq!(Batches::<T>::get(key).unwrap().claims.len() as u32, c - 1);
+		assert!(Batches::<T>::get(key).unwrap().claims.is_empty());
 	}
 
 	/// `c = 0`: the batch pays (relay, pot, SLA); `c > 0`: it is void for
@@ -448,7 +494,7 @@ mod benchmarks {
 	#[benchmark]
 	fn settle(c: Linear<0, { T::MaxDisputes::get() }>) {
 		let (provider, id, operator, relay) = contract_with_relay::<T>();
-		let key = committed::<T>(id, relay, &operator, H256::repeat_byte(1));
+		let key = committed::<T>(id, relay, &operator, H256::repeat_byte(1), some_totals());
 		claims::<T>(key, &provider, c);
 		let due = Batches::<T>::get(key).unwrap().settle_at;
 		frame_system::Pallet::<T>::set_block_number(due);

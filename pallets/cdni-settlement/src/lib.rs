@@ -7,14 +7,19 @@
 //!  provider: open_contract ──► budget held in escrow (hosts, origin, price/GB,
 //!                              footprint, SLA, start..end, periods)
 //!  relay operator: join_contract (relay Active, footprint meets the contract's)
-//!  every period, per relay:  RFC 7937 records ──► file published at log_url
-//!                            commit_batch(root, records, totals, log_url)
+//!  every period, per Active relay:  RFC 7937 records ──► file published at log_url
+//!                            commit_batch(Merkle-sum root, records, totals, log_url)
+//!                            ── bytes <= verified capacity x period x (1 + headroom)
 //!                            ── reserves price x bytes from escrow
 //!  dispute window:  provider or beacon
 //!     dispute_malformed(record + proof)  ──► batch void, relay slashed
 //!     dispute_duplicate(2 records + proofs, one request id) ──► record unpaid, slashed
-//!     claim_missing(relay-signed receipt) ──► relay answer_claim(record + proof)
+//!     dispute_sums(record + its leaf + proof) ──► a leaf or the totals lie: void, slashed
+//!     claim_missing(relay-signed receipt) ─┐
+//!     challenge_bytes(offset)  ────────────┴► relay answer_claim(record + proof)
 //!                                             before answer_by, or batch void
+//!                                             (a receipt also from the next
+//!                                             period: answer_claim_from_next)
 //!  settle_at: on_idle (or settle) pays price x bytes − SLA penalties:
 //!     fee ──► protocol pot, rest ──► relay operator, withheld stays in escrow
 //!  after end: refund ──► what escrow still holds goes back to the provider
@@ -24,9 +29,14 @@
 //!
 //! Records are committed by root, never one by one: a batch costs the
 //! chain the same for ten records or ten million, and only a disputed
-//! record ever reaches it, with a proof of `ocm_cdni::merkle` (BLAKE2,
-//! leaves hashed twice, the count bound into the root). Disputed lines are
-//! parsed on chain with the same `ocm_cdni` code that wrote them.
+//! record ever reaches it, with a proof of `ocm_cdni::merkle`, a
+//! Merkle-sum tree (BLAKE2, leaves hashed twice, every node carrying the
+//! totals under it, the count and the totals bound into the root).
+//! Disputed lines are parsed on chain with the same `ocm_cdni` code that
+//! wrote them, and a record bills what its own line says, so the bytes a
+//! relay is paid for are bound to records anyone holding the published
+//! file can check, and a byte offset no real record covers cannot be
+//! shown when challenged.
 //!
 //! Relays **opt in** to contracts rather than being matched by footprint:
 //! serving a host means configuring it and accepting its price, a contract
@@ -116,6 +126,15 @@ pub mod pallet {
 
 		/// Blocks a batch can be disputed after it is committed.
 		type DisputeWindow: Get<BlockNumberFor<Self>>;
+
+		/// How far above its verified capacity a relay's bill for one
+		/// period may go (bursts, a verdict lagging an upgrade).
+		type CapacityHeadroom: Get<Perbill>;
+
+		/// Milliseconds per block: turns a period's blocks into the time
+		/// that verified capacity is multiplied by.
+		#[pallet::constant]
+		type MillisecsPerBlock: Get<u64>;
 
 		/// Share of the relay's bond slashed for each proven dispute.
 		type DisputeSlash: Get<Perbill>;
@@ -211,6 +230,12 @@ pub mod pallet {
 	/// Each contract's delivery service, once its provider configured it.
 	#[pallet::storage]
 	pub type Services<T: Config> = StorageMap<_, Twox64Concat, ContractId, Service<T>>;
+
+	/// What each relay still owes the contracts it serves: memberships it
+	/// has not left and batches not yet settled. Its bond cannot be
+	/// withdrawn while either is open, so every penalty finds it.
+	#[pallet::storage]
+	pub type Obligations<T: Config> = StorageMap<_, Twox64Concat, RelayId, Obligation>;
 
 	/// Batches in the order they were committed, for `on_idle` to settle.
 	#[pallet::storage]
@@ -401,6 +426,16 @@ pub mod pallet {
 		AnswerTooLate,
 		/// The batch is not due for settlement yet.
 		NotDue,
+		/// A byte offset at or past the batch's bytes.
+		OffsetOutOfRange,
+		/// The record's leaf is billed as its line states and the tree adds
+		/// up to the committed totals: nothing to dispute.
+		SumsAgree,
+		/// The batch bills more bytes than the relay's verified capacity
+		/// carries in the period, with `CapacityHeadroom`.
+		AboveCapacity,
+		/// The provider closed the contract: it takes no more money.
+		ContractClosed,
 	}
 
 	#[pallet::hooks]
@@ -444,7 +479,8 @@ pub mod pallet {
 		}
 
 		/// Ends the contract with its current period: relays commit what
-		/// they served, disputes run their course, then `refund`.
+		/// they served, disputes run their course, then `refund`. Before
+		/// its start it ends at once and its escrow goes back now.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::close_contract())]
 		pub fn close_contract(origin: OriginFor<T>, contract: ContractId) -> DispatchResult {
@@ -548,7 +584,9 @@ pub mod pallet {
 			Self::do_claim_missing(who, batch, request_id, uri, receipt)
 		}
 
-		/// The relay's operator answers a claim with the record and its proof.
+		/// The relay's operator answers claims with a record and its proof:
+		/// every open claim the record answers (its receipt's request, the
+		/// offsets among its bytes) is decided.
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::answer_claim(T::MaxDisputes::get()))]
 		pub fn answer_claim(
@@ -559,6 +597,60 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_answer_claim(who, batch, record, proof)
+		}
+
+		/// Proves that the batch's sums lie, from one record's proof walked
+		/// with the leaf the relay's tree holds for it (`leaf`): either that
+		/// leaf bills other totals than the record's line states, or the
+		/// tree adds up to other totals than were committed. The batch is
+		/// void and the relay slashed.
+		#[pallet::call_index(13)]
+		// Measured as `dispute_malformed`: the same proof walk, line parse
+		// and void; the leaf's 28 bytes of totals are all it adds.
+		#[pallet::weight(T::WeightInfo::dispute_malformed())]
+		pub fn dispute_sums(
+			origin: OriginFor<T>,
+			batch: BatchKey,
+			record: Vec<u8>,
+			leaf: Totals,
+			proof: InclusionProof,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_dispute_sums(who, batch, record, leaf, proof)
+		}
+
+		/// Asks the relay to show the record that covers byte `offset` of
+		/// the batch (from 0); holds `ClaimDeposit` until it is decided, and
+		/// the relay earns it by answering. Bytes no real record carries
+		/// cannot be shown: the batch is then void at settlement.
+		#[pallet::call_index(14)]
+		// Bounded by `claim_missing`: the same reads, hold and write, less
+		// its receipt's signature check.
+		#[pallet::weight(T::WeightInfo::claim_missing())]
+		pub fn challenge_bytes(
+			origin: OriginFor<T>,
+			batch: BatchKey,
+			offset: u64,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_challenge_bytes(who, batch, offset)
+		}
+
+		/// The relay's operator answers receipt claims on `batch` with a
+		/// record of its batch for the next period, where a response that
+		/// outlasted its period has its record.
+		#[pallet::call_index(15)]
+		// `answer_claim`'s measured weight, plus the next batch's read.
+		#[pallet::weight(T::WeightInfo::answer_claim(T::MaxDisputes::get())
+			.saturating_add(T::DbWeight::get().reads(1)))]
+		pub fn answer_claim_from_next(
+			origin: OriginFor<T>,
+			batch: BatchKey,
+			record: Vec<u8>,
+			proof: InclusionProof,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_answer_claim_from(who, batch, record, proof)
 		}
 
 		/// Settles one due batch now, if `on_idle` has not. Anyone may call.

@@ -56,6 +56,7 @@ parameter_types! {
 impl pallet_capacity_registry::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
+	type Obligations = Settlement;
 	type OnSlash = ();
 	type BoardOrigin = frame_system::EnsureRoot<AccountId>;
 	type RegistrationsPaused = Paused;
@@ -87,6 +88,7 @@ parameter_types! {
 	pub static SettlementPeriod: u64 = PERIOD;
 	pub static DisputeWindow: u64 = DISPUTE_BLOCKS;
 	pub const DisputeSlash: Perbill = Perbill::from_percent(10);
+	pub static CapacityHeadroom: Perbill = Perbill::from_percent(25);
 	pub const Pot: AccountId = AccountId::new([0x70; 32]);
 	/// Beacons in the runtime; Ferdie here.
 	pub static AuditorList: Vec<AccountId> = vec![Sr25519Keyring::Ferdie.to_account_id()];
@@ -111,6 +113,8 @@ impl pallet_cdni_settlement::Config for Test {
 	type SettlementPeriod = SettlementPeriod;
 	type DisputeWindow = DisputeWindow;
 	type DisputeSlash = DisputeSlash;
+	type CapacityHeadroom = CapacityHeadroom;
+	type MillisecsPerBlock = ConstU64<2_000>;
 	type ContractsPaused = Paused;
 	type AnswerPeriod = ConstU64<ANSWER_PERIOD>;
 	type CommitWindow = ConstU64<COMMIT_WINDOW>;

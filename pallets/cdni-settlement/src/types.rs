@@ -98,6 +98,8 @@ pub struct Contract<T: Config> {
 	pub end: BlockNumberFor<T>,
 	/// Blocks per period, fixed when the contract opened.
 	pub period_length: BlockNumberFor<T>,
+	/// The provider closed it: it ends at `end` and takes no more money.
+	pub closed: bool,
 	/// Relays that joined.
 	pub relays: u32,
 	/// Committed batches not yet settled or voided.
@@ -138,6 +140,33 @@ pub struct Membership {
 	pub next_period: Period,
 }
 
+/// What a relay still owes the contracts it serves (see [`crate::Obligations`]).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct Obligation {
+	/// Contracts it joined and has not left (nor been removed from).
+	pub memberships: u32,
+	/// Its committed batches not yet settled or voided.
+	pub open_batches: u32,
+}
+
+impl Obligation {
+	pub fn is_empty(&self) -> bool {
+		self.memberships == 0 && self.open_batches == 0
+	}
+}
+
 /// A batch's totals over its records (shared with `ocm-relay` and `ocm-logs`).
 pub use ocm_cdni::Totals;
 
@@ -153,23 +182,56 @@ pub struct BatchCommitment {
 	pub log_url: alloc::vec::Vec<u8>,
 }
 
-/// A claim that a request the relay signed a receipt for is missing from
-/// its batch; the relay answers with the record's inclusion proof.
+/// What a claim asks the relay to show from its batch.
 #[derive(
 	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound,
 )]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
-pub struct MissingClaim<T: Config> {
+pub enum ClaimAsk<T: Config> {
+	/// The record of a request the relay signed a receipt for.
+	Receipt {
+		/// The `OCM-Request-Id` the relay sent.
+		request_id: BoundedVec<u8, T::MaxRequestIdLen>,
+		/// The request's `u-uri`.
+		uri: Url<T>,
+	},
+	/// The record whose bytes cover this offset of the batch's bytes (the
+	/// batch's first byte is offset 0): a byte the relay billed for that
+	/// no real record carries cannot be shown.
+	Offset(u64),
+}
+
+/// A claim on a batch: the relay shows a record with its inclusion proof
+/// before `answer_by`, or the batch is void.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Claim<T: Config> {
 	pub challenger: T::AccountId,
-	/// The `OCM-Request-Id` the relay sent.
-	pub request_id: BoundedVec<u8, T::MaxRequestIdLen>,
-	/// The request's `u-uri`.
-	pub uri: Url<T>,
+	pub asks: ClaimAsk<T>,
 	/// Held from the challenger until the claim is decided.
 	pub deposit: BalanceOf<T>,
 	/// The relay answers before this block or its batch is void.
 	pub answer_by: BlockNumberFor<T>,
+}
+
+impl<T: Config> Claim<T> {
+	/// Whether the record `settled`, found at byte offsets
+	/// `covers.start..covers.end` of its batch, answers this claim.
+	pub fn answered_by(
+		&self,
+		settled: Option<&ocm_cdni::record::Settled>,
+		covers: core::ops::Range<u64>,
+	) -> bool {
+		match &self.asks {
+			ClaimAsk::Receipt { request_id, uri } => settled
+				.is_some_and(|s| s.request_id[..] == request_id[..] && s.uri == &uri[..]),
+			ClaimAsk::Offset(offset) => covers.contains(offset),
+		}
+	}
 }
 
 /// A committed batch, until it is settled or voided (and removed: the
@@ -191,6 +253,10 @@ pub struct Batch<T: Config> {
 	pub dispute_until: BlockNumberFor<T>,
 	/// Settled from this block on; every answer deadline is before it.
 	pub settle_at: BlockNumberFor<T>,
+	/// `settle_at` was moved past its place in the settlement queue (a
+	/// receipt claim waiting for the next period's batch): `on_idle`
+	/// passes over it rather than waiting at it.
+	pub deferred: bool,
 	/// Price x bytes at commit: what the batch reserved from escrow.
 	pub reserved: BalanceOf<T>,
 	/// The relay's state when it committed, for the SLA.
@@ -200,8 +266,8 @@ pub struct Batch<T: Config> {
 	pub duplicates: BoundedVec<u32, T::MaxDisputes>,
 	/// Their bytes.
 	pub duplicate_bytes: u64,
-	/// Open missing-record claims.
-	pub claims: BoundedVec<MissingClaim<T>, T::MaxDisputes>,
+	/// Open claims (receipts, byte offsets).
+	pub claims: BoundedVec<Claim<T>, T::MaxDisputes>,
 }
 
 /// A batch's address: contract, relay, period.
@@ -225,8 +291,12 @@ pub enum VoidReason {
 	MalformedRecord { index: u32 },
 	/// More duplicates proven than a batch keeps track of.
 	TooManyDuplicates,
-	/// A receipted request's record was not shown in time.
+	/// A claimed record (by receipt or by byte offset) was not shown in time.
 	MissingRecord,
+	/// A proof showed a record billed for other bytes or status than its
+	/// line states, or the batch's tree adding up to other totals than
+	/// the relay committed.
+	SumsMismatch { index: u32 },
 }
 
 /// How a settled batch was paid.

@@ -33,6 +33,7 @@ parameter_adapter!(SlashShare: Perbill = slash_share);
 parameter_adapter!(SettlementPeriod: BlockNumberFor<T> = settlement_period);
 parameter_adapter!(DisputeWindow: BlockNumberFor<T> = dispute_window);
 parameter_adapter!(MaxFootprints: u32 = max_footprints);
+parameter_adapter!(CapacityHeadroom: Perbill = capacity_headroom);
 
 /// Whether the board has paused new registrations and contracts.
 pub struct RegistrationsPaused<T>(PhantomData<T>);

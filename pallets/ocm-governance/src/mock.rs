@@ -73,6 +73,7 @@ pub const DEFAULTS: MarketParameters<Balance, BlockNumber> = MarketParameters {
 	settlement_period: 100,
 	dispute_window: 50,
 	max_footprints: 8,
+	capacity_headroom: Perbill::from_percent(25),
 };
 
 pub const BOUNDS: ParameterBounds<Balance, BlockNumber> = ParameterBounds {
@@ -88,6 +89,7 @@ pub const BOUNDS: ParameterBounds<Balance, BlockNumber> = ParameterBounds {
 	settlement_period: Range::new(10, 10_000),
 	dispute_window: Range::new(5, 5_000),
 	max_footprints: Range::new(1, 8),
+	capacity_headroom: Range::new(Perbill::zero(), Perbill::one()),
 };
 
 parameter_types! {
@@ -102,6 +104,7 @@ parameter_types! {
 impl pallet_capacity_registry::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
+	type Obligations = ();
 	type OnSlash =
 		frame_support::traits::tokens::imbalance::ResolveTo<adapters::PotAccount<Test>, Balances>;
 	type BoardOrigin = BoardMajority;

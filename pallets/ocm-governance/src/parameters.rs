@@ -48,6 +48,9 @@ pub struct MarketParameters<Balance, BlockNumber> {
 	pub dispute_window: BlockNumber,
 	/// Footprints one relay may claim (at most the registry's storage bound).
 	pub max_footprints: u32,
+	/// How far above its verified capacity a relay may bill for one
+	/// settlement period (what that capacity carries in the period's time).
+	pub capacity_headroom: Perbill,
 }
 
 /// Lowest and highest value a parameter may take.
@@ -83,6 +86,7 @@ pub struct ParameterBounds<Balance, BlockNumber> {
 	pub settlement_period: Range<BlockNumber>,
 	pub dispute_window: Range<BlockNumber>,
 	pub max_footprints: Range<u32>,
+	pub capacity_headroom: Range<Perbill>,
 }
 
 /// One parameter with its new value: what `set_parameter` takes and its
@@ -112,6 +116,7 @@ pub enum MarketParameter<Balance, BlockNumber> {
 	SettlementPeriod(BlockNumber),
 	DisputeWindow(BlockNumber),
 	MaxFootprints(u32),
+	CapacityHeadroom(Perbill),
 }
 
 impl<Balance: PartialOrd + Copy, BlockNumber: PartialOrd + Copy>
@@ -146,6 +151,7 @@ impl<Balance: PartialOrd + Copy, BlockNumber: PartialOrd + Copy>
 			SettlementPeriod(v) => set!(settlement_period, v),
 			DisputeWindow(v) => set!(dispute_window, v),
 			MaxFootprints(v) => set!(max_footprints, v),
+			CapacityHeadroom(v) => set!(capacity_headroom, v),
 		}
 	}
 
@@ -163,5 +169,6 @@ impl<Balance: PartialOrd + Copy, BlockNumber: PartialOrd + Copy>
 			&& bounds.settlement_period.contains(&self.settlement_period)
 			&& bounds.dispute_window.contains(&self.dispute_window)
 			&& bounds.max_footprints.contains(&self.max_footprints)
+			&& bounds.capacity_headroom.contains(&self.capacity_headroom)
 	}
 }

@@ -1,12 +1,11 @@
-//! Sealed batches: a period's spool turned into its RFC 7937 file, Merkle
-//! root and totals, and the inclusion proofs the relay serves and answers
-//! claims with.
+//! Sealed batches: a period's spool turned into its RFC 7937 file,
+//! Merkle-sum root and totals, and the inclusion proofs the relay serves
+//! and answers claims with.
 
 use ocm_cdni::{
 	file,
-	merkle::{self, InclusionProof},
+	merkle::{self, InclusionProof, Tree},
 	record::{Fields, Settled},
-	Totals,
 };
 use serde::{Deserialize, Serialize};
 use std::{
@@ -99,17 +98,17 @@ pub fn seal(
 		&Fields::ocm(),
 	);
 	let mut leaves = Vec::with_capacity(lines.len());
-	let mut totals = Totals::default();
 	for line in &lines {
 		writer.record(line, &mut out);
-		leaves.push(merkle::leaf_hash(line));
-		totals.add(line);
+		leaves.push(merkle::leaf(line));
 	}
 	out.extend(writer.finish());
+	let tree = Tree::new(leaves).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+	let totals = tree.totals();
 	let sealed = Sealed {
 		contract: batch.0,
 		period: batch.1,
-		root: ocm_cdni::hex(merkle::root_of_leaves(&leaves).as_bytes()),
+		root: ocm_cdni::hex(tree.root().as_bytes()),
 		records: totals.requests,
 		bytes: totals.bytes,
 		status_2xx: totals.status_2xx,
@@ -133,13 +132,20 @@ pub fn records(log: &[u8]) -> Result<Vec<Vec<u8>>, String> {
 	Ok(parsed.records.iter().map(|r| r.bytes.to_vec()).collect())
 }
 
+/// The records of a sealed batch's file and their Merkle-sum tree.
+pub fn tree(log: &[u8]) -> Result<(Vec<Vec<u8>>, Tree), String> {
+	let records = records(log)?;
+	let tree = Tree::of_lines(&records).map_err(|e| format!("{e:?}"))?;
+	Ok((records, tree))
+}
+
 /// The proof for record `index` of a batch's file.
 pub fn proof(log: &[u8], index: u32) -> Result<(Vec<u8>, InclusionProof, u32), String> {
-	let records = records(log)?;
-	let leaves: Vec<_> = records.iter().map(|l| merkle::leaf_hash(l)).collect();
-	let proof = merkle::prove(&leaves, index).map_err(|e| format!("{e:?}"))?;
+	let (records, tree) = tree(log)?;
+	let proof = tree.prove(index).map_err(|e| format!("{e:?}"))?;
 	Ok((records[index as usize].clone(), proof, records.len() as u32))
 }
+
 
 /// The index of the record with `request_id`, if the batch has one.
 pub fn find_request(log: &[u8], request_id: &[u8]) -> Result<Option<u32>, String> {
@@ -217,6 +223,12 @@ mod tests {
 		}
 		assert_eq!(find_request(&log, format!("{:032x}", 3).as_bytes()).unwrap(), Some(3));
 		assert_eq!(find_request(&log, b"nope").unwrap(), None);
+		// Byte challenges find the record covering the offset.
+		let (_, tree) = tree(&log).unwrap();
+		assert_eq!(tree.totals().bytes, sealed.bytes);
+		assert_eq!(tree.leaf_at_offset(0), Some(0));
+		assert_eq!(tree.leaf_at_offset(5_009), Some(4));
+		assert_eq!(tree.leaf_at_offset(5_010), None);
 		assert!(super::proof(&log, 5).is_err());
 		let _ = std::fs::remove_dir_all(dir);
 	}

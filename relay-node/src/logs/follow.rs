@@ -14,7 +14,9 @@ use super::{
 use crate::cache::proxy::Proxy;
 use ocm_cdni::metadata::HostService;
 use ocm_chain_client::{
-	bytes_of, fetch, items_of, number, pallet_error, strings_of,
+	bytes_of, fetch, number, pallet_error,
+	settlement::{self, ClaimAsk},
+	strings_of,
 	subxt::{
 		dynamic::{self, At, Value},
 		ext::scale_value::Composite,
@@ -325,32 +327,16 @@ impl Follower {
 			}
 			let base = self.public_base();
 			let root = crate::pob::hex32(&sealed.root).ok_or("a sealed batch with a bad root")?;
-			let commitment = Value::named_composite([
-				("root", Value::from_bytes(root)),
-				("records", Value::u128(sealed.records.into())),
-				(
-					"totals",
-					Value::named_composite([
-						("bytes", Value::u128(sealed.bytes.into())),
-						("requests", Value::u128(sealed.records.into())),
-						("status_2xx", Value::u128(sealed.status_2xx.into())),
-						("status_3xx", Value::u128(sealed.status_3xx.into())),
-						("status_4xx", Value::u128(sealed.status_4xx.into())),
-						("status_5xx", Value::u128(sealed.status_5xx.into())),
-					]),
-				),
-				("log_url", Value::from_bytes(format!("{base}{}{c}/{p}.log", super::PATH_PREFIX))),
-			]);
-			let call = dynamic::tx(
-				"CdniSettlement",
-				"commit_batch",
-				Composite::unnamed([
-					Value::u128(c.into()),
-					Value::u128(self.relay.into()),
-					Value::u128(p.into()),
-					commitment,
-				]),
-			);
+			let totals = ocm_cdni::Totals {
+				bytes: sealed.bytes,
+				requests: sealed.records,
+				status_2xx: sealed.status_2xx,
+				status_3xx: sealed.status_3xx,
+				status_4xx: sealed.status_4xx,
+				status_5xx: sealed.status_5xx,
+			};
+			let log_url = format!("{base}{}{c}/{p}.log", super::PATH_PREFIX);
+			let call = settlement::commit_batch((c, self.relay, p), root, &totals, &log_url);
 			match self.chain.submit_signed(&call, &self.operator).await {
 				Ok(_) => {
 					tracing::info!(contract = c, period = p, "committed a log batch");
@@ -384,56 +370,38 @@ impl Follower {
 
 	async fn answer_claims(&mut self, at: &AtBlock) -> Result<(), String> {
 		for mut sealed in self.in_state(CommitState::Committed) {
+			let key = (sealed.contract, self.relay, sealed.period);
 			let (c, p) = (sealed.contract, sealed.period);
-			let key =
-				vec![Value::u128(c.into()), Value::u128(self.relay.into()), Value::u128(p.into())];
-			let Some(on_chain) = fetch(at, "CdniSettlement", "Batches", key).await? else {
+			let Some(on_chain) = settlement::batch(at, key).await? else {
 				sealed.state = CommitState::Done;
 				self.save(sealed)?;
 				continue;
 			};
-			let claims = on_chain.at("claims").map(items_of).unwrap_or_default();
-			if claims.is_empty() {
+			if on_chain.claims.is_empty() {
 				continue;
 			}
 			let log = std::fs::read(batch::log_path(&self.logs.dir, (c, p)))
 				.map_err(|e| e.to_string())?;
-			for claim in claims {
-				let Some(id) = claim.at("request_id").and_then(bytes_of) else { continue };
-				let Some(index) = batch::find_request(&log, &id)? else {
-					tracing::warn!(contract = c, period = p, request = %String::from_utf8_lossy(&id), "a claimed request is not in the batch");
-					continue;
+			let (records, tree) = batch::tree(&log)?;
+			// One answer per record: it decides every claim it answers.
+			let mut indices = std::collections::BTreeSet::new();
+			for claim in &on_chain.claims {
+				let found = match claim {
+					ClaimAsk::Receipt { request_id, .. } => batch::find_request(&log, request_id)?,
+					ClaimAsk::Offset(offset) => tree.leaf_at_offset(*offset),
 				};
-				let (record, proof, _) = batch::proof(&log, index)?;
-				let proof = Value::named_composite([
-					("index", Value::u128(index.into())),
-					(
-						"siblings",
-						Value::unnamed_composite(
-							proof.siblings.iter().map(|s| Value::from_bytes(s.0)),
-						),
-					),
-				]);
-				let call = dynamic::tx(
-					"CdniSettlement",
-					"answer_claim",
-					Composite::unnamed([
-						Value::unnamed_composite([
-							Value::u128(c.into()),
-							Value::u128(self.relay.into()),
-							Value::u128(p.into()),
-						]),
-						Value::from_bytes(record),
-						proof,
-					]),
-				);
+				match found {
+					Some(index) => {
+						indices.insert(index);
+					}
+					None => tracing::warn!(contract = c, period = p, ?claim, "a claim this batch cannot answer"),
+				}
+			}
+			for index in indices {
+				let proof = tree.prove(index).map_err(|e| format!("{e:?}"))?;
+				let call = settlement::answer_claim(key, &records[index as usize], &proof);
 				match self.chain.submit_signed(&call, &self.operator).await {
-					Ok(_) => tracing::info!(
-						contract = c,
-						period = p,
-						index,
-						"answered a missing-record claim"
-					),
+					Ok(_) => tracing::info!(contract = c, period = p, index, "answered a claim"),
 					Err(e) => {
 						tracing::warn!(contract = c, period = p, error = %e, "cannot answer a claim")
 					}

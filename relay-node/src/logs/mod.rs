@@ -207,7 +207,17 @@ impl Logs {
 					"index": index,
 					"records": records,
 					"record": String::from_utf8_lossy(&record),
-					"siblings": proof.siblings.iter().map(|s| ocm_cdni::hex(s.as_bytes())).collect::<Vec<_>>(),
+					// Each sibling with the totals under it: what the
+					// pallet's `dispute_sums` takes if one of them lies.
+					"siblings": proof.siblings.iter().map(|s| serde_json::json!({
+						"hash": ocm_cdni::hex(s.hash.as_bytes()),
+						"bytes": s.sum.bytes,
+						"requests": s.sum.requests,
+						"status_2xx": s.sum.status_2xx,
+						"status_3xx": s.sum.status_3xx,
+						"status_4xx": s.sum.status_4xx,
+						"status_5xx": s.sum.status_5xx,
+					})).collect::<Vec<_>>(),
 				});
 				Ok(("application/json", json.to_string().into_bytes()))
 			}

@@ -42,6 +42,9 @@ pub const GENESIS_MARKET_PARAMETERS: MarketParameters<Balance, BlockNumber> = Ma
 	settlement_period: HOURS,
 	dispute_window: 6 * HOURS,
 	max_footprints: MAX_FOOTPRINTS,
+	// A period's bill may exceed what the verified rate carries by a
+	// quarter: bursts, and a verdict lagging an upgrade by an epoch.
+	capacity_headroom: Perbill::from_percent(25),
 };
 
 /// Where the board may move the parameters without a runtime upgrade.
@@ -58,6 +61,7 @@ pub const MARKET_PARAMETER_BOUNDS: ParameterBounds<Balance, BlockNumber> = Param
 	settlement_period: Range::new(10, 7 * DAYS),
 	dispute_window: Range::new(10, 30 * DAYS),
 	max_footprints: Range::new(1, MAX_FOOTPRINTS),
+	capacity_headroom: Range::new(Perbill::zero(), Perbill::one()),
 };
 
 parameter_types! {
@@ -97,6 +101,7 @@ impl pallet_capacity_registry::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	/// Slashed bonds go to the protocol pot.
+	type Obligations = crate::CdniSettlement;
 	type OnSlash = ResolveTo<adapters::PotAccount<Runtime>, Balances>;
 	type BoardOrigin = BoardMajority;
 	type RegistrationsPaused = adapters::RegistrationsPaused<Runtime>;
@@ -215,6 +220,8 @@ impl pallet_cdni_settlement::Config for Runtime {
 	type SettlementPeriod = adapters::SettlementPeriod<Runtime>;
 	type DisputeWindow = adapters::DisputeWindow<Runtime>;
 	type DisputeSlash = adapters::SlashShare<Runtime>;
+	type CapacityHeadroom = adapters::CapacityHeadroom<Runtime>;
+	type MillisecsPerBlock = ConstU64<{ ocm_primitives::time::MILLISECS_PER_BLOCK }>;
 	type ContractsPaused = adapters::RegistrationsPaused<Runtime>;
 	type AnswerPeriod = AnswerPeriod;
 	/// A relay has one more period to commit a period's batch.

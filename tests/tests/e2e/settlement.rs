@@ -14,6 +14,13 @@
 //! dispute window the contract pays the relay price x bytes less the
 //! protocol fee: every request, including those before the crash, is paid
 //! for exactly once.
+//!
+//! Then the relay's operator cheats, and gains nothing: a terabyte for one
+//! period is refused at commit (above what its verified capacity carries);
+//! a batch it makes up (a random root, 10 MB it never served) is
+//! challenged by the provider at a byte offset, the real relay has no
+//! record to show for it, and the batch is void and the relay slashed. An
+//! honest batch challenged the same way is answered by the relay itself.
 
 use ocm_e2e::{
 	free_port, pob, registry::UNITS, relay_binary, submit, wait_listening, DevNode, Process,
@@ -303,6 +310,131 @@ capacity_mbps = 50
 		// The batch's dispute window closed while the others were checked.
 		Err(e) => assert!(e.contains("DisputeWindowOver"), "{e}"),
 	}
+
+	// The provider challenges a byte of a fresh honest batch: the relay
+	// shows the record covering it (from its own file) and keeps the deposit.
+	for n in [6, 7] {
+		assert_eq!(get(port, &format!("/live/{n}.ts"), false).0, 200);
+	}
+	let known: Vec<u32> = committed.iter().map(|(p, _)| *p).collect();
+	let fresh = until("the fresh requests are committed", Duration::from_secs(90), || {
+		let known = known.clone();
+		let api = api.clone();
+		async move {
+			let mut batches = Vec::new();
+			for period in 0..128u32 {
+				if known.contains(&period) {
+					continue;
+				}
+				let key =
+					vec![Value::u128(0), Value::u128(relay_id.into()), Value::u128(period.into())];
+				if let Some(b) = storage(&api, "CdniSettlement", "Batches", key).await {
+					batches.push((period, b));
+				}
+			}
+			let records: u128 = batches.iter().map(|(_, b)| num(b, "records")).sum();
+			(records >= 2).then_some(batches)
+		}
+	})
+	.await;
+	let (fresh_period, fresh_batch) = fresh.last().cloned().unwrap();
+	let fresh_key = (0, relay_id, fresh_period);
+	let fresh_bytes = num(fresh_batch.at("totals").unwrap(), "bytes") as u64;
+	let challenge = ocm_chain_client::settlement::challenge_bytes(fresh_key, fresh_bytes - 1);
+	match submit(&api, &challenge, &alice).await {
+		Ok(_) => {
+			until("the relay answers the byte challenge", Duration::from_secs(40), || async {
+				let key = vec![
+					Value::u128(0),
+					Value::u128(relay_id.into()),
+					Value::u128(fresh_period.into()),
+				];
+				let batch = storage(&api, "CdniSettlement", "Batches", key).await?;
+				ocm_chain_client::items_of(batch.at("claims")?).is_empty().then_some(())
+			})
+			.await;
+		}
+		Err(e) => assert!(e.contains("DisputeWindowOver"), "{e}"),
+	}
+
+	// The operator cheats. It makes up a batch for a period the relay served
+	// no one in: first a terabyte, which its capacity refuses, then 10 MB.
+	let dave = dev::dave();
+	let c = storage(&api, "CdniSettlement", "Contracts", vec![Value::u128(0)]).await.unwrap();
+	let (start, length) = (num(&c, "start") as u32, num(&c, "period_length") as u32);
+	let member = storage(
+		&api,
+		"CdniSettlement",
+		"Members",
+		vec![Value::u128(0), Value::u128(relay_id.into())],
+	)
+	.await
+	.unwrap();
+	let now = api.at_current_block().await.unwrap().block_number() as u32;
+	let forged_period = (num(&member, "next_period") as u32).max((now - start) / length);
+	let forged_end = start + (forged_period + 1) * length;
+	until("the forged period ends", Duration::from_secs(60), || async {
+		let now = api.at_current_block().await.unwrap().block_number() as u32;
+		(now >= forged_end).then_some(())
+	})
+	.await;
+	let forged_key = (0, relay_id, forged_period);
+	let forge = |bytes: u64| {
+		ocm_chain_client::settlement::commit_batch(
+			forged_key,
+			[0x5a; 32],
+			&ocm_cdni::Totals { bytes, requests: 1, status_2xx: 1, ..Default::default() },
+			&format!("http://127.0.0.1:{port}/.well-known/ocm/logs/0/{forged_period}.log"),
+		)
+	};
+	// The relay process signs with Dave's key too (heartbeats): a nonce
+	// taken by both at once is retried.
+	let as_dave = |bytes: u64| {
+		let (api, dave, call) = (api.clone(), dave.clone(), forge(bytes));
+		async move {
+			let mut tries = 0;
+			loop {
+				match submit(&api, &call, &dave).await {
+					Err(e) if tries < 3 && !e.contains("CdniSettlement") => {
+						tries += 1;
+						tokio::time::sleep(Duration::from_secs(2)).await;
+					}
+					done => return done,
+				}
+			}
+		}
+	};
+	let terabyte = as_dave(1_000_000_000_000).await;
+	assert!(terabyte.as_ref().is_err_and(|e| e.contains("AboveCapacity")), "{terabyte:?}");
+	as_dave(10_000_000).await.expect("a made-up batch within capacity commits");
+	let bond_before = num(
+		&storage(&api, "CapacityRegistry", "Relays", vec![Value::u128(relay_id.into())])
+			.await
+			.unwrap(),
+		"bond",
+	);
+	submit(&api, &ocm_chain_client::settlement::challenge_bytes(forged_key, 4_321_000), &alice)
+		.await
+		.expect("the provider challenges a byte of the made-up batch");
+	until("the made-up batch is void", Duration::from_secs(120), || async {
+		let key = vec![
+			Value::u128(0),
+			Value::u128(relay_id.into()),
+			Value::u128(forged_period.into()),
+		];
+		let gone = storage(&api, "CdniSettlement", "Batches", key).await.is_none();
+		gone.then_some(())
+	})
+	.await;
+	let bond_after = num(
+		&storage(&api, "CapacityRegistry", "Relays", vec![Value::u128(relay_id.into())])
+			.await
+			.unwrap(),
+		"bond",
+	);
+	assert_eq!(bond_after, bond_before - bond_before / 10, "the slash lands on the bond");
+	let mut committed = committed;
+	committed.extend(fresh);
 
 	// After the window the contract pays price x bytes, 2 % to the pot.
 	let contract = until("every batch settled", Duration::from_secs(120), || async {

@@ -1,6 +1,7 @@
 //! A relay's life as its operator drives it: register, update, heartbeat,
 //! leave, withdraw the bond.
 
+use ocm_primitives::capacity::RelayObligations;
 use crate::{
 	types::*, validate, Config, Error, Event, HoldReason, OperatorRelays, Pallet, RelayByHttp,
 	Relays,
@@ -151,6 +152,7 @@ impl<T: Config> Pallet<T> {
 			frame_system::Pallet::<T>::block_number() >= unbonds_at,
 			Error::<T>::UnbondingNotFinished
 		);
+		ensure!(!T::Obligations::has_obligations(relay), Error::<T>::ObligationsOpen);
 		let released = if info.bond.is_zero() {
 			Zero::zero()
 		} else {

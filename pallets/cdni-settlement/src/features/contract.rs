@@ -84,6 +84,7 @@ impl<T: Config> Pallet<T> {
 				start: terms.start,
 				end: terms.end,
 				period_length: T::SettlementPeriod::get().max(1u32.into()),
+				closed: false,
 				relays: 0,
 				open_batches: 0,
 				escrow: terms.budget,
@@ -113,6 +114,7 @@ impl<T: Config> Pallet<T> {
 		amount: BalanceOf<T>,
 	) -> DispatchResult {
 		let mut contract = Self::provider_contract(&who, id)?;
+		ensure!(!contract.closed, Error::<T>::ContractClosed);
 		ensure!(Self::now() < contract.end, Error::<T>::ContractEnded);
 		T::Currency::hold(&HoldReason::ContractEscrow.into(), &who, amount)
 			.map_err(|_| Error::<T>::InsufficientFunds)?;
@@ -126,17 +128,44 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_close_contract(who: T::AccountId, id: ContractId) -> DispatchResult {
 		let mut contract = Self::provider_contract(&who, id)?;
 		let now = Self::now();
+		ensure!(!contract.closed, Error::<T>::ContractClosed);
 		ensure!(now < contract.end, Error::<T>::ContractEnded);
-		// The period under way is served to its end; before the start, nothing is.
-		contract.end = if now < contract.start {
-			contract.start
-		} else {
-			contract.period_end(contract.period_at(now))
-		};
+		if now < contract.start {
+			// Nothing was served and nothing can be committed: it ends now
+			// and the escrow goes back at once.
+			contract.end = now;
+			Self::deposit_event(Event::ContractClosed { contract: id, end: now });
+			Self::remove_contract(id, contract)?;
+			return Ok(());
+		}
+		// The period under way is served to its end.
+		contract.end = contract.period_end(contract.period_at(now));
+		contract.closed = true;
 		let end = contract.end;
 		Contracts::<T>::insert(id, contract);
 		Self::deposit_event(Event::ContractClosed { contract: id, end });
 		Ok(())
+	}
+
+	/// Releases the contract's escrow to its provider, ends its relays'
+	/// memberships and removes it; returns the number of relays it had.
+	fn remove_contract(id: ContractId, contract: Contract<T>) -> Result<u32, Error<T>> {
+		let refunded = T::Currency::release(
+			&HoldReason::ContractEscrow.into(),
+			&contract.provider,
+			contract.escrow,
+			Precision::BestEffort,
+		)
+		.map_err(|_| Error::<T>::InsufficientFunds)?;
+		for (relay, membership) in Members::<T>::drain_prefix(id) {
+			if membership.until_period.is_none() {
+				Self::oblige(relay, |o| o.memberships.saturating_dec());
+			}
+		}
+		Contracts::<T>::remove(id);
+		crate::Services::<T>::remove(id);
+		Self::deposit_event(Event::ContractRefunded { contract: id, refunded });
+		Ok(contract.relays)
 	}
 
 	/// Returns the number of relays whose membership was removed.
@@ -147,18 +176,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::ContractNotOver
 		);
 		ensure!(contract.open_batches == 0, Error::<T>::BatchesOpen);
-		let refunded = T::Currency::release(
-			&HoldReason::ContractEscrow.into(),
-			&contract.provider,
-			contract.escrow,
-			Precision::BestEffort,
-		)
-		.map_err(|_| Error::<T>::InsufficientFunds)?;
-		let _ = Members::<T>::clear_prefix(id, contract.relays, None);
-		Contracts::<T>::remove(id);
-		crate::Services::<T>::remove(id);
-		Self::deposit_event(Event::ContractRefunded { contract: id, refunded });
-		Ok(contract.relays)
+		Self::remove_contract(id, contract)
 	}
 
 	pub(crate) fn do_join_contract(
@@ -168,6 +186,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let mut contract = Contracts::<T>::get(id).ok_or(Error::<T>::ContractNotFound)?;
 		let now = Self::now();
+		ensure!(!contract.closed, Error::<T>::ContractClosed);
 		ensure!(now < contract.end, Error::<T>::ContractEnded);
 		let summary = T::Relays::relay(relay).ok_or(Error::<T>::RelayNotFound)?;
 		ensure!(summary.operator == who, Error::<T>::NotOperator);
@@ -189,6 +208,7 @@ impl<T: Config> Pallet<T> {
 		);
 		contract.relays.saturating_inc();
 		Contracts::<T>::insert(id, contract);
+		Self::oblige(relay, |o| o.memberships.saturating_inc());
 		Self::deposit_event(Event::RelayJoined { contract: id, relay });
 		Ok(())
 	}
@@ -206,6 +226,7 @@ impl<T: Config> Pallet<T> {
 		let last_period = contract.period_at(Self::now()).max(membership.from_period);
 		membership.until_period = Some(last_period);
 		Members::<T>::insert(id, relay, membership);
+		Self::oblige(relay, |o| o.memberships.saturating_dec());
 		Self::deposit_event(Event::RelayLeft { contract: id, relay, last_period });
 		Ok(())
 	}

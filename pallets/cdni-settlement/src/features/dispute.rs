@@ -1,8 +1,34 @@
-//! Disputes during a batch's window: malformed and duplicate records are
-//! proven at once; a missing record is claimed with the relay's receipt and
-//! the relay answers with the record's proof.
+//! Disputes during a batch's window.
+//!
+//! Proven at once, from proofs of the batch's Merkle-sum tree
+//! (`ocm_cdni::merkle`):
+//! - a malformed record, or one for another contract's host;
+//! - two records of one request (the later is not paid);
+//! - sums that lie: a record's leaf billed for other bytes or status than
+//!   its line states, or a tree whose top adds up to other totals than the
+//!   relay committed.
+//!
+//! Claimed, for the relay to answer with a record and its proof:
+//! - a request the relay signed a receipt for;
+//! - a byte offset of the batch: the relay shows the record covering it.
+//!   Bytes that no real record carries cover no offset the relay can show,
+//!   so a relay that inflates its bill by a share `f` of its bytes loses
+//!   the whole batch to one random offset with probability `f`, and to `k`
+//!   of them with `1 - (1 - f)^k`.
+//!
+//! An unanswered claim voids the batch at settlement.
+//!
+//! A receipt names the period its response began in, but the record is
+//! written when the response ends: a slow reader that straddles the
+//! period's end has its record in the next period's batch (the relay has
+//! sealed the first by then). So a receipt claim may be answered from the
+//! next period's batch too ([`Pallet::do_answer_claim_from`]), and its
+//! deadline reaches past that batch's commit window; the claimed batch
+//! settles after it. An honest batch is never voided for a record its
+//! relay wrote one period late.
 
-use crate::{types::*, Batches, Config, Contracts, Error, Event, HoldReason, Pallet};
+use crate::{types::*, Batches, Config, Contracts, Error, Event, HoldReason, Members, Pallet};
+use frame_system::pallet_prelude::BlockNumberFor;
 use alloc::vec::Vec;
 use frame_support::{
 	ensure,
@@ -16,9 +42,10 @@ use frame_support::{
 use ocm_cdni::{
 	merkle::{self, InclusionProof},
 	record::{Settled, MAX_LINE},
+	Totals,
 };
 use ocm_primitives::capacity::{RelayId, RelayRegistry};
-use sp_runtime::traits::{Saturating, Verify};
+use sp_runtime::traits::{One, Saturating, Verify};
 
 /// What a relay signs for a client that asks for a receipt (see
 /// [`ocm_cdni::receipt_message`]).
@@ -44,13 +71,68 @@ impl<T: Config> Pallet<T> {
 		Ok((contract, batch))
 	}
 
-	/// Checks that `record` is leaf `proof.index` of `batch`.
-	fn prove(batch: &Batch<T>, record: &[u8], proof: &InclusionProof) -> Result<(), Error<T>> {
+	/// Checks that `record` is leaf `proof.index` of `batch`, billed as its
+	/// line states, in a tree that adds up to the committed totals; returns
+	/// where the proof leads (the record's byte offset among them).
+	fn prove(
+		batch: &Batch<T>,
+		record: &[u8],
+		proof: &InclusionProof,
+	) -> Result<merkle::Walk, Error<T>> {
 		ensure!(record.len() <= MAX_LINE, Error::<T>::InvalidProof);
-		ensure!(
-			merkle::verify(&batch.root, batch.records, record, proof),
-			Error::<T>::InvalidProof
-		);
+		let walk = merkle::walk(batch.records, merkle::leaf(record), proof)
+			.filter(|walk| walk.root == batch.root && walk.top == batch.totals)
+			.ok_or(Error::<T>::InvalidProof)?;
+		Ok(walk)
+	}
+
+	/// The last block a claim made now on `key` can be answered in: an
+	/// answer period from now, and for a receipt, also an answer period
+	/// after the next period's batch is due (if the relay serves it).
+	fn answer_deadline(key: BatchKey, contract: &Contract<T>, receipt: bool) -> BlockNumberFor<T> {
+		let answer_period = T::AnswerPeriod::get();
+		let soon = Self::now().saturating_add(answer_period);
+		let next = key.2.saturating_add(1);
+		let serves_next = Members::<T>::get(key.0, key.1)
+			.is_some_and(|m| m.until_period.is_none_or(|until| next <= until))
+			&& contract.period_start(next) < contract.end;
+		if !receipt || !serves_next {
+			return soon;
+		}
+		let next_due = contract.period_end(next).saturating_add(T::CommitWindow::get());
+		soon.max(next_due.saturating_add(answer_period))
+	}
+
+	/// Holds the claim deposit from `who` and adds the claim to the batch.
+	fn add_claim(
+		who: T::AccountId,
+		key: BatchKey,
+		contract: &Contract<T>,
+		mut batch: Batch<T>,
+		asks: ClaimAsk<T>,
+	) -> DispatchResult {
+		ensure!(batch.claims.len() < T::MaxDisputes::get() as usize, Error::<T>::TooManyClaims);
+		let deposit = T::ClaimDeposit::get();
+		T::Currency::hold(&HoldReason::ClaimDeposit.into(), &who, deposit)
+			.map_err(|_| Error::<T>::InsufficientFunds)?;
+		let answer_by =
+			Self::answer_deadline(key, contract, matches!(asks, ClaimAsk::Receipt { .. }));
+		if answer_by >= batch.settle_at {
+			batch.settle_at = answer_by.saturating_add(One::one());
+			batch.deferred = true;
+		}
+		batch
+			.claims
+			.try_push(Claim { challenger: who.clone(), asks, deposit, answer_by })
+			.map_err(|_| Error::<T>::TooManyClaims)?;
+		Batches::<T>::insert(key, batch);
+		Self::deposit_event(Event::MissingClaimed {
+			contract: key.0,
+			relay: key.1,
+			period: key.2,
+			challenger: who,
+			answer_by,
+		});
 		Ok(())
 	}
 
@@ -79,6 +161,7 @@ impl<T: Config> Pallet<T> {
 			}
 		});
 		Batches::<T>::remove(key);
+		Self::oblige(key.1, |o| o.open_batches.saturating_dec());
 		Self::deposit_event(Event::BatchVoided {
 			contract: key.0,
 			relay: key.1,
@@ -149,31 +232,55 @@ impl<T: Config> Pallet<T> {
 		uri: Vec<u8>,
 		receipt: T::ReceiptSignature,
 	) -> DispatchResult {
-		let (_, mut batch) = Self::disputable(&who, key)?;
+		let (contract, batch) = Self::disputable(&who, key)?;
 		let genesis = Self::genesis_hash();
 		let message = receipt_message(&genesis, &key, &request_id, &uri);
 		ensure!(receipt.verify(&message[..], &batch.operator), Error::<T>::InvalidReceipt);
 		let request_id: frame_support::BoundedVec<u8, T::MaxRequestIdLen> =
 			request_id.try_into().map_err(|_| Error::<T>::ClaimTooLong)?;
 		let uri: Url<T> = uri.try_into().map_err(|_| Error::<T>::ClaimTooLong)?;
-		ensure!(!batch.claims.iter().any(|c| c.request_id == request_id), Error::<T>::ClaimExists);
-		ensure!(batch.claims.len() < T::MaxDisputes::get() as usize, Error::<T>::TooManyClaims);
-		let deposit = T::ClaimDeposit::get();
-		T::Currency::hold(&HoldReason::ClaimDeposit.into(), &who, deposit)
-			.map_err(|_| Error::<T>::InsufficientFunds)?;
-		let answer_by = Self::now().saturating_add(T::AnswerPeriod::get());
-		batch
-			.claims
-			.try_push(MissingClaim { challenger: who.clone(), request_id, uri, deposit, answer_by })
-			.map_err(|_| Error::<T>::TooManyClaims)?;
-		Batches::<T>::insert(key, batch);
-		Self::deposit_event(Event::MissingClaimed {
-			contract: key.0,
-			relay: key.1,
-			period: key.2,
-			challenger: who,
-			answer_by,
-		});
+		ensure!(
+			!batch.claims.iter().any(|c| matches!(
+				&c.asks,
+				ClaimAsk::Receipt { request_id: id, .. } if *id == request_id
+			)),
+			Error::<T>::ClaimExists
+		);
+		Self::add_claim(who, key, &contract, batch, ClaimAsk::Receipt { request_id, uri })
+	}
+
+	pub(crate) fn do_challenge_bytes(
+		who: T::AccountId,
+		key: BatchKey,
+		offset: u64,
+	) -> DispatchResult {
+		let (contract, batch) = Self::disputable(&who, key)?;
+		ensure!(offset < batch.totals.bytes, Error::<T>::OffsetOutOfRange);
+		ensure!(
+			!batch.claims.iter().any(|c| matches!(c.asks, ClaimAsk::Offset(o) if o == offset)),
+			Error::<T>::ClaimExists
+		);
+		Self::add_claim(who, key, &contract, batch, ClaimAsk::Offset(offset))
+	}
+
+	pub(crate) fn do_dispute_sums(
+		who: T::AccountId,
+		key: BatchKey,
+		record: Vec<u8>,
+		leaf: Totals,
+		proof: InclusionProof,
+	) -> DispatchResult {
+		let (_, batch) = Self::disputable(&who, key)?;
+		ensure!(record.len() <= MAX_LINE, Error::<T>::InvalidProof);
+		let node = merkle::Node { hash: merkle::leaf_hash(&record), sum: leaf };
+		let walk = merkle::walk(batch.records, node, &proof)
+			.filter(|walk| walk.root == batch.root)
+			.ok_or(Error::<T>::InvalidProof)?;
+		ensure!(
+			leaf != Totals::of(&record) || walk.top != batch.totals,
+			Error::<T>::SumsAgree
+		);
+		Self::void(key, batch, VoidReason::SumsMismatch { index: proof.index });
 		Ok(())
 	}
 
@@ -183,33 +290,89 @@ impl<T: Config> Pallet<T> {
 		record: Vec<u8>,
 		proof: InclusionProof,
 	) -> DispatchResult {
-		let mut batch = Batches::<T>::get(key).ok_or(Error::<T>::BatchNotFound)?;
+		let batch = Batches::<T>::get(key).ok_or(Error::<T>::BatchNotFound)?;
 		ensure!(batch.operator == who, Error::<T>::NotOperator);
-		Self::prove(&batch, &record, &proof)?;
-		let settled = Settled::parse(&record).map_err(|_| Error::<T>::AnswerMismatch)?;
-		let at = batch
-			.claims
-			.iter()
-			.position(|c| c.request_id[..] == settled.request_id[..])
-			.ok_or(Error::<T>::ClaimNotFound)?;
-		ensure!(batch.claims[at].uri[..] == *settled.uri, Error::<T>::AnswerMismatch);
-		ensure!(Self::now() <= batch.claims[at].answer_by, Error::<T>::AnswerTooLate);
-		let claim = batch.claims.remove(at);
-		T::Currency::transfer_on_hold(
-			&HoldReason::ClaimDeposit.into(),
-			&claim.challenger,
-			&batch.operator,
-			claim.deposit,
-			Precision::BestEffort,
-			Restriction::Free,
-			Fortitude::Polite,
-		)?;
+		let walk = Self::prove(&batch, &record, &proof)?;
+		let bytes = Totals::of(&record).bytes;
+		let covers = walk.bytes_before..walk.bytes_before.saturating_add(bytes);
+		Self::decide_claims(key, batch, &record, covers, proof.index)
+	}
+
+	/// Answers receipt claims on `key` with a record of the relay's batch
+	/// for the next period, `key.2 + 1`, where a response that outlasted
+	/// its period has its record.
+	pub(crate) fn do_answer_claim_from(
+		who: T::AccountId,
+		key: BatchKey,
+		record: Vec<u8>,
+		proof: InclusionProof,
+	) -> DispatchResult {
+		let batch = Batches::<T>::get(key).ok_or(Error::<T>::BatchNotFound)?;
+		ensure!(batch.operator == who, Error::<T>::NotOperator);
+		let holder_key = (key.0, key.1, key.2.saturating_add(1));
+		let holder = Batches::<T>::get(holder_key).ok_or(Error::<T>::BatchNotFound)?;
+		Self::prove(&holder, &record, &proof)?;
+		// Its bytes are the next batch's, not this one's: it answers no offset.
+		Self::decide_claims(key, batch, &record, 0..0, proof.index)
+	}
+
+	/// Decides every open claim of `batch` that `record` (covering byte
+	/// offsets `covers` of the batch) answers in time: the relay earns
+	/// their deposits.
+	fn decide_claims(
+		key: BatchKey,
+		mut batch: Batch<T>,
+		record: &[u8],
+		covers: core::ops::Range<u64>,
+		index: u32,
+	) -> DispatchResult {
+		let settled = Settled::parse(record).ok();
+		let now = Self::now();
+		let (answered, open): (Vec<Claim<T>>, Vec<Claim<T>>) = core::mem::take(&mut batch.claims)
+			.into_iter()
+			.partition(|c| c.answered_by(settled.as_ref(), covers.clone()));
+		let mut open: frame_support::BoundedVec<Claim<T>, T::MaxDisputes> =
+			frame_support::BoundedVec::truncate_from(open);
+		if answered.is_empty() {
+			// A receipt's request shown with another URI is not its record.
+			let same_request = open.iter().any(|c| {
+				matches!(&c.asks, ClaimAsk::Receipt { request_id, .. }
+					if settled.as_ref().is_some_and(|s| s.request_id[..] == request_id[..]))
+			});
+			return Err(if same_request { Error::<T>::AnswerMismatch } else { Error::<T>::ClaimNotFound }
+				.into());
+		}
+		let in_time: Vec<Claim<T>> = answered
+			.into_iter()
+			.filter_map(|claim| {
+				if now <= claim.answer_by {
+					Some(claim)
+				} else {
+					// Too late for this one: it stays open and voids the batch.
+					let _ = open.try_push(claim);
+					None
+				}
+			})
+			.collect();
+		ensure!(!in_time.is_empty(), Error::<T>::AnswerTooLate);
+		batch.claims = open;
+		for claim in &in_time {
+			T::Currency::transfer_on_hold(
+				&HoldReason::ClaimDeposit.into(),
+				&claim.challenger,
+				&batch.operator,
+				claim.deposit,
+				Precision::BestEffort,
+				Restriction::Free,
+				Fortitude::Polite,
+			)?;
+		}
 		Batches::<T>::insert(key, batch);
 		Self::deposit_event(Event::ClaimAnswered {
 			contract: key.0,
 			relay: key.1,
 			period: key.2,
-			index: proof.index,
+			index,
 		});
 		Ok(())
 	}

@@ -3,6 +3,7 @@
 pub mod commit;
 pub mod contract;
 pub mod dispute;
+pub mod obligations;
 pub mod service;
 pub mod settle;
 pub mod try_state;

@@ -116,6 +116,7 @@ impl<T: Config> Pallet<T> {
 		contract.open_batches.saturating_dec();
 		Contracts::<T>::insert(key.0, contract);
 		Batches::<T>::remove(key);
+		Self::oblige(key.1, |o| o.open_batches.saturating_dec());
 		Self::deposit_event(Event::BatchSettled {
 			contract: key.0,
 			relay: key.1,
@@ -129,16 +130,20 @@ impl<T: Config> Pallet<T> {
 	/// block's spare weight lasts.
 	pub(crate) fn settle_due(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
 		let db = T::DbWeight::get();
+		// The queue entry read and removed, and for a deferred batch, read
+		// again and put back.
 		let per_batch =
-			T::WeightInfo::settle(T::MaxDisputes::get()).saturating_add(db.reads_writes(1, 1));
+			T::WeightInfo::settle(T::MaxDisputes::get()).saturating_add(db.reads_writes(2, 2));
 		let mut used = db.reads(1);
 		if remaining.any_lt(used) {
 			return Weight::zero();
 		}
-		let (mut head, tail) = QueueBounds::<T>::get();
-		let start = head;
+		let (mut head, mut tail) = QueueBounds::<T>::get();
+		let (start, end) = (head, tail);
 		let mut settled = 0;
-		while head < tail && settled < T::MaxSettlementsPerBlock::get() {
+		// Up to the tail as the pass began: deferred batches put back behind
+		// it wait for a later block.
+		while head < end && settled < T::MaxSettlementsPerBlock::get() {
 			if remaining.any_lt(used.saturating_add(per_batch)) {
 				break;
 			}
@@ -148,16 +153,26 @@ impl<T: Config> Pallet<T> {
 				continue;
 			};
 			match Self::do_settle(key, now) {
-				Err(Error::<T>::NotDue) => break,
+				Err(Error::<T>::NotDue) => {
+					// Batches queue in commit order with one delay, so the
+					// first not due ends the pass; a deferred one goes to
+					// the back instead of holding up those behind it.
+					let deferred = Batches::<T>::get(key).is_some_and(|b| b.deferred);
+					if !deferred {
+						break;
+					}
+					SettlementQueue::<T>::insert(tail, key);
+					tail = tail.saturating_add(1);
+				},
 				// Settled by hand or voided already: only the entry is left.
-				_ => {}
+				_ => {},
 			}
 			SettlementQueue::<T>::remove(head);
 			head += 1;
 			settled += 1;
 			used.saturating_accrue(per_batch);
 		}
-		if head != start {
+		if head != start || tail != end {
 			QueueBounds::<T>::put((head, tail));
 			used.saturating_accrue(db.writes(1));
 		}

@@ -18,7 +18,9 @@ impl<T: Config> Pallet<T> {
 	/// - each challenger's deposit hold is the sum of its open claims';
 	/// - a contract counts its relays (at most `MaxRelays`) and open batches;
 	/// - every open batch is in the settlement queue;
-	/// - every service belongs to a contract and its document parses.
+	/// - every service belongs to a contract and its document parses;
+	/// - each relay's obligations count its memberships not left and its
+	///   open batches, so the registry never releases a bond still owed.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let mut escrow_of = BTreeMap::<T::AccountId, BalanceOf<T>>::new();
 		for (id, c) in Contracts::<T>::iter() {
@@ -69,6 +71,18 @@ impl<T: Config> Pallet<T> {
 				"a stored service document does not parse"
 			);
 		}
+		// Obligations: memberships not left, and open batches, per relay.
+		let mut owed = BTreeMap::<u32, Obligation>::new();
+		for (_, relay, membership) in Members::<T>::iter() {
+			if membership.until_period.is_none() {
+				owed.entry(relay).or_default().memberships += 1;
+			}
+		}
+		for ((_, relay, _), _) in Batches::<T>::iter() {
+			owed.entry(relay).or_default().open_batches += 1;
+		}
+		let stored: BTreeMap<u32, Obligation> = crate::Obligations::<T>::iter().collect();
+		ensure!(stored == owed, "a relay's obligations differ from its memberships and batches");
 		for (who, deposit) in &deposits {
 			ensure!(
 				T::Currency::balance_on_hold(&HoldReason::ClaimDeposit.into(), who) == *deposit,

@@ -104,6 +104,9 @@ fn a_relay_cannot_commit_periods_before_it_joined() {
 fn commitments_must_add_up_and_fit_the_budget() {
 	run(|| {
 		let (contract, relay) = contract_with_relay();
+		// Verified at 500 Gbit/s: its capacity bound (1.56 TB a period) is
+		// above the budget, which is what this test reaches.
+		verify_at(relay, 500_000);
 		System::set_block_number(11);
 		let lines = records(4, 1_000, HOST, &[200, 404]);
 		let try_commit = |change: fn(&mut BatchCommitment)| {
@@ -148,14 +151,23 @@ fn commitments_must_add_up_and_fit_the_budget() {
 }
 
 #[test]
-fn a_suspended_relay_can_commit_but_the_batch_records_it() {
+fn a_suspended_relay_cannot_commit() {
 	run(|| {
 		let (contract, relay) = contract_with_relay();
 		assert_ok!(<Registry as ocm_primitives::capacity::RelayRegistry<_, _>>::suspend(
 			relay,
-			ocm_primitives::capacity::Suspender::ProofOfBandwidth
+			ocm_primitives::capacity::Suspender::Board
 		));
-		let key = commit(contract, relay, 0, &records(1, 1_000, HOST, &[200]));
-		assert!(!Batches::<Test>::get(key).unwrap().relay_active);
+		System::set_block_number(11);
+		assert_noop!(
+			Settlement::commit_batch(
+				RuntimeOrigin::signed(operator()),
+				contract,
+				relay,
+				0,
+				commitment(&records(1, 1_000, HOST, &[200]))
+			),
+			Error::<Test>::RelayNotActive
+		);
 	});
 }

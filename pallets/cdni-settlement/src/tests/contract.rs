@@ -124,7 +124,7 @@ fn closing_ends_the_contract_with_its_current_period_and_refund_returns_the_rest
 		System::set_block_number(21);
 		assert_noop!(
 			Settlement::close_contract(RuntimeOrigin::signed(provider()), id),
-			Error::<Test>::ContractEnded
+			Error::<Test>::ContractClosed
 		);
 		// Relays may still commit the last period for COMMIT_WINDOW blocks.
 		System::set_block_number(21 + COMMIT_WINDOW - 1);
@@ -152,7 +152,16 @@ fn closing_before_the_start_serves_nothing() {
 		(t.start, t.end) = (50, 150);
 		let id = open(t);
 		assert_ok!(Settlement::close_contract(RuntimeOrigin::signed(provider()), id));
-		assert_eq!(Contracts::<Test>::get(id).unwrap().end, 50);
+		// Nothing can be committed: it is gone and its escrow is back.
+		assert!(Contracts::<Test>::get(id).is_none());
+		assert_eq!(escrow_held(&provider()), 0);
+		assert_eq!(
+			events()[events().len() - 2..],
+			[
+				Event::ContractClosed { contract: id, end: 1 },
+				Event::ContractRefunded { contract: id, refunded: 1_000_000 }
+			]
+		);
 	});
 }
 

@@ -136,6 +136,7 @@ fn disputes_close_with_the_window() {
 fn a_duplicated_request_is_not_paid() {
 	run(|| {
 		let (contract, relay) = contract_with_relay();
+		verify_at(relay, 10_000);
 		let mut lines = records(4, 1_000_000_000, HOST, &[200]);
 		// Record 3 repeats record 1's request with another time.
 		let mut repeat = records(2, 1_000_000_000, HOST, &[200])[1].clone();
@@ -330,7 +331,8 @@ fn answers_must_match_the_claim_and_come_in_time() {
 			uri.clone(),
 			receipt(key, &id, &uri, &operator_pair())
 		));
-		System::set_block_number(System::block_number() + ANSWER_PERIOD + 1);
+		let answer_by = Batches::<Test>::get(key).unwrap().claims.last().unwrap().answer_by;
+		System::set_block_number(answer_by + 1);
 		assert_noop!(
 			Settlement::answer_claim(
 				RuntimeOrigin::signed(operator()),

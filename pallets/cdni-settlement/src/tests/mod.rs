@@ -1,6 +1,7 @@
 //! Unit tests; every test ends with the pallet's `do_try_state` (see
 //! [`crate::mock::run`]).
 
+mod assurance;
 mod commit;
 mod contract;
 mod dispute;
@@ -91,7 +92,7 @@ pub fn totals_of(lines: &[Vec<u8>]) -> Totals {
 
 pub fn commitment(lines: &[Vec<u8>]) -> BatchCommitment {
 	BatchCommitment {
-		root: merkle::root(lines),
+		root: merkle::root(lines).unwrap(),
 		records: lines.len() as u32,
 		totals: totals_of(lines),
 		log_url: b"http://relay0.isp.example/.well-known/ocm/logs/0/0.log".to_vec(),
@@ -99,8 +100,7 @@ pub fn commitment(lines: &[Vec<u8>]) -> BatchCommitment {
 }
 
 pub fn proof(lines: &[Vec<u8>], index: u32) -> merkle::InclusionProof {
-	let leaves: Vec<H256> = lines.iter().map(|l| merkle::leaf_hash(l)).collect();
-	merkle::prove(&leaves, index).unwrap()
+	merkle::Tree::of_lines(lines).unwrap().prove(index).unwrap()
 }
 
 /// Commits `lines` as `period` of (contract, relay) after moving to the period's end.
@@ -145,6 +145,13 @@ pub fn escrow_held(who: &AccountId) -> Balance {
 pub fn free(who: &AccountId) -> Balance {
 	use frame_support::traits::fungible::Inspect;
 	Balances::balance(who)
+}
+
+/// Records a verdict of `mbps` for the relay: its capacity bound follows.
+pub fn verify_at(relay: u32, mbps: u32) {
+	assert_ok!(<Registry as ocm_primitives::capacity::RelayRegistry<_, _>>::record_verified(
+		relay, mbps
+	));
 }
 
 pub fn bond(relay: u32) -> Balance {

@@ -1,0 +1,190 @@
+//! CDNi settlement as the relay and `ocm-logs` use it: a batch's open
+//! claims, and the calls that commit, challenge, dispute and answer, built
+//! from `ocm_cdni` types rather than field names at each call site.
+
+use crate::{bytes_of, fetch, items_of, number, AtBlock};
+use ocm_cdni::{
+	merkle::{InclusionProof, Node},
+	Totals,
+};
+use subxt::{
+	dynamic::{self, At, Value},
+	ext::scale_value::{Composite, ValueDef},
+	transactions::DynamicPayload,
+};
+
+/// A batch's address: contract, relay, period.
+pub type BatchKey = (u32, u32, u32);
+
+/// What an open claim asks the relay to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClaimAsk {
+	/// The record of a request it signed a receipt for.
+	Receipt { request_id: Vec<u8>, uri: Vec<u8> },
+	/// The record covering this byte offset of the batch.
+	Offset(u64),
+}
+
+/// A committed batch as the chain holds it until it settles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommittedBatch {
+	pub root: [u8; 32],
+	pub records: u32,
+	pub totals: Totals,
+	pub log_url: Vec<u8>,
+	pub dispute_until: u32,
+	pub claims: Vec<ClaimAsk>,
+}
+
+fn key_values((contract, relay, period): BatchKey) -> Vec<Value> {
+	vec![Value::u128(contract.into()), Value::u128(relay.into()), Value::u128(period.into())]
+}
+
+fn key_value(key: BatchKey) -> Value {
+	Value::unnamed_composite(key_values(key))
+}
+
+/// Decodes a `Totals` value.
+pub fn totals_of(value: &Value) -> Result<Totals, String> {
+	Ok(Totals {
+		bytes: number(value, "bytes")?,
+		requests: number(value, "requests")?,
+		status_2xx: number(value, "status_2xx")?,
+		status_3xx: number(value, "status_3xx")?,
+		status_4xx: number(value, "status_4xx")?,
+		status_5xx: number(value, "status_5xx")?,
+	})
+}
+
+/// A `Totals` value for a call.
+pub fn totals_value(totals: &Totals) -> Value {
+	Value::named_composite([
+		("bytes", Value::u128(totals.bytes.into())),
+		("requests", Value::u128(totals.requests.into())),
+		("status_2xx", Value::u128(totals.status_2xx.into())),
+		("status_3xx", Value::u128(totals.status_3xx.into())),
+		("status_4xx", Value::u128(totals.status_4xx.into())),
+		("status_5xx", Value::u128(totals.status_5xx.into())),
+	])
+}
+
+fn node_value(node: &Node) -> Value {
+	Value::named_composite([
+		("hash", Value::from_bytes(node.hash.0)),
+		("sum", totals_value(&node.sum)),
+	])
+}
+
+/// An `InclusionProof` value for a call.
+pub fn proof_value(proof: &InclusionProof) -> Value {
+	Value::named_composite([
+		("index", Value::u128(proof.index.into())),
+		("siblings", Value::unnamed_composite(proof.siblings.iter().map(node_value))),
+	])
+}
+
+fn claim_of(claim: &Value) -> Option<ClaimAsk> {
+	let asks = claim.at("asks")?;
+	let ValueDef::Variant(variant) = &asks.value else { return None };
+	match variant.name.as_str() {
+		"Receipt" => Some(ClaimAsk::Receipt {
+			request_id: asks.at("request_id").and_then(bytes_of)?,
+			uri: asks.at("uri").and_then(bytes_of)?,
+		}),
+		"Offset" => Some(ClaimAsk::Offset(asks.at(0)?.as_u128()?.try_into().ok()?)),
+		_ => None,
+	}
+}
+
+/// `CdniSettlement::Batches` at `at`: `None` once settled or voided.
+pub async fn batch(at: &AtBlock, key: BatchKey) -> Result<Option<CommittedBatch>, String> {
+	let Some(value) = fetch(at, "CdniSettlement", "Batches", key_values(key)).await? else {
+		return Ok(None);
+	};
+	let root = value
+		.at("root")
+		.and_then(bytes_of)
+		.and_then(|b| <[u8; 32]>::try_from(b).ok())
+		.ok_or("a batch without a root")?;
+	Ok(Some(CommittedBatch {
+		root,
+		records: number(&value, "records")?,
+		totals: totals_of(value.at("totals").ok_or("a batch without totals")?)?,
+		log_url: value.at("log_url").and_then(bytes_of).unwrap_or_default(),
+		dispute_until: number(&value, "dispute_until")?,
+		claims: value.at("claims").map(items_of).unwrap_or_default().into_iter().filter_map(claim_of).collect(),
+	}))
+}
+
+/// `commit_batch`: the relay's operator commits a sealed period.
+pub fn commit_batch(
+	key: BatchKey,
+	root: [u8; 32],
+	totals: &Totals,
+	log_url: &str,
+) -> DynamicPayload<Composite<()>> {
+	let commitment = Value::named_composite([
+		("root", Value::from_bytes(root)),
+		("records", Value::u128(totals.requests.into())),
+		("totals", totals_value(totals)),
+		("log_url", Value::from_bytes(log_url)),
+	]);
+	let mut args = key_values(key);
+	args.push(commitment);
+	dynamic::tx("CdniSettlement", "commit_batch", Composite::unnamed(args))
+}
+
+/// `answer_claim`: the relay shows `record` with its proof.
+pub fn answer_claim(
+	key: BatchKey,
+	record: &[u8],
+	proof: &InclusionProof,
+) -> DynamicPayload<Composite<()>> {
+	dynamic::tx(
+		"CdniSettlement",
+		"answer_claim",
+		Composite::unnamed([key_value(key), Value::from_bytes(record), proof_value(proof)]),
+	)
+}
+
+/// `challenge_bytes`: the relay must show the record covering `offset`.
+pub fn challenge_bytes(key: BatchKey, offset: u64) -> DynamicPayload<Composite<()>> {
+	dynamic::tx(
+		"CdniSettlement",
+		"challenge_bytes",
+		Composite::unnamed([key_value(key), Value::u128(offset.into())]),
+	)
+}
+
+/// `dispute_malformed`: `record` is in the batch and is not a record of it.
+pub fn dispute_malformed(
+	key: BatchKey,
+	record: &[u8],
+	proof: &InclusionProof,
+) -> DynamicPayload<Composite<()>> {
+	dynamic::tx(
+		"CdniSettlement",
+		"dispute_malformed",
+		Composite::unnamed([key_value(key), Value::from_bytes(record), proof_value(proof)]),
+	)
+}
+
+/// `dispute_sums`: the relay's tree holds `leaf` for `record`, and it or
+/// the tree's top disagrees with what the record says or was committed.
+pub fn dispute_sums(
+	key: BatchKey,
+	record: &[u8],
+	leaf: &Totals,
+	proof: &InclusionProof,
+) -> DynamicPayload<Composite<()>> {
+	dynamic::tx(
+		"CdniSettlement",
+		"dispute_sums",
+		Composite::unnamed([
+			key_value(key),
+			Value::from_bytes(record),
+			totals_value(leaf),
+			proof_value(proof),
+		]),
+	)
+}
