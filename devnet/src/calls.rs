@@ -42,7 +42,16 @@ pub fn open_contract(
 		("origin", Value::from_bytes(origin)),
 		("price_per_gb", Value::u128(price_per_gb)),
 		("budget", Value::u128(budget)),
-		("footprint", Value::unnamed_composite([])),
+		("footprint", Value::unnamed_variant("Anywhere", [])),
+		(
+			"suppliers",
+			Value::named_composite([
+				("allow", Value::unnamed_composite([])),
+				("deny", Value::unnamed_composite([])),
+				("min_verified_mbps", Value::u128(0)),
+				("required_capabilities", Value::unnamed_composite([Value::u128(0)])),
+			]),
+		),
 		(
 			"sla",
 			Value::named_composite([

@@ -68,6 +68,8 @@ pub struct RelaySummary<AccountId, BlockNumber> {
 	pub claimed_mbps: Mbps,
 	/// What proof of bandwidth last verified (0 before the first verdict).
 	pub verified_mbps: Mbps,
+	/// What the operator declares the relay can do.
+	pub capabilities: Capabilities,
 	/// The network the relay is in: beacons from it do not test it.
 	pub asn: u32,
 }

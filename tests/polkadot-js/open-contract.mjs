@@ -49,7 +49,8 @@ try {
     origin: args.origin,
     pricePerGb: BigInt(args.price) * UNIT,
     budget: BigInt(args.budget) * UNIT,
-    footprint: [],
+    footprint: 'Anywhere',
+    suppliers: { allow: [], deny: [], minVerifiedMbps: 0, requiredCapabilities: 0 },
     sla: {
       minVerifiedMbps: 10,
       maxErrorShare: 50_000_000, // 5 % (Perbill)

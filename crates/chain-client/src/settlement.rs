@@ -147,6 +147,20 @@ pub fn answer_claim(
 	)
 }
 
+/// `answer_claim_from_next`: the relay shows the record of a receipt claim
+/// on `key` from its batch for the next period, with its proof there.
+pub fn answer_claim_from_next(
+	key: BatchKey,
+	record: &[u8],
+	proof: &InclusionProof,
+) -> DynamicPayload<Composite<()>> {
+	dynamic::tx(
+		"CdniSettlement",
+		"answer_claim_from_next",
+		Composite::unnamed([key_value(key), Value::from_bytes(record), proof_value(proof)]),
+	)
+}
+
 /// `challenge_bytes`: the relay must show the record covering `offset`.
 pub fn challenge_bytes(key: BatchKey, offset: u64) -> DynamicPayload<Composite<()>> {
 	dynamic::tx(

@@ -68,14 +68,28 @@ fn foreign_footprints(n: u32) -> Vec<Footprint> {
 		.collect()
 }
 
-fn terms<T: Config>(footprint: Vec<Footprint>) -> ContractTerms<BlockNumberFor<T>, BalanceOf<T>> {
+/// Terms with `footprint` and the longest supplier lists: relays no
+/// benchmark registers denied, so every join reads the whole list.
+fn terms<T: Config>(
+	footprint: Vec<Footprint>,
+) -> ContractTerms<T::AccountId, BlockNumberFor<T>, BalanceOf<T>> {
 	let now = frame_system::Pallet::<T>::block_number();
 	ContractTerms {
 		hosts: (0..T::MaxHosts::get()).map(host).collect(),
 		origin: url::<T>("origin"),
 		price_per_gb: 1_000u32.into(),
 		budget: T::MinBudget::get().saturating_mul(1_000_000u32.into()),
-		footprint,
+		footprint: if footprint.is_empty() {
+			Coverage::Anywhere
+		} else {
+			Coverage::Within(footprint)
+		},
+		suppliers: SupplierPolicy {
+			allow: Vec::new(),
+			deny: (0..T::MaxSuppliers::get()).map(|i| Supplier::Relay(u32::MAX - i)).collect(),
+			min_verified_mbps: 0,
+			required_capabilities: ocm_primitives::capacity::Capabilities(0),
+		},
 		sla: SlaTerms {
 			min_verified_mbps: u32::MAX,
 			max_error_share: Perbill::zero(),
@@ -326,7 +340,11 @@ mod benchmarks {
 
 	#[benchmark]
 	fn close_contract() {
+		// A running contract; closed before its start it is refunded at
+		// once, which `refund`'s benchmark measures.
 		let (who, id) = open::<T>(vec![]);
+		let start = Contracts::<T>::get(id).unwrap().start;
+		frame_system::Pallet::<T>::set_block_number(start);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), id);
 		assert_eq!(
@@ -366,6 +384,29 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(operator), id, relay);
 		assert!(Members::<T>::get(id, relay).unwrap().until_period.is_some());
+	}
+
+	#[benchmark]
+	fn remove_relay() {
+		let (provider, id, _, relay) = contract_with_relay::<T>();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), id, relay);
+		assert!(Members::<T>::get(id, relay).unwrap().until_period.is_some());
+	}
+
+	#[benchmark]
+	fn set_suppliers() {
+		let (provider, id) = open::<T>(foreign_footprints(1));
+		let operator: T::AccountId = account("operator", 0, 0);
+		let policy = SupplierPolicy {
+			allow: (0..T::MaxSuppliers::get()).map(|_| Supplier::Operator(operator.clone())).collect(),
+			deny: (0..T::MaxSuppliers::get()).map(|i| Supplier::Relay(i)).collect(),
+			min_verified_mbps: 1,
+			required_capabilities: ocm_primitives::capacity::Capabilities(1),
+		};
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), id, policy);
+		assert!(SupplierPolicies::<T>::contains_key(id));
 	}
 
 	#[benchmark]
@@ -487,6 +528,41 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(operator), key, line, proof);
 		assert!(Batches::<T>::get(key).unwrap().claims.is_empty());
+	}
+
+	#[benchmark]
+	fn answer_claim_from_next() {
+		let (provider, id, operator, relay) = contract_with_relay::<T>();
+		// Period 0 holds `MaxDisputes` receipt claims; the record answering
+		// the last (the longest URI a claim names) is in period 1's batch.
+		let key = committed::<T>(id, relay, &operator, H256::repeat_byte(1), some_totals());
+		let line = record(&host(0), T::MaxDisputes::get() - 1, Some(T::MaxUrlLen::get() as usize));
+		let settled = ocm_cdni::record::Settled::parse(&line).expect("well-formed");
+		let (proof, root, totals) = proof_for(&line, 0, None);
+		let next_end = Contracts::<T>::get(id).expect("exists").period_end(1);
+		frame_system::Pallet::<T>::set_block_number(next_end);
+		let next = BatchCommitment { root, records: RECORDS, totals, log_url: url::<T>("relay") };
+		Settlement::<T>::do_commit_batch(operator.clone(), (id, relay, 1), next).expect("commits");
+		claims::<T>(key, &provider, T::MaxDisputes::get() - 1);
+		let deposit = T::ClaimDeposit::get();
+		Batches::<T>::mutate(key, |b| {
+			let b = b.as_mut().unwrap();
+			b.dispute_until = next_end + 10u32.into();
+			let _ = b.claims.try_push(Claim {
+				challenger: provider.clone(),
+				asks: ClaimAsk::Receipt {
+					request_id: BoundedVec::truncate_from(settled.request_id.clone()),
+					uri: BoundedVec::truncate_from(settled.uri.to_vec()),
+				},
+				deposit,
+				answer_by: next_end + 10u32.into(),
+			});
+		});
+		use frame_support::traits::fungible::MutateHold;
+		T::Currency::hold(&HoldReason::ClaimDeposit.into(), &provider, deposit).expect("funded");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator), key, line, proof);
+		assert_eq!(Batches::<T>::get(key).unwrap().claims.len() as u32, T::MaxDisputes::get() - 1);
 	}
 
 	/// `c = 0`: the batch pays (relay, pot, SLA); `c > 0`: it is void for

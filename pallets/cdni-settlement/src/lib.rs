@@ -165,6 +165,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxFootprints: Get<u32>;
 
+		/// Relays and operators in a contract's allow or deny list, at most.
+		#[pallet::constant]
+		type MaxSuppliers: Get<u32>;
+
 		/// Relays in one contract, at most: the bound of `refund`.
 		#[pallet::constant]
 		type MaxRelays: Get<u32>;
@@ -227,6 +231,10 @@ pub mod pallet {
 		Batch<T>,
 	>;
 
+	/// Each contract's supplier policy, where it has more than the open one.
+	#[pallet::storage]
+	pub type SupplierPolicies<T: Config> = StorageMap<_, Twox64Concat, ContractId, Suppliers<T>>;
+
 	/// Each contract's delivery service, once its provider configured it.
 	#[pallet::storage]
 	pub type Services<T: Config> = StorageMap<_, Twox64Concat, ContractId, Service<T>>;
@@ -275,6 +283,17 @@ pub mod pallet {
 			contract: ContractId,
 			relay: RelayId,
 			last_period: Period,
+		},
+		/// The provider removed a relay; it serves through `last_period`,
+		/// and its committed batches settle as usual.
+		RelayRemoved {
+			contract: ContractId,
+			relay: RelayId,
+			last_period: Period,
+		},
+		/// The provider changed which relays may join.
+		SuppliersSet {
+			contract: ContractId,
 		},
 		BatchCommitted {
 			contract: ContractId,
@@ -372,6 +391,14 @@ pub mod pallet {
 		RelayNotActive,
 		/// None of the relay's footprints meets the contract's.
 		FootprintMismatch,
+		/// A `Within` footprint list that is empty: say `Anywhere`.
+		NoFootprint,
+		/// The contract's supplier policy does not admit this relay (a
+		/// deny list, an allow list without it, too little verified
+		/// capacity or a capability it lacks).
+		SupplierNotAllowed,
+		/// More than `MaxSuppliers` in an allow or deny list.
+		TooManySuppliers,
 		AlreadyJoined,
 		/// The contract has `MaxRelays` relays.
 		TooManyRelays,
@@ -460,7 +487,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::open_contract())]
 		pub fn open_contract(
 			origin: OriginFor<T>,
-			terms: ContractTerms<BlockNumberFor<T>, BalanceOf<T>>,
+			terms: ContractTerms<T::AccountId, BlockNumberFor<T>, BalanceOf<T>>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_open_contract(who, terms)
@@ -482,10 +509,21 @@ pub mod pallet {
 		/// they served, disputes run their course, then `refund`. Before
 		/// its start it ends at once and its escrow goes back now.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::close_contract())]
-		pub fn close_contract(origin: OriginFor<T>, contract: ContractId) -> DispatchResult {
+		// Before the start it is a refund, of up to `MaxRelays` memberships.
+		#[pallet::weight(
+			T::WeightInfo::close_contract().max(T::WeightInfo::refund(T::MaxRelays::get()))
+		)]
+		pub fn close_contract(
+			origin: OriginFor<T>,
+			contract: ContractId,
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_close_contract(who, contract)
+			let refunded = Self::do_close_contract(who, contract)?;
+			Ok(Some(match refunded {
+				Some(relays) => T::WeightInfo::refund(relays),
+				None => T::WeightInfo::close_contract(),
+			})
+			.into())
 		}
 
 		/// Once the contract is over and its batches settled, releases the
@@ -651,6 +689,36 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_answer_claim_from(who, batch, record, proof)
+		}
+
+		/// The provider changes which relays may join the contract from now
+		/// on; members it no longer admits stay until it removes them.
+		#[pallet::call_index(16)]
+		// Bounded by `open_contract`'s measured weight: the same contract
+		// read and one write, with lists as long as its own.
+		#[pallet::weight(T::WeightInfo::open_contract())]
+		pub fn set_suppliers(
+			origin: OriginFor<T>,
+			contract: ContractId,
+			suppliers: SupplierPolicy<T::AccountId>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_suppliers(who, contract, suppliers)
+		}
+
+		/// The provider removes a relay from the contract: it serves through
+		/// the current period, which it may still commit, and its committed
+		/// batches settle as usual.
+		#[pallet::call_index(17)]
+		// Measured as `leave_contract`: the same reads and writes.
+		#[pallet::weight(T::WeightInfo::leave_contract())]
+		pub fn remove_relay(
+			origin: OriginFor<T>,
+			contract: ContractId,
+			relay: RelayId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_remove_relay(who, contract, relay)
 		}
 
 		/// Settles one due batch now, if `on_idle` has not. Anyone may call.

@@ -123,6 +123,7 @@ impl pallet_cdni_settlement::Config for Test {
 	type MaxHosts = ConstU32<4>;
 	type MaxFootprints = ConstU32<4>;
 	type MaxRelays = ConstU32<MAX_RELAYS>;
+	type MaxSuppliers = ConstU32<4>;
 	type MaxUrlLen = ConstU32<128>;
 	type MaxRequestIdLen = ConstU32<64>;
 	type MaxDisputes = ConstU32<MAX_DISPUTES>;

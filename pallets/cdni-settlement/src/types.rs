@@ -58,9 +58,99 @@ pub struct SlaTerms {
 	pub penalty: Perbill,
 }
 
+/// Where a contract's clients are: said explicitly, so that no contract is
+/// open to every relay by an omission.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug)]
+pub enum Coverage {
+	/// Clients anywhere: any relay's footprint meets it.
+	Anywhere,
+	/// Clients in these footprints (at least one): a relay joins only if
+	/// one of its footprints meets one of these.
+	Within(alloc::vec::Vec<Footprint>),
+}
+
+/// A relay, or every relay of an operator, in a contract's supplier lists.
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum Supplier<AccountId> {
+	Relay(ocm_primitives::capacity::RelayId),
+	Operator(AccountId),
+}
+
+/// Which relays may join a contract, as its provider chooses them.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug)]
+pub struct SupplierPolicy<AccountId> {
+	/// Only these relays and operators' relays may join; empty: any relay
+	/// the other rules admit.
+	pub allow: alloc::vec::Vec<Supplier<AccountId>>,
+	/// These may not join (and a provider removes members it lists later).
+	pub deny: alloc::vec::Vec<Supplier<AccountId>>,
+	/// Proof of bandwidth verified the relay at this, at least, when it joins.
+	pub min_verified_mbps: Mbps,
+	/// Every one of these `Capabilities` flags, declared by the relay.
+	pub required_capabilities: ocm_primitives::capacity::Capabilities,
+}
+
+impl<AccountId> SupplierPolicy<AccountId> {
+	/// Any Active relay whose footprint meets the contract's.
+	pub fn open() -> Self {
+		SupplierPolicy {
+			allow: alloc::vec::Vec::new(),
+			deny: alloc::vec::Vec::new(),
+			min_verified_mbps: 0,
+			required_capabilities: ocm_primitives::capacity::Capabilities(0),
+		}
+	}
+}
+
+/// A contract's supplier policy as stored, its lists bounded by `MaxSuppliers`.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Suppliers<T: Config> {
+	pub allow: BoundedVec<Supplier<T::AccountId>, T::MaxSuppliers>,
+	pub deny: BoundedVec<Supplier<T::AccountId>, T::MaxSuppliers>,
+	pub min_verified_mbps: Mbps,
+	pub required_capabilities: ocm_primitives::capacity::Capabilities,
+}
+
+impl<T: Config> Suppliers<T> {
+	/// Whether `list` names the relay or its operator.
+	fn lists(
+		list: &[Supplier<T::AccountId>],
+		relay: ocm_primitives::capacity::RelayId,
+		operator: &T::AccountId,
+	) -> bool {
+		list.iter().any(|s| match s {
+			Supplier::Relay(r) => *r == relay,
+			Supplier::Operator(o) => o == operator,
+		})
+	}
+
+	pub fn denies(&self, relay: ocm_primitives::capacity::RelayId, operator: &T::AccountId) -> bool {
+		Self::lists(&self.deny, relay, operator)
+	}
+
+	pub fn allows(&self, relay: ocm_primitives::capacity::RelayId, operator: &T::AccountId) -> bool {
+		!self.denies(relay, operator)
+			&& (self.allow.is_empty() || Self::lists(&self.allow, relay, operator))
+	}
+}
+
 /// What `open_contract` takes.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug)]
-pub struct ContractTerms<BlockNumber, Balance> {
+pub struct ContractTerms<AccountId, BlockNumber, Balance> {
 	/// Host names the provider registered, which the relays serve.
 	pub hosts: alloc::vec::Vec<alloc::vec::Vec<u8>>,
 	/// Where relays fetch misses: `http(s)://host[:port][/path]`.
@@ -68,8 +158,10 @@ pub struct ContractTerms<BlockNumber, Balance> {
 	pub price_per_gb: Balance,
 	/// Held in escrow from the provider now.
 	pub budget: Balance,
-	/// Clients the provider wants served; empty for anywhere.
-	pub footprint: alloc::vec::Vec<Footprint>,
+	/// Where the clients are the provider wants served.
+	pub footprint: Coverage,
+	/// Which relays may join.
+	pub suppliers: SupplierPolicy<AccountId>,
 	pub sla: SlaTerms,
 	/// First block of the first period; at least the current block.
 	pub start: BlockNumber,
@@ -91,6 +183,7 @@ pub struct Contract<T: Config> {
 	pub provider: T::AccountId,
 	pub hosts: BoundedVec<HostName, T::MaxHosts>,
 	pub origin: Url<T>,
+	/// Empty only when opened for clients `Anywhere`.
 	pub footprint: BoundedVec<Footprint, T::MaxFootprints>,
 	pub price_per_gb: BalanceOf<T>,
 	pub sla: SlaTerms,

@@ -96,6 +96,9 @@ impl RelayRegistry<AccountId, u64> for TestRegistry {
 				status: t.status.clone(),
 				claimed_mbps: t.claimed_mbps,
 				verified_mbps: t.verified_mbps,
+				capabilities: ocm_primitives::capacity::Capabilities(
+					ocm_primitives::capacity::Capabilities::HTTP_1_1,
+				),
 				asn: t.asn,
 			})
 		})

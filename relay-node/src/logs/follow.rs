@@ -385,30 +385,67 @@ impl Follower {
 			let (records, tree) = batch::tree(&log)?;
 			// One answer per record: it decides every claim it answers.
 			let mut indices = std::collections::BTreeSet::new();
+			let mut from_next = Vec::new();
 			for claim in &on_chain.claims {
 				let found = match claim {
 					ClaimAsk::Receipt { request_id, .. } => batch::find_request(&log, request_id)?,
 					ClaimAsk::Offset(offset) => tree.leaf_at_offset(*offset),
 				};
-				match found {
-					Some(index) => {
+				match (found, claim) {
+					(Some(index), _) => {
 						indices.insert(index);
 					}
-					None => tracing::warn!(contract = c, period = p, ?claim, "a claim this batch cannot answer"),
+					// A response that outlasted its period has its record in
+					// the next period's batch.
+					(None, ClaimAsk::Receipt { request_id, .. }) => from_next.push(request_id.clone()),
+					(None, _) => {
+						tracing::warn!(contract = c, period = p, ?claim, "a claim this batch cannot answer")
+					}
 				}
 			}
 			for index in indices {
 				let proof = tree.prove(index).map_err(|e| format!("{e:?}"))?;
 				let call = settlement::answer_claim(key, &records[index as usize], &proof);
-				match self.chain.submit_signed(&call, &self.operator).await {
-					Ok(_) => tracing::info!(contract = c, period = p, index, "answered a claim"),
-					Err(e) => {
-						tracing::warn!(contract = c, period = p, error = %e, "cannot answer a claim")
-					}
-				}
+				self.answer(&call, (c, p), index).await;
+			}
+			if from_next.is_empty() {
+				continue;
+			}
+			// Only from a next batch the chain has: it is committed first.
+			let next = (c, p.saturating_add(1));
+			let committed = self
+				.batches
+				.get(&next)
+				.is_some_and(|b| matches!(b.state, CommitState::Committed | CommitState::Done));
+			let next_log = std::fs::read(batch::log_path(&self.logs.dir, next)).ok();
+			let Some(next_log) = next_log.filter(|_| committed) else {
+				tracing::info!(contract = c, period = p, "a receipt claim waits for the next period's batch");
+				continue;
+			};
+			let (next_records, next_tree) = batch::tree(&next_log)?;
+			for request_id in from_next {
+				let Some(index) = batch::find_request(&next_log, &request_id)? else {
+					tracing::warn!(contract = c, period = p, request = %String::from_utf8_lossy(&request_id), "a claimed request is in neither this batch nor the next");
+					continue;
+				};
+				let proof = next_tree.prove(index).map_err(|e| format!("{e:?}"))?;
+				let call = settlement::answer_claim_from_next(key, &next_records[index as usize], &proof);
+				self.answer(&call, (c, p), index).await;
 			}
 		}
 		Ok(())
+	}
+
+	async fn answer(
+		&self,
+		call: &ocm_chain_client::subxt::transactions::DynamicPayload<Composite<()>>,
+		(c, p): (u32, u32),
+		index: u32,
+	) {
+		match self.chain.submit_signed(call, &self.operator).await {
+			Ok(_) => tracing::info!(contract = c, period = p, index, "answered a claim"),
+			Err(e) => tracing::warn!(contract = c, period = p, error = %e, "cannot answer a claim"),
+		}
 	}
 
 	fn public_base(&self) -> String {

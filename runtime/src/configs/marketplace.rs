@@ -232,6 +232,8 @@ impl pallet_cdni_settlement::Config for Runtime {
 	type MaxFootprints = ConstU32<MAX_FOOTPRINTS>;
 	/// A CDN-sized footprint of PoPs per contract.
 	type MaxRelays = ConstU32<256>;
+	/// Named suppliers a provider allows or denies per contract.
+	type MaxSuppliers = ConstU32<64>;
 	type MaxUrlLen = ConstU32<256>;
 	/// 32 hex digits (128 bits) by OCM relays; room for other formats.
 	type MaxRequestIdLen = ConstU32<64>;

@@ -116,6 +116,7 @@ impl<T: Config> RelayRegistry<T::AccountId, frame_system::pallet_prelude::BlockN
 			status: info.status,
 			claimed_mbps: info.claims.capacity_mbps,
 			verified_mbps: info.verified_mbps,
+			capabilities: info.claims.capabilities,
 			asn: info.claims.location.asn,
 		})
 	}

@@ -20,6 +20,7 @@ fn a_passing_verdict_activates_a_pending_relay() {
 				status: RelayStatus::Pending,
 				claimed_mbps: 1_000,
 				verified_mbps: 0,
+				capabilities: registration("https://edge.example.net").claims.capabilities,
 				asn: 64_500,
 			})
 		);

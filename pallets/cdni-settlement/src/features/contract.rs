@@ -3,11 +3,12 @@
 
 use crate::{
 	types::*, Config, Contracts, Error, Event, HoldReason, Members, NextContractId, Pallet,
+	SupplierPolicies,
 };
 use alloc::vec::Vec;
 use frame_support::{
 	ensure,
-	pallet_prelude::DispatchResult,
+	pallet_prelude::{DispatchError, DispatchResult},
 	traits::{fungible::MutateHold, tokens::Precision, Get},
 	BoundedVec,
 };
@@ -44,7 +45,7 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_open_contract(
 		who: T::AccountId,
-		terms: ContractTerms<BlockNumberFor<T>, BalanceOf<T>>,
+		terms: ContractTerms<T::AccountId, BlockNumberFor<T>, BalanceOf<T>>,
 	) -> DispatchResult {
 		ensure!(!T::ContractsPaused::get(), Error::<T>::ContractsPaused);
 		ensure!(!terms.hosts.is_empty(), Error::<T>::NoHosts);
@@ -62,9 +63,17 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(ocm_primitives::web::is_http_url(&terms.origin), Error::<T>::InvalidOrigin);
 		let origin: Url<T> = terms.origin.try_into().map_err(|_| Error::<T>::InvalidOrigin)?;
-		ensure!(terms.footprint.iter().all(Footprint::is_valid), Error::<T>::InvalidFootprint);
+		let footprint = match terms.footprint {
+			Coverage::Anywhere => alloc::vec::Vec::new(),
+			Coverage::Within(list) => {
+				ensure!(!list.is_empty(), Error::<T>::NoFootprint);
+				list
+			},
+		};
+		ensure!(footprint.iter().all(Footprint::is_valid), Error::<T>::InvalidFootprint);
 		let footprint: BoundedVec<Footprint, T::MaxFootprints> =
-			terms.footprint.try_into().map_err(|_| Error::<T>::InvalidFootprint)?;
+			footprint.try_into().map_err(|_| Error::<T>::InvalidFootprint)?;
+		let suppliers = Self::bounded_suppliers(terms.suppliers)?;
 		ensure!(!terms.price_per_gb.is_zero(), Error::<T>::ZeroPrice);
 		ensure!(terms.budget >= T::MinBudget::get(), Error::<T>::BudgetTooSmall);
 		ensure!(terms.start >= Self::now() && terms.end > terms.start, Error::<T>::InvalidSchedule);
@@ -72,6 +81,9 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| Error::<T>::InsufficientFunds)?;
 		let id = NextContractId::<T>::get();
 		NextContractId::<T>::put(id.saturating_add(1));
+		if let Some(suppliers) = suppliers {
+			SupplierPolicies::<T>::insert(id, suppliers);
+		}
 		Contracts::<T>::insert(
 			id,
 			Contract {
@@ -125,7 +137,11 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_close_contract(who: T::AccountId, id: ContractId) -> DispatchResult {
+	/// Returns the relays removed when it ended before its start (a refund).
+	pub(crate) fn do_close_contract(
+		who: T::AccountId,
+		id: ContractId,
+	) -> Result<Option<u32>, DispatchError> {
 		let mut contract = Self::provider_contract(&who, id)?;
 		let now = Self::now();
 		ensure!(!contract.closed, Error::<T>::ContractClosed);
@@ -135,8 +151,7 @@ impl<T: Config> Pallet<T> {
 			// and the escrow goes back at once.
 			contract.end = now;
 			Self::deposit_event(Event::ContractClosed { contract: id, end: now });
-			Self::remove_contract(id, contract)?;
-			return Ok(());
+			return Ok(Some(Self::remove_contract(id, contract)?));
 		}
 		// The period under way is served to its end.
 		contract.end = contract.period_end(contract.period_at(now));
@@ -144,7 +159,7 @@ impl<T: Config> Pallet<T> {
 		let end = contract.end;
 		Contracts::<T>::insert(id, contract);
 		Self::deposit_event(Event::ContractClosed { contract: id, end });
-		Ok(())
+		Ok(None)
 	}
 
 	/// Releases the contract's escrow to its provider, ends its relays'
@@ -164,6 +179,7 @@ impl<T: Config> Pallet<T> {
 		}
 		Contracts::<T>::remove(id);
 		crate::Services::<T>::remove(id);
+		SupplierPolicies::<T>::remove(id);
 		Self::deposit_event(Event::ContractRefunded { contract: id, refunded });
 		Ok(contract.relays)
 	}
@@ -191,6 +207,15 @@ impl<T: Config> Pallet<T> {
 		let summary = T::Relays::relay(relay).ok_or(Error::<T>::RelayNotFound)?;
 		ensure!(summary.operator == who, Error::<T>::NotOperator);
 		ensure!(summary.status == RelayStatus::Active, Error::<T>::RelayNotActive);
+		if let Some(policy) = SupplierPolicies::<T>::get(id) {
+			ensure!(
+				policy.allows(relay, &summary.operator)
+					&& summary.verified_mbps >= policy.min_verified_mbps
+					&& summary.capabilities.0 & policy.required_capabilities.0
+						== policy.required_capabilities.0,
+				Error::<T>::SupplierNotAllowed
+			);
+		}
 		if !contract.footprint.is_empty() {
 			let serves: Vec<Footprint> = T::Relays::footprints(relay);
 			ensure!(
@@ -213,6 +238,63 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// The stored form of a policy; `None` for the open policy, which is
+	/// not stored.
+	fn bounded_suppliers(
+		policy: SupplierPolicy<T::AccountId>,
+	) -> Result<Option<Suppliers<T>>, Error<T>> {
+		if policy == SupplierPolicy::open() {
+			return Ok(None);
+		}
+		Ok(Some(Suppliers {
+			allow: policy.allow.try_into().map_err(|_| Error::<T>::TooManySuppliers)?,
+			deny: policy.deny.try_into().map_err(|_| Error::<T>::TooManySuppliers)?,
+			min_verified_mbps: policy.min_verified_mbps,
+			required_capabilities: policy.required_capabilities,
+		}))
+	}
+
+	pub(crate) fn do_set_suppliers(
+		who: T::AccountId,
+		id: ContractId,
+		policy: SupplierPolicy<T::AccountId>,
+	) -> DispatchResult {
+		let contract = Self::provider_contract(&who, id)?;
+		ensure!(Self::now() < contract.end, Error::<T>::ContractEnded);
+		match Self::bounded_suppliers(policy)? {
+			Some(suppliers) => SupplierPolicies::<T>::insert(id, suppliers),
+			None => SupplierPolicies::<T>::remove(id),
+		}
+		Self::deposit_event(Event::SuppliersSet { contract: id });
+		Ok(())
+	}
+
+	pub(crate) fn do_remove_relay(
+		who: T::AccountId,
+		id: ContractId,
+		relay: RelayId,
+	) -> DispatchResult {
+		let contract = Self::provider_contract(&who, id)?;
+		let last_period = Self::end_membership(&contract, id, relay)?;
+		Self::deposit_event(Event::RelayRemoved { contract: id, relay, last_period });
+		Ok(())
+	}
+
+	/// Ends the relay's membership with the current period; returns it.
+	fn end_membership(
+		contract: &Contract<T>,
+		id: ContractId,
+		relay: RelayId,
+	) -> Result<Period, Error<T>> {
+		let mut membership = Members::<T>::get(id, relay).ok_or(Error::<T>::NotMember)?;
+		ensure!(membership.until_period.is_none(), Error::<T>::AlreadyLeft);
+		let last_period = contract.period_at(Self::now()).max(membership.from_period);
+		membership.until_period = Some(last_period);
+		Members::<T>::insert(id, relay, membership);
+		Self::oblige(relay, |o| o.memberships.saturating_dec());
+		Ok(last_period)
+	}
+
 	pub(crate) fn do_leave_contract(
 		who: T::AccountId,
 		id: ContractId,
@@ -221,12 +303,7 @@ impl<T: Config> Pallet<T> {
 		let contract = Contracts::<T>::get(id).ok_or(Error::<T>::ContractNotFound)?;
 		let summary = T::Relays::relay(relay).ok_or(Error::<T>::RelayNotFound)?;
 		ensure!(summary.operator == who, Error::<T>::NotOperator);
-		let mut membership = Members::<T>::get(id, relay).ok_or(Error::<T>::NotMember)?;
-		ensure!(membership.until_period.is_none(), Error::<T>::AlreadyLeft);
-		let last_period = contract.period_at(Self::now()).max(membership.from_period);
-		membership.until_period = Some(last_period);
-		Members::<T>::insert(id, relay, membership);
-		Self::oblige(relay, |o| o.memberships.saturating_dec());
+		let last_period = Self::end_membership(&contract, id, relay)?;
 		Self::deposit_event(Event::RelayLeft { contract: id, relay, last_period });
 		Ok(())
 	}

@@ -64,6 +64,9 @@ impl<T: Config> Pallet<T> {
 					.saturating_accrue(claim.deposit);
 			}
 		}
+		for (contract, _) in crate::SupplierPolicies::<T>::iter() {
+			ensure!(Contracts::<T>::contains_key(contract), "a supplier policy without its contract");
+		}
 		for (contract, service) in crate::Services::<T>::iter() {
 			ensure!(Contracts::<T>::contains_key(contract), "a service without its contract");
 			ensure!(

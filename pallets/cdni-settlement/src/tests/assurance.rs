@@ -8,7 +8,7 @@ use ocm_cdni::record::Settled;
 use crate::{Batches, Contracts, Error, Obligations};
 use frame_support::{assert_noop, assert_ok};
 use ocm_cdni::merkle::{self, Node, Tree};
-use ocm_primitives::capacity::{RelayRegistry, Suspender};
+use ocm_primitives::capacity::{Capabilities, RelayRegistry, Suspender};
 
 /// Commits `commitment` as period 0 of (contract, relay) at the period's end.
 fn commit_as_is(contract: ContractId, relay: u32, commitment: BatchCommitment) -> BatchKey {
@@ -588,5 +588,125 @@ fn a_receipt_from_the_last_served_period_waits_for_nothing_more() {
 		let batch = Batches::<Test>::get(key).unwrap();
 		assert_eq!(batch.claims[0].answer_by, System::block_number() + ANSWER_PERIOD);
 		assert!(!batch.deferred);
+	});
+}
+
+#[test]
+fn a_contract_that_names_its_suppliers_admits_no_one_else() {
+	run(|| {
+		let mut named = terms();
+		named.suppliers.allow = vec![Supplier::Operator(other_operator())];
+		let contract = open(named);
+		// A relay claiming every IPv4 address: its footprint meets any
+		// contract's, but the provider did not name it.
+		let everywhere = active_relay(&operator(), ("ipv4cidr", "0.0.0.0/0"));
+		assert_noop!(
+			Settlement::join_contract(RuntimeOrigin::signed(operator()), contract, everywhere),
+			Error::<Test>::SupplierNotAllowed
+		);
+		let chosen = active_relay(&other_operator(), ("ipv4cidr", "192.0.2.0/24"));
+		assert_ok!(Settlement::join_contract(
+			RuntimeOrigin::signed(other_operator()),
+			contract,
+			chosen
+		));
+		// The provider denies it later: it can no longer join elsewhere in
+		// this contract, and the provider removes the membership it has.
+		let denied = SupplierPolicy {
+			deny: vec![Supplier::Relay(chosen)],
+			..SupplierPolicy::open()
+		};
+		assert_noop!(
+			Settlement::set_suppliers(RuntimeOrigin::signed(operator()), contract, denied.clone()),
+			Error::<Test>::NotProvider
+		);
+		assert_ok!(Settlement::set_suppliers(RuntimeOrigin::signed(provider()), contract, denied));
+		assert_ok!(Settlement::join_contract(RuntimeOrigin::signed(operator()), contract, everywhere));
+		// Removed in period 0, it may still commit what it served in it.
+		assert_noop!(
+			Settlement::remove_relay(RuntimeOrigin::signed(other_operator()), contract, chosen),
+			Error::<Test>::NotProvider
+		);
+		assert_ok!(Settlement::remove_relay(RuntimeOrigin::signed(provider()), contract, chosen));
+		assert!(events().contains(&Event::RelayRemoved { contract, relay: chosen, last_period: 0 }));
+		assert_eq!(Obligations::<Test>::get(chosen), None);
+		System::set_block_number(11);
+		let lines = records(2, 1_000, HOST, &[200]);
+		assert_ok!(Settlement::commit_batch(
+			RuntimeOrigin::signed(other_operator()),
+			contract,
+			chosen,
+			0,
+			commitment(&lines)
+		));
+		System::set_block_number(21);
+		assert_noop!(
+			Settlement::commit_batch(
+				RuntimeOrigin::signed(other_operator()),
+				contract,
+				chosen,
+				1,
+				commitment(&lines)
+			),
+			Error::<Test>::PeriodNotServed
+		);
+		let due = Batches::<Test>::get((contract, chosen, 0)).unwrap().settle_at;
+		run_to(due);
+		assert!(events().iter().any(|e| matches!(e, Event::BatchSettled { relay, .. } if *relay == chosen)));
+	});
+}
+
+#[test]
+fn suppliers_need_the_capacity_and_capabilities_the_provider_asks() {
+	run(|| {
+		let mut demanding = terms();
+		demanding.suppliers.min_verified_mbps = 2_000;
+		let contract = open(demanding);
+		let relay = active_relay(&operator(), ("ipv4cidr", "192.0.2.0/24"));
+		assert_noop!(
+			Settlement::join_contract(RuntimeOrigin::signed(operator()), contract, relay),
+			Error::<Test>::SupplierNotAllowed
+		);
+		verify_at(relay, 2_000);
+		assert_ok!(Settlement::join_contract(RuntimeOrigin::signed(operator()), contract, relay));
+
+		// The mock's relays declare HTTP/1.1 only.
+		let mut hls = terms();
+		hls.suppliers.required_capabilities = Capabilities(Capabilities::HLS);
+		let hls_contract = open(hls);
+		assert_noop!(
+			Settlement::join_contract(RuntimeOrigin::signed(operator()), hls_contract, relay),
+			Error::<Test>::SupplierNotAllowed
+		);
+		let mut http = terms();
+		http.suppliers.required_capabilities = Capabilities(Capabilities::HTTP_1_1);
+		let http_contract = open(http);
+		assert_ok!(Settlement::join_contract(
+			RuntimeOrigin::signed(operator()),
+			http_contract,
+			relay
+		));
+	});
+}
+
+#[test]
+fn a_contract_for_clients_anywhere_says_so_and_admits_any_footprint() {
+	run(|| {
+		let mut anywhere = terms();
+		anywhere.footprint = Coverage::Anywhere;
+		let contract = open(anywhere);
+		assert!(Contracts::<Test>::get(contract).unwrap().footprint.is_empty());
+		let by_country = active_relay(&operator(), ("countrycode", "nl"));
+		assert_ok!(Settlement::join_contract(
+			RuntimeOrigin::signed(operator()),
+			contract,
+			by_country
+		));
+		// A footprinted contract refuses a relay elsewhere.
+		let elsewhere = open(terms());
+		assert_noop!(
+			Settlement::join_contract(RuntimeOrigin::signed(operator()), elsewhere, by_country),
+			Error::<Test>::FootprintMismatch
+		);
 	});
 }

@@ -26,7 +26,7 @@ fn a_provider_opens_a_contract_with_its_budget_in_escrow() {
 #[test]
 fn contracts_are_refused_with_a_reason() {
 	run(|| {
-		let with = |change: fn(&mut ContractTerms<u64, Balance>)| {
+		let with = |change: fn(&mut ContractTerms<AccountId, u64, Balance>)| {
 			let mut t = terms();
 			change(&mut t);
 			Settlement::open_contract(RuntimeOrigin::signed(provider()), t)
@@ -51,16 +51,25 @@ fn contracts_are_refused_with_a_reason() {
 			Error::<Test>::InvalidOrigin
 		);
 		assert_noop!(
-			with(|t| t.footprint = vec![t.footprint[0]; 5]),
+			with(|t| {
+				let Coverage::Within(list) = &t.footprint else { unreachable!() };
+				t.footprint = Coverage::Within(vec![list[0]; 5])
+			}),
 			Error::<Test>::InvalidFootprint
 		);
 		assert_noop!(
 			with(|t| t.footprint =
-				vec![Footprint::Ipv4Cidr(ocm_primitives::footprint::Ipv4Cidr {
+				Coverage::Within(vec![Footprint::Ipv4Cidr(ocm_primitives::footprint::Ipv4Cidr {
 					prefix: [192, 0, 2, 1],
 					len: 24
-				})]),
+				})])),
 			Error::<Test>::InvalidFootprint
+		);
+		// No footprint by omission: an empty list is refused, `Anywhere` says it.
+		assert_noop!(with(|t| t.footprint = Coverage::Within(vec![])), Error::<Test>::NoFootprint);
+		assert_noop!(
+			with(|t| t.suppliers.deny = (0..5).map(Supplier::Relay).collect()),
+			Error::<Test>::TooManySuppliers
 		);
 		assert_noop!(with(|t| t.price_per_gb = 0), Error::<Test>::ZeroPrice);
 		assert_noop!(with(|t| t.budget = 999), Error::<Test>::BudgetTooSmall);
@@ -236,7 +245,7 @@ fn active_relays_in_the_footprint_join_once() {
 fn a_contract_without_footprint_takes_relays_from_anywhere_up_to_its_bound() {
 	run(|| {
 		let mut t = terms();
-		t.footprint.clear();
+		t.footprint = Coverage::Anywhere;
 		let id = open(t);
 		for i in 0..MAX_RELAYS {
 			let who = if i % 2 == 0 { operator() } else { other_operator() };

@@ -31,20 +31,21 @@ pub fn sla() -> SlaTerms {
 }
 
 /// 1,000 per GB, a budget of 1,000,000, 192.0.2.0/24, 100 blocks from now.
-pub fn terms() -> ContractTerms<u64, Balance> {
+pub fn terms() -> ContractTerms<AccountId, u64, Balance> {
 	ContractTerms {
 		hosts: vec![HOST.into()],
 		origin: b"https://origin.example.com/live".to_vec(),
 		price_per_gb: 1_000,
 		budget: 1_000_000,
-		footprint: vec![Footprint::parse(b"ipv4cidr", b"192.0.2.0/24").unwrap()],
+		footprint: Coverage::Within(vec![Footprint::parse(b"ipv4cidr", b"192.0.2.0/24").unwrap()]),
+		suppliers: SupplierPolicy::open(),
 		sla: sla(),
 		start: System::block_number(),
 		end: System::block_number() + 100,
 	}
 }
 
-pub fn open(terms: ContractTerms<u64, Balance>) -> ContractId {
+pub fn open(terms: ContractTerms<AccountId, u64, Balance>) -> ContractId {
 	let id = crate::NextContractId::<Test>::get();
 	assert_ok!(Settlement::open_contract(RuntimeOrigin::signed(provider()), terms));
 	id

@@ -114,7 +114,7 @@ fn on_idle_settles_many_batches_within_its_bounds() {
 	run(|| {
 		// Six relays' batches for one period, due together.
 		let mut t = terms();
-		t.footprint.clear();
+		t.footprint = Coverage::Anywhere;
 		let contract = open(t);
 		let mut keys = vec![];
 		let operators = [operator(), other_operator()];
