@@ -94,7 +94,11 @@ pub fn batch_of(
 }
 
 /// Reads the batch's commitment from the chain.
-pub async fn committed(chain: &Chain, batch: BatchKey, at: Option<u64>) -> Result<Committed, String> {
+pub async fn committed(
+	chain: &Chain,
+	batch: BatchKey,
+	at: Option<u64>,
+) -> Result<Committed, String> {
 	let at = match at {
 		Some(number) => chain.api.at_block(number).await.map_err(|e| e.to_string())?,
 		None => chain.best().await?,
@@ -147,8 +151,7 @@ pub fn disputes(local: &Local, chain: &Committed, mut random: impl FnMut() -> u6
 	if chain.totals.bytes == 0 {
 		return Vec::new();
 	}
-	let mut offsets: Vec<u64> =
-		(0..CHALLENGES).map(|_| random() % chain.totals.bytes).collect();
+	let mut offsets: Vec<u64> = (0..CHALLENGES).map(|_| random() % chain.totals.bytes).collect();
 	offsets.sort_unstable();
 	offsets.dedup();
 	offsets.into_iter().map(|offset| Dispute::Challenge { offset }).collect()
@@ -156,7 +159,11 @@ pub fn disputes(local: &Local, chain: &Committed, mut random: impl FnMut() -> u6
 
 impl Dispute {
 	/// The call that files it.
-	pub fn call(&self, local: &Local, key: BatchKey) -> Result<DynamicPayload<Composite<()>>, String> {
+	pub fn call(
+		&self,
+		local: &Local,
+		key: BatchKey,
+	) -> Result<DynamicPayload<Composite<()>>, String> {
 		let proven = |index: u32| {
 			let proof = local.tree.prove(index).map_err(|e| format!("{e:?}"))?;
 			Ok::<_, String>((local.lines[index as usize].clone(), proof))

@@ -265,6 +265,30 @@ fn logged(
 	Response::from_parts(parts, BodyExt::boxed(Logged::new(body, draft, logs.clone())))
 }
 
+/// Request targets longer than this are refused (414): a record carries
+/// the target percent-encoded (up to three bytes each) within
+/// `ocm_cdni::record::MAX_LINE`, 8 KiB, with room for a 253-byte host and
+/// the other fields. A longer line would bill nothing and could not be
+/// disputed as what it is.
+const MAX_TARGET: usize = 2 * 1024;
+
+/// Refuses request targets a record cannot carry: too long (414), or not
+/// a path (the `*` and authority forms, 400), before anything is served
+/// or logged.
+fn refuse_target<B>(request: &Request<B>) -> Option<Response<Body>> {
+	let target = request.uri().path_and_query().map_or("", |p| p.as_str());
+	if target.len() > MAX_TARGET {
+		return Some(text(
+			StatusCode::URI_TOO_LONG,
+			format!("request targets are at most {MAX_TARGET} bytes\n"),
+		));
+	}
+	if !request.uri().path().starts_with('/') {
+		return Some(text(StatusCode::BAD_REQUEST, "the request target must be a path\n"));
+	}
+	None
+}
+
 const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("ocm-request-id");
 const RECEIPT: header::HeaderName = header::HeaderName::from_static("ocm-receipt");
 
@@ -286,6 +310,17 @@ fn service(
 		async move {
 			let started = std::time::Instant::now();
 			let request = crate::delegated::rewrite(request);
+			if let Some(refused) = refuse_target(&request) {
+				state
+					.metrics
+					.requests
+					.get_or_create(&RequestLabels {
+						endpoint: "refused",
+						status: refused.status().as_u16(),
+					})
+					.inc();
+				return Ok::<_, Infallible>(refused);
+			}
 			if request.method() == Method::POST && request.uri().path() == crate::triggers::PATH {
 				let response = trigger(&state, request).await;
 				state
@@ -414,4 +449,48 @@ pub async fn serve(
 		tracing::warn!("connections still open after 10 s; closing them");
 	}
 	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn request(target: &str) -> Request<()> {
+		Request::builder().uri(target).body(()).unwrap()
+	}
+
+	#[test]
+	fn targets_a_record_cannot_carry_are_refused() {
+		assert!(refuse_target(&request("/live/0.ts?x=1")).is_none());
+		let longest = format!("/{}", "%".repeat(MAX_TARGET - 1));
+		assert!(refuse_target(&request(&longest)).is_none());
+		let too_long = format!("/{}", "a".repeat(MAX_TARGET));
+		assert_eq!(refuse_target(&request(&too_long)).unwrap().status(), 414);
+		assert_eq!(refuse_target(&request("*")).unwrap().status(), 400);
+		// The longest target, every byte percent-encoded, with the longest
+		// host, still makes a record that settlement parses.
+		let line = ocm_cdni::record::HttpRequest {
+			completed_at_ms: 4_102_444_799_999, // the last millisecond of 2099
+			time_taken_us: 86_400_000_000,
+			client_group: "2001:db8:abcd::/48".into(),
+			server_hostname: "relay.example".into(),
+			method: "GET".into(),
+			upstream_uri: format!(
+				"http://{}.{}.{}.{}{longest}",
+				"a".repeat(63),
+				"b".repeat(63),
+				"c".repeat(63),
+				"d".repeat(61)
+			),
+			protocol: "HTTP/1.1".into(),
+			status: 200,
+			total_bytes: 999_999_999_999_999,
+			entity_bytes: 999_999_999_999_999,
+			cached: true,
+			request_id: "f".repeat(32),
+		}
+		.to_line();
+		let parsed = ocm_cdni::record::Settled::parse(&line);
+		assert!(parsed.is_ok(), "{} bytes: {parsed:?}", line.len());
+	}
 }

@@ -505,6 +505,26 @@ impl HttpRequest {
 	}
 }
 
+/// The text that [`push_nhtab`] wrote as `value`: every `%XX` decoded (the
+/// writer encodes `%` itself, so this is its exact inverse); `None` if a
+/// `%` is not followed by two hex digits. A receipt signs the request's URI
+/// as requested, a record carries it so encoded: claims compare the two
+/// through this.
+pub fn decode_nhtab(value: &[u8]) -> Option<Vec<u8>> {
+	let mut out = Vec::with_capacity(value.len());
+	let mut bytes = value.iter();
+	while let Some(&b) = bytes.next() {
+		if b != b'%' {
+			out.push(b);
+			continue;
+		}
+		let hex = |c: Option<&u8>| (*c? as char).to_digit(16);
+		let (high, low) = (hex(bytes.next())?, hex(bytes.next())?);
+		out.push((high * 16 + low) as u8);
+	}
+	Some(out)
+}
+
 /// Writes `text` as an NHTABSTRING: printable ASCII and space stay, any
 /// other byte (and `%`) is percent-encoded; an empty text is `-`.
 fn push_nhtab(out: &mut String, text: &str) {
@@ -518,6 +538,24 @@ fn push_nhtab(out: &mut String, text: &str) {
 		} else {
 			let _ = write!(out, "%{b:02X}");
 		}
+	}
+}
+
+#[cfg(test)]
+mod nhtab_tests {
+	use super::*;
+
+	#[test]
+	fn decoding_undoes_the_writers_encoding() {
+		for text in
+			["http://v.example/a%20b?x=%41", "http://v.example/\u{e9}t\u{e9}", "plain", "%%%"]
+		{
+			let mut line = String::new();
+			push_nhtab(&mut line, text);
+			assert_eq!(decode_nhtab(line.as_bytes()).unwrap(), text.as_bytes(), "{line}");
+		}
+		assert_eq!(decode_nhtab(b"a%2"), None);
+		assert_eq!(decode_nhtab(b"a%zz"), None);
 	}
 }
 

@@ -1,10 +1,10 @@
 //! Properties over generated records: every record's inclusion proof checks
-//! against the batch root and a changed record's does not; records and files
+//! against the batch root and a changed record's does not; bytes a relay
+//! adds to its bill cover no offset a proof can show; records and files
 //! round-trip through their text.
 
 use ocm_cdni::{
-	file,
-	merkle,
+	file, merkle,
 	record::{Fields, HttpRequest, Settled},
 };
 use proptest::prelude::*;
@@ -85,5 +85,53 @@ proptest! {
 		prop_assert!(parsed.records.iter().all(|r| r.check.is_ok()));
 		let back: Vec<Vec<u8>> = parsed.records.iter().map(|r| r.bytes.to_vec()).collect();
 		prop_assert_eq!(back, lines);
+	}
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig::with_cases(64))]
+
+	/// A relay that bills some records above their lines can show, for a
+	/// byte challenge, only offsets that honest records cover: every offset
+	/// in the bytes it added lands on a record whose proof fails. So the
+	/// share of offsets it cannot answer is at least its inflation's share.
+	#[test]
+	fn inflated_bytes_cover_no_offset_a_proof_can_show(
+		requests in prop::collection::vec(request(), 1..60),
+		inflate in prop::collection::vec((any::<prop::sample::Index>(), 1u64..5_000_000_000), 1..5),
+	) {
+		let lines: Vec<Vec<u8>> = requests.iter().map(HttpRequest::to_line).collect();
+		let mut leaves: Vec<merkle::Node> = lines.iter().map(|l| merkle::leaf(l)).collect();
+		let honest: u64 = leaves.iter().map(|l| l.sum.bytes).sum();
+		for (at, extra) in &inflate {
+			leaves[at.index(lines.len())].sum.bytes += extra;
+		}
+		let tree = merkle::Tree::new(leaves.clone()).unwrap();
+		let (root, n) = (tree.root(), tree.len());
+		let mut answerable = 0u64;
+		for (i, line) in lines.iter().enumerate() {
+			let proof = tree.prove(i as u32).unwrap();
+			let shown = merkle::walk(n, merkle::leaf(line), &proof);
+			if leaves[i] == merkle::leaf(line) {
+				let walk = shown.unwrap();
+				prop_assert_eq!(walk.root, root);
+				answerable += leaves[i].sum.bytes;
+			} else {
+				// The inflated record's own line does not lead to the root...
+				prop_assert!(shown.is_none_or(|w| w.root != root));
+				// ...and the leaf the relay used does, so `dispute_sums` proves it.
+				prop_assert_eq!(merkle::walk(n, leaves[i], &proof).unwrap().root, root);
+			}
+		}
+		let billed = tree.totals().bytes;
+		prop_assert!(answerable <= honest);
+		prop_assert!(billed - answerable >= billed - honest);
+		// Offsets in the added bytes name records that cannot be shown.
+		for (at, _) in &inflate {
+			let i = at.index(lines.len());
+			let start: u64 = leaves[..i].iter().map(|l| l.sum.bytes).sum();
+			let last = start + leaves[i].sum.bytes - 1;
+			prop_assert_eq!(tree.leaf_at_offset(last), Some(i as u32));
+		}
 	}
 }

@@ -112,7 +112,13 @@ pub async fn batch(at: &AtBlock, key: BatchKey) -> Result<Option<CommittedBatch>
 		totals: totals_of(value.at("totals").ok_or("a batch without totals")?)?,
 		log_url: value.at("log_url").and_then(bytes_of).unwrap_or_default(),
 		dispute_until: number(&value, "dispute_until")?,
-		claims: value.at("claims").map(items_of).unwrap_or_default().into_iter().filter_map(claim_of).collect(),
+		claims: value
+			.at("claims")
+			.map(items_of)
+			.unwrap_or_default()
+			.into_iter()
+			.filter_map(claim_of)
+			.collect(),
 	}))
 }
 
@@ -134,17 +140,27 @@ pub fn commit_batch(
 	dynamic::tx("CdniSettlement", "commit_batch", Composite::unnamed(args))
 }
 
-/// `answer_claim`: the relay shows `record` with its proof.
-pub fn answer_claim(
+/// A call that takes a batch, a record and its proof.
+fn record_call(
+	call: &str,
 	key: BatchKey,
 	record: &[u8],
 	proof: &InclusionProof,
 ) -> DynamicPayload<Composite<()>> {
 	dynamic::tx(
 		"CdniSettlement",
-		"answer_claim",
+		call,
 		Composite::unnamed([key_value(key), Value::from_bytes(record), proof_value(proof)]),
 	)
+}
+
+/// `answer_claim`: the relay shows `record` with its proof.
+pub fn answer_claim(
+	key: BatchKey,
+	record: &[u8],
+	proof: &InclusionProof,
+) -> DynamicPayload<Composite<()>> {
+	record_call("answer_claim", key, record, proof)
 }
 
 /// `answer_claim_from_next`: the relay shows the record of a receipt claim
@@ -154,11 +170,7 @@ pub fn answer_claim_from_next(
 	record: &[u8],
 	proof: &InclusionProof,
 ) -> DynamicPayload<Composite<()>> {
-	dynamic::tx(
-		"CdniSettlement",
-		"answer_claim_from_next",
-		Composite::unnamed([key_value(key), Value::from_bytes(record), proof_value(proof)]),
-	)
+	record_call("answer_claim_from_next", key, record, proof)
 }
 
 /// `challenge_bytes`: the relay must show the record covering `offset`.
@@ -176,11 +188,7 @@ pub fn dispute_malformed(
 	record: &[u8],
 	proof: &InclusionProof,
 ) -> DynamicPayload<Composite<()>> {
-	dynamic::tx(
-		"CdniSettlement",
-		"dispute_malformed",
-		Composite::unnamed([key_value(key), Value::from_bytes(record), proof_value(proof)]),
-	)
+	record_call("dispute_malformed", key, record, proof)
 }
 
 /// `dispute_sums`: the relay's tree holds `leaf` for `record`, and it or

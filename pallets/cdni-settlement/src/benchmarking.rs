@@ -172,7 +172,8 @@ fn proof_for(line: &[u8], index: u32, first: Option<Node>) -> (InclusionProof, H
 		last.sum.requests += RECORDS - counted;
 	}
 	let proof = InclusionProof { index, siblings };
-	let walk = merkle::walk(RECORDS, merkle::leaf(line), &proof).expect("a proof of the path's length");
+	let walk =
+		merkle::walk(RECORDS, merkle::leaf(line), &proof).expect("a proof of the path's length");
 	(proof, walk.root, walk.top)
 }
 
@@ -399,7 +400,9 @@ mod benchmarks {
 		let (provider, id) = open::<T>(foreign_footprints(1));
 		let operator: T::AccountId = account("operator", 0, 0);
 		let policy = SupplierPolicy {
-			allow: (0..T::MaxSuppliers::get()).map(|_| Supplier::Operator(operator.clone())).collect(),
+			allow: (0..T::MaxSuppliers::get())
+				.map(|_| Supplier::Operator(operator.clone()))
+				.collect(),
 			deny: (0..T::MaxSuppliers::get()).map(|i| Supplier::Relay(i)).collect(),
 			min_verified_mbps: 1,
 			required_capabilities: ocm_primitives::capacity::Capabilities(1),
@@ -523,8 +526,12 @@ mod benchmarks {
 			});
 		});
 		use frame_support::traits::fungible::MutateHold;
-		T::Currency::hold(&HoldReason::ClaimDeposit.into(), &provider, deposit.saturating_mul(c.into()))
-			.expect("funded");
+		T::Currency::hold(
+			&HoldReason::ClaimDeposit.into(),
+			&provider,
+			deposit.saturating_mul(c.into()),
+		)
+		.expect("funded");
 		#[extrinsic_call]
 		_(RawOrigin::Signed(operator), key, line, proof);
 		assert!(Batches::<T>::get(key).unwrap().claims.is_empty());

@@ -579,7 +579,7 @@ pub mod pallet {
 		/// `cdni_http_request_v1` record or is for a host outside the
 		/// contract: the batch is void and the relay slashed.
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::dispute_malformed())]
+		#[pallet::weight(T::WeightInfo::dispute_malformed().saturating_add(Pallet::<T>::releasing_claims()))]
 		pub fn dispute_malformed(
 			origin: OriginFor<T>,
 			batch: BatchKey,
@@ -594,7 +594,7 @@ pub mod pallet {
 		/// later is not paid and the relay is slashed. A batch with more
 		/// than `MaxDisputes` proven duplicates is void.
 		#[pallet::call_index(8)]
-		#[pallet::weight(T::WeightInfo::dispute_duplicate())]
+		#[pallet::weight(T::WeightInfo::dispute_duplicate().saturating_add(Pallet::<T>::releasing_claims()))]
 		pub fn dispute_duplicate(
 			origin: OriginFor<T>,
 			batch: BatchKey,
@@ -626,7 +626,11 @@ pub mod pallet {
 		/// every open claim the record answers (its receipt's request, the
 		/// offsets among its bytes) is decided.
 		#[pallet::call_index(10)]
-		#[pallet::weight(T::WeightInfo::answer_claim(T::MaxDisputes::get()))]
+		// Plus the contract's read (a record shown is checked to be its),
+		// and a void if it is not.
+		#[pallet::weight(T::WeightInfo::answer_claim(T::MaxDisputes::get())
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(Pallet::<T>::releasing_claims()))]
 		pub fn answer_claim(
 			origin: OriginFor<T>,
 			batch: BatchKey,
@@ -645,7 +649,7 @@ pub mod pallet {
 		#[pallet::call_index(13)]
 		// Measured as `dispute_malformed`: the same proof walk, line parse
 		// and void; the leaf's 28 bytes of totals are all it adds.
-		#[pallet::weight(T::WeightInfo::dispute_malformed())]
+		#[pallet::weight(T::WeightInfo::dispute_malformed().saturating_add(Pallet::<T>::releasing_claims()))]
 		pub fn dispute_sums(
 			origin: OriginFor<T>,
 			batch: BatchKey,

@@ -80,7 +80,7 @@ pub const DISPUTE_BLOCKS: u64 = 20;
 pub const ANSWER_PERIOD: u64 = 5;
 pub const COMMIT_WINDOW: u64 = 15;
 pub const CLAIM_DEPOSIT: Balance = 500;
-pub const MAX_DISPUTES: u32 = 3;
+pub const MAX_DISPUTES: u32 = 4;
 pub const MAX_RELAYS: u32 = 3;
 
 parameter_types! {

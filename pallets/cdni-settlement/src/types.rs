@@ -71,15 +71,7 @@ pub enum Coverage {
 
 /// A relay, or every relay of an operator, in a contract's supplier lists.
 #[derive(
-	Clone,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
 pub enum Supplier<AccountId> {
 	Relay(ocm_primitives::capacity::RelayId),
@@ -138,11 +130,19 @@ impl<T: Config> Suppliers<T> {
 		})
 	}
 
-	pub fn denies(&self, relay: ocm_primitives::capacity::RelayId, operator: &T::AccountId) -> bool {
+	pub fn denies(
+		&self,
+		relay: ocm_primitives::capacity::RelayId,
+		operator: &T::AccountId,
+	) -> bool {
 		Self::lists(&self.deny, relay, operator)
 	}
 
-	pub fn allows(&self, relay: ocm_primitives::capacity::RelayId, operator: &T::AccountId) -> bool {
+	pub fn allows(
+		&self,
+		relay: ocm_primitives::capacity::RelayId,
+		operator: &T::AccountId,
+	) -> bool {
 		!self.denies(relay, operator)
 			&& (self.allow.is_empty() || Self::lists(&self.allow, relay, operator))
 	}
@@ -320,8 +320,12 @@ impl<T: Config> Claim<T> {
 		covers: core::ops::Range<u64>,
 	) -> bool {
 		match &self.asks {
-			ClaimAsk::Receipt { request_id, uri } => settled
-				.is_some_and(|s| s.request_id[..] == request_id[..] && s.uri == &uri[..]),
+			// The receipt signs the URI as requested; the record carries it
+			// percent-encoded as an NHTABSTRING.
+			ClaimAsk::Receipt { request_id, uri } => settled.is_some_and(|s| {
+				s.request_id[..] == request_id[..]
+					&& ocm_cdni::record::decode_nhtab(s.uri).is_some_and(|u| u[..] == uri[..])
+			}),
 			ClaimAsk::Offset(offset) => covers.contains(offset),
 		}
 	}

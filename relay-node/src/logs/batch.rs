@@ -146,7 +146,6 @@ pub fn proof(log: &[u8], index: u32) -> Result<(Vec<u8>, InclusionProof, u32), S
 	Ok((records[index as usize].clone(), proof, records.len() as u32))
 }
 
-
 /// The index of the record with `request_id`, if the batch has one.
 pub fn find_request(log: &[u8], request_id: &[u8]) -> Result<Option<u32>, String> {
 	Ok(records(log)?

@@ -31,6 +31,7 @@ pub struct Logged<B> {
 
 impl<B> Logged<B> {
 	pub fn new(inner: B, draft: Draft, logs: Arc<Logs>) -> Self {
+		logs.begin(draft.batch);
 		Logged { inner, body_bytes: 0, draft: Some(draft), logs }
 	}
 }

@@ -257,7 +257,16 @@ impl Follower {
 	async fn seal_closed(&mut self, block: u32) -> Result<(), String> {
 		for (c, p) in Self::files(&self.logs.dir, ".spool") {
 			let Some(contract) = self.known.get(&c) else { continue };
-			if block < contract.period_end(p).saturating_add(SEAL_GRACE_BLOCKS) {
+			let end = contract.period_end(p);
+			if block < end.saturating_add(SEAL_GRACE_BLOCKS) {
+				continue;
+			}
+			// Responses begun in the period finish into it, up to half a
+			// period after its end (its commit window is a whole period);
+			// one still running then has its record in the next period,
+			// where the chain takes it as the answer to its receipt.
+			let cut_off = end.saturating_add((contract.period_length / 2).max(SEAL_GRACE_BLOCKS));
+			if self.logs.in_flight((c, p)) > 0 && block < cut_off {
 				continue;
 			}
 			let Some(spool) = self.logs.close((c, p)).await.map_err(|e| e.to_string())? else {
@@ -397,9 +406,16 @@ impl Follower {
 					}
 					// A response that outlasted its period has its record in
 					// the next period's batch.
-					(None, ClaimAsk::Receipt { request_id, .. }) => from_next.push(request_id.clone()),
+					(None, ClaimAsk::Receipt { request_id, .. }) => {
+						from_next.push(request_id.clone())
+					}
 					(None, _) => {
-						tracing::warn!(contract = c, period = p, ?claim, "a claim this batch cannot answer")
+						tracing::warn!(
+							contract = c,
+							period = p,
+							?claim,
+							"a claim this batch cannot answer"
+						)
 					}
 				}
 			}
@@ -419,7 +435,11 @@ impl Follower {
 				.is_some_and(|b| matches!(b.state, CommitState::Committed | CommitState::Done));
 			let next_log = std::fs::read(batch::log_path(&self.logs.dir, next)).ok();
 			let Some(next_log) = next_log.filter(|_| committed) else {
-				tracing::info!(contract = c, period = p, "a receipt claim waits for the next period's batch");
+				tracing::info!(
+					contract = c,
+					period = p,
+					"a receipt claim waits for the next period's batch"
+				);
 				continue;
 			};
 			let (next_records, next_tree) = batch::tree(&next_log)?;
@@ -429,7 +449,8 @@ impl Follower {
 					continue;
 				};
 				let proof = next_tree.prove(index).map_err(|e| format!("{e:?}"))?;
-				let call = settlement::answer_claim_from_next(key, &next_records[index as usize], &proof);
+				let call =
+					settlement::answer_claim_from_next(key, &next_records[index as usize], &proof);
 				self.answer(&call, (c, p), index).await;
 			}
 		}

@@ -77,6 +77,11 @@ pub struct Logs {
 	/// Request ids: this process's start time and a counter, unique across restarts.
 	boot_nanos: u64,
 	counter: AtomicU64,
+	/// Responses under way, by the batch their record (and receipt) names:
+	/// a period is sealed only once its responses are done (or a cut-off
+	/// passed), so a slow reader's record lands in the period its receipt
+	/// names.
+	in_flight: std::sync::Mutex<HashMap<BatchId, u32>>,
 }
 
 impl Logs {
@@ -108,6 +113,7 @@ impl Logs {
 			public_url,
 			boot_nanos,
 			counter: AtomicU64::new(0),
+			in_flight: std::sync::Mutex::new(HashMap::new()),
 		})
 	}
 
@@ -163,8 +169,27 @@ impl Logs {
 		Some(ocm_cdni::hex(&signer.sign(&message).0))
 	}
 
-	/// Hands a record to the spool.
+	/// A response whose record will name `batch` has begun.
+	pub fn begin(&self, batch: BatchId) {
+		*self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).entry(batch).or_default() += 1;
+	}
+
+	/// Responses under way whose records name `batch`.
+	pub fn in_flight(&self, batch: BatchId) -> u32 {
+		self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).get(&batch).copied().unwrap_or(0)
+	}
+
+	/// Hands a begun response's record to the spool.
 	pub fn log(&self, batch: BatchId, line: Vec<u8>) {
+		{
+			let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+			if let Some(n) = in_flight.get_mut(&batch) {
+				*n = n.saturating_sub(1);
+				if *n == 0 {
+					in_flight.remove(&batch);
+				}
+			}
+		}
 		if self.spool.send(Message::Record { batch, line }).is_err() {
 			tracing::error!("the log spool has stopped; record dropped");
 		}
@@ -287,6 +312,20 @@ mod tests {
 		for bad in ["3/7", "x/7.log", "3/7/proof/x", "../../etc/passwd", "3/7.log/extra"] {
 			assert_eq!(logs.publish(bad).unwrap_err().0, 400, "{bad}");
 		}
+		let _ = std::fs::remove_dir_all(dir);
+	}
+
+	#[test]
+	fn responses_under_way_are_counted_by_the_batch_they_name() {
+		let dir = std::env::temp_dir().join(format!("ocm-logs-in-flight-{}", std::process::id()));
+		let logs = Logs::new(dir.clone(), "http://relay.example".into(), None).unwrap();
+		logs.begin((1, 4));
+		logs.begin((1, 4));
+		assert_eq!((logs.in_flight((1, 4)), logs.in_flight((1, 5))), (2, 0));
+		logs.log((1, 4), b"a".to_vec());
+		assert_eq!(logs.in_flight((1, 4)), 1);
+		logs.log((1, 4), b"b".to_vec());
+		assert_eq!(logs.in_flight((1, 4)), 0);
 		let _ = std::fs::remove_dir_all(dir);
 	}
 

@@ -417,11 +417,8 @@ capacity_mbps = 50
 		.await
 		.expect("the provider challenges a byte of the made-up batch");
 	until("the made-up batch is void", Duration::from_secs(120), || async {
-		let key = vec![
-			Value::u128(0),
-			Value::u128(relay_id.into()),
-			Value::u128(forged_period.into()),
-		];
+		let key =
+			vec![Value::u128(0), Value::u128(relay_id.into()), Value::u128(forged_period.into())];
 		let gone = storage(&api, "CdniSettlement", "Batches", key).await.is_none();
 		gone.then_some(())
 	})

@@ -1,7 +1,6 @@
 //! A relay's life as its operator drives it: register, update, heartbeat,
 //! leave, withdraw the bond.
 
-use ocm_primitives::capacity::RelayObligations;
 use crate::{
 	types::*, validate, Config, Error, Event, HoldReason, OperatorRelays, Pallet, RelayByHttp,
 	Relays,
@@ -11,6 +10,7 @@ use frame_support::{
 	pallet_prelude::DispatchResult,
 	traits::{fungible::MutateHold, tokens::Precision, Get},
 };
+use ocm_primitives::capacity::RelayObligations;
 use sp_runtime::traits::Zero;
 
 impl<T: Config> Pallet<T> {

@@ -68,7 +68,7 @@ impl<T: Config> Pallet<T> {
 			Coverage::Within(list) => {
 				ensure!(!list.is_empty(), Error::<T>::NoFootprint);
 				list
-			},
+			}
 		};
 		ensure!(footprint.iter().all(Footprint::is_valid), Error::<T>::InvalidFootprint);
 		let footprint: BoundedVec<Footprint, T::MaxFootprints> =

@@ -28,7 +28,6 @@
 //! relay wrote one period late.
 
 use crate::{types::*, Batches, Config, Contracts, Error, Event, HoldReason, Members, Pallet};
-use frame_system::pallet_prelude::BlockNumberFor;
 use alloc::vec::Vec;
 use frame_support::{
 	ensure,
@@ -39,6 +38,7 @@ use frame_support::{
 		Contains, Get,
 	},
 };
+use frame_system::pallet_prelude::BlockNumberFor;
 use ocm_cdni::{
 	merkle::{self, InclusionProof},
 	record::{Settled, MAX_LINE},
@@ -112,6 +112,13 @@ impl<T: Config> Pallet<T> {
 		asks: ClaimAsk<T>,
 	) -> DispatchResult {
 		ensure!(batch.claims.len() < T::MaxDisputes::get() as usize, Error::<T>::TooManyClaims);
+		// Beacons together hold at most half the slots: the relay's own
+		// beacons cannot fill them and keep the provider from challenging.
+		if who != contract.provider {
+			let by_others =
+				batch.claims.iter().filter(|c| c.challenger != contract.provider).count();
+			ensure!(by_others < (T::MaxDisputes::get() / 2) as usize, Error::<T>::TooManyClaims);
+		}
 		let deposit = T::ClaimDeposit::get();
 		T::Currency::hold(&HoldReason::ClaimDeposit.into(), &who, deposit)
 			.map_err(|_| Error::<T>::InsufficientFunds)?;
@@ -134,6 +141,14 @@ impl<T: Config> Pallet<T> {
 			answer_by,
 		});
 		Ok(())
+	}
+
+	/// Whether `record` is a well-formed OCM record for one of the
+	/// contract's hosts.
+	fn belongs(contract: &Contract<T>, record: &[u8]) -> bool {
+		Settled::parse(record).is_ok_and(|settled| {
+			contract.hosts.iter().any(|h| h.eq_ignore_ascii_case(settled.host))
+		})
 	}
 
 	/// Slashes the relay for a proven dispute.
@@ -179,11 +194,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let (contract, batch) = Self::disputable(&who, key)?;
 		Self::prove(&batch, &record, &proof)?;
-		let belongs = match Settled::parse(&record) {
-			Ok(settled) => contract.hosts.iter().any(|h| h.eq_ignore_ascii_case(settled.host)),
-			Err(_) => false,
-		};
-		ensure!(!belongs, Error::<T>::RecordWellFormed);
+		ensure!(!Self::belongs(&contract, &record), Error::<T>::RecordWellFormed);
 		Self::void(key, batch, VoidReason::MalformedRecord { index: proof.index });
 		Ok(())
 	}
@@ -276,12 +287,23 @@ impl<T: Config> Pallet<T> {
 		let walk = merkle::walk(batch.records, node, &proof)
 			.filter(|walk| walk.root == batch.root)
 			.ok_or(Error::<T>::InvalidProof)?;
-		ensure!(
-			leaf != Totals::of(&record) || walk.top != batch.totals,
-			Error::<T>::SumsAgree
-		);
+		ensure!(leaf != Totals::of(&record) || walk.top != batch.totals, Error::<T>::SumsAgree);
 		Self::void(key, batch, VoidReason::SumsMismatch { index: proof.index });
 		Ok(())
+	}
+
+	/// What voiding a batch adds for the claims it releases, at most:
+	/// `settle`'s measured cost per unanswered claim, `MaxDisputes` of them.
+	pub fn releasing_claims() -> frame_support::weights::Weight {
+		use crate::WeightInfo;
+		T::WeightInfo::settle(T::MaxDisputes::get()).saturating_sub(T::WeightInfo::settle(0))
+	}
+
+	/// The batch, if `who` is the operator that committed it.
+	fn operated(who: &T::AccountId, key: BatchKey) -> Result<Batch<T>, Error<T>> {
+		let batch = Batches::<T>::get(key).ok_or(Error::<T>::BatchNotFound)?;
+		ensure!(&batch.operator == who, Error::<T>::NotOperator);
+		Ok(batch)
 	}
 
 	pub(crate) fn do_answer_claim(
@@ -290,9 +312,15 @@ impl<T: Config> Pallet<T> {
 		record: Vec<u8>,
 		proof: InclusionProof,
 	) -> DispatchResult {
-		let batch = Batches::<T>::get(key).ok_or(Error::<T>::BatchNotFound)?;
-		ensure!(batch.operator == who, Error::<T>::NotOperator);
+		let batch = Self::operated(&who, key)?;
 		let walk = Self::prove(&batch, &record, &proof)?;
+		// A record shown in answer is in the batch: if it is not one of the
+		// contract's, that is proven here, whatever it answers.
+		let contract = Contracts::<T>::get(key.0).ok_or(Error::<T>::ContractNotFound)?;
+		if !Self::belongs(&contract, &record) {
+			Self::void(key, batch, VoidReason::MalformedRecord { index: proof.index });
+			return Ok(());
+		}
 		let bytes = Totals::of(&record).bytes;
 		let covers = walk.bytes_before..walk.bytes_before.saturating_add(bytes);
 		Self::decide_claims(key, batch, &record, covers, proof.index)
@@ -307,8 +335,7 @@ impl<T: Config> Pallet<T> {
 		record: Vec<u8>,
 		proof: InclusionProof,
 	) -> DispatchResult {
-		let batch = Batches::<T>::get(key).ok_or(Error::<T>::BatchNotFound)?;
-		ensure!(batch.operator == who, Error::<T>::NotOperator);
+		let batch = Self::operated(&who, key)?;
 		let holder_key = (key.0, key.1, key.2.saturating_add(1));
 		let holder = Batches::<T>::get(holder_key).ok_or(Error::<T>::BatchNotFound)?;
 		Self::prove(&holder, &record, &proof)?;
@@ -339,8 +366,12 @@ impl<T: Config> Pallet<T> {
 				matches!(&c.asks, ClaimAsk::Receipt { request_id, .. }
 					if settled.as_ref().is_some_and(|s| s.request_id[..] == request_id[..]))
 			});
-			return Err(if same_request { Error::<T>::AnswerMismatch } else { Error::<T>::ClaimNotFound }
-				.into());
+			return Err(if same_request {
+				Error::<T>::AnswerMismatch
+			} else {
+				Error::<T>::ClaimNotFound
+			}
+			.into());
 		}
 		let in_time: Vec<Claim<T>> = answered
 			.into_iter()
@@ -356,6 +387,13 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		ensure!(!in_time.is_empty(), Error::<T>::AnswerTooLate);
 		batch.claims = open;
+		if batch.deferred {
+			// Settle when the claims still open allow, no later than needed.
+			let natural = batch.dispute_until.saturating_add(T::AnswerPeriod::get());
+			let latest = batch.claims.iter().map(|c| c.answer_by.saturating_add(One::one())).max();
+			batch.settle_at = latest.map_or(natural, |l| l.max(natural));
+			batch.deferred = batch.settle_at > natural;
+		}
 		for claim in &in_time {
 			T::Currency::transfer_on_hold(
 				&HoldReason::ClaimDeposit.into(),

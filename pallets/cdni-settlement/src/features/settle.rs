@@ -163,9 +163,9 @@ impl<T: Config> Pallet<T> {
 					}
 					SettlementQueue::<T>::insert(tail, key);
 					tail = tail.saturating_add(1);
-				},
+				}
 				// Settled by hand or voided already: only the entry is left.
-				_ => {},
+				_ => {}
 			}
 			SettlementQueue::<T>::remove(head);
 			head += 1;

@@ -65,7 +65,10 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		for (contract, _) in crate::SupplierPolicies::<T>::iter() {
-			ensure!(Contracts::<T>::contains_key(contract), "a supplier policy without its contract");
+			ensure!(
+				Contracts::<T>::contains_key(contract),
+				"a supplier policy without its contract"
+			);
 		}
 		for (contract, service) in crate::Services::<T>::iter() {
 			ensure!(Contracts::<T>::contains_key(contract), "a service without its contract");

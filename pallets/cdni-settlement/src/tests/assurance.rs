@@ -4,27 +4,11 @@
 //! honest relay, for contrast, paid to the planck.
 
 use super::*;
-use ocm_cdni::record::Settled;
 use crate::{Batches, Contracts, Error, Obligations};
 use frame_support::{assert_noop, assert_ok};
 use ocm_cdni::merkle::{self, Node, Tree};
+use ocm_cdni::record::Settled;
 use ocm_primitives::capacity::{Capabilities, RelayRegistry, Suspender};
-
-/// Commits `commitment` as period 0 of (contract, relay) at the period's end.
-fn commit_as_is(contract: ContractId, relay: u32, commitment: BatchCommitment) -> BatchKey {
-	let end = Contracts::<Test>::get(contract).unwrap().period_end(0);
-	if System::block_number() < end {
-		System::set_block_number(end);
-	}
-	assert_ok!(Settlement::commit_batch(
-		RuntimeOrigin::signed(operator()),
-		contract,
-		relay,
-		0,
-		commitment
-	));
-	(contract, relay, 0)
-}
 
 /// The relay's tree over `lines` with leaf `index` billed at `bytes`.
 fn tree_with_inflated_leaf(lines: &[Vec<u8>], index: usize, bytes: u64) -> (Tree, Vec<Node>) {
@@ -76,12 +60,16 @@ fn an_invented_batch_is_challenged_by_offset_and_pays_nothing() {
 		// Before: a random root with one record claiming 3 GB, which nobody
 		// could dispute, was paid in full.
 		let key = commit_as_is(
-			contract,
-			relay,
+			(contract, relay, 0),
 			BatchCommitment {
 				root: H256::repeat_byte(0x5a),
 				records: 1,
-				totals: Totals { bytes: 3_000_000_000, requests: 1, status_2xx: 1, ..Default::default() },
+				totals: Totals {
+					bytes: 3_000_000_000,
+					requests: 1,
+					status_2xx: 1,
+					..Default::default()
+				},
 				log_url: b"http://relay0.isp.example/0.log".to_vec(),
 			},
 		);
@@ -125,7 +113,7 @@ fn a_leaf_billed_above_its_line_cannot_answer_and_is_proven_from_its_neighbour()
 		let lines = records(10, 100_000_000, HOST, &[200]);
 		let (tree, leaves) = tree_with_inflated_leaf(&lines, 4, 1_100_000_000);
 		assert_eq!(tree.totals().bytes, 2_000_000_000);
-		let key = commit_as_is(contract, relay, commitment_of(&tree));
+		let key = commit_as_is((contract, relay, 0), commitment_of(&tree));
 		// An offset among the invented bytes: record 4 covers 400 MB..1.5 GB
 		// in the relay's tree, but its line bills 100 MB, so its proof fails.
 		assert_ok!(Settlement::challenge_bytes(
@@ -174,7 +162,7 @@ fn inflated_totals_over_an_honest_tree_are_proven_from_any_record() {
 		let lines = records(6, 100_000_000, HOST, &[200]);
 		let mut commitment = commitment(&lines);
 		commitment.totals.bytes += 2_000_000_000;
-		let key = commit_as_is(contract, relay, commitment);
+		let key = commit_as_is((contract, relay, 0), commitment);
 		// The batch's own honest record does not prove against its totals.
 		assert_ok!(Settlement::challenge_bytes(RuntimeOrigin::signed(auditor()), key, 0));
 		assert_noop!(
@@ -278,10 +266,7 @@ fn a_period_cannot_bill_more_than_verified_capacity_carries() {
 			try_commit(&records(1, 1_000_000_000_000, HOST, &[200])),
 			Error::<Test>::AboveCapacity
 		);
-		assert_noop!(
-			try_commit(&records(5, 625_001, HOST, &[200])),
-			Error::<Test>::AboveCapacity
-		);
+		assert_noop!(try_commit(&records(5, 625_001, HOST, &[200])), Error::<Test>::AboveCapacity);
 		assert_ok!(try_commit(&records(5, 625_000, HOST, &[200])));
 		// The bound follows the board's headroom.
 		CapacityHeadroom::set(sp_runtime::Perbill::zero());
@@ -323,7 +308,7 @@ fn a_bond_stays_held_while_batches_or_memberships_are_open_and_the_slash_lands()
 		let lines = records(3, 1_000, HOST, &[200]);
 		let mut leaves: Vec<Node> = lines.iter().map(|l| merkle::leaf(l)).collect();
 		leaves.iter_mut().for_each(|l| l.sum.bytes += 1_000);
-		let key = commit_as_is(contract, relay, commitment_of(&Tree::new(leaves).unwrap()));
+		let key = commit_as_is((contract, relay, 0), commitment_of(&Tree::new(leaves).unwrap()));
 		assert_eq!(
 			Obligations::<Test>::get(relay),
 			Some(Obligation { memberships: 1, open_batches: 1 })
@@ -557,7 +542,10 @@ fn a_slow_read_across_the_period_end_never_voids_the_honest_batch() {
 		assert_eq!(bond(relay), bond_before);
 		assert!(!events().iter().any(|e| matches!(e, Event::BatchVoided { .. })));
 		assert_eq!(
-			events().iter().filter(|e| matches!(e, Event::BatchSettled { relay: r, .. } if *r == relay)).count(),
+			events()
+				.iter()
+				.filter(|e| matches!(e, Event::BatchSettled { relay: r, .. } if *r == relay))
+				.count(),
 			2
 		);
 		assert_eq!(free(&operator()), operator_before + CLAIM_DEPOSIT);
@@ -612,23 +600,29 @@ fn a_contract_that_names_its_suppliers_admits_no_one_else() {
 		));
 		// The provider denies it later: it can no longer join elsewhere in
 		// this contract, and the provider removes the membership it has.
-		let denied = SupplierPolicy {
-			deny: vec![Supplier::Relay(chosen)],
-			..SupplierPolicy::open()
-		};
+		let denied =
+			SupplierPolicy { deny: vec![Supplier::Relay(chosen)], ..SupplierPolicy::open() };
 		assert_noop!(
 			Settlement::set_suppliers(RuntimeOrigin::signed(operator()), contract, denied.clone()),
 			Error::<Test>::NotProvider
 		);
 		assert_ok!(Settlement::set_suppliers(RuntimeOrigin::signed(provider()), contract, denied));
-		assert_ok!(Settlement::join_contract(RuntimeOrigin::signed(operator()), contract, everywhere));
+		assert_ok!(Settlement::join_contract(
+			RuntimeOrigin::signed(operator()),
+			contract,
+			everywhere
+		));
 		// Removed in period 0, it may still commit what it served in it.
 		assert_noop!(
 			Settlement::remove_relay(RuntimeOrigin::signed(other_operator()), contract, chosen),
 			Error::<Test>::NotProvider
 		);
 		assert_ok!(Settlement::remove_relay(RuntimeOrigin::signed(provider()), contract, chosen));
-		assert!(events().contains(&Event::RelayRemoved { contract, relay: chosen, last_period: 0 }));
+		assert!(events().contains(&Event::RelayRemoved {
+			contract,
+			relay: chosen,
+			last_period: 0
+		}));
 		assert_eq!(Obligations::<Test>::get(chosen), None);
 		System::set_block_number(11);
 		let lines = records(2, 1_000, HOST, &[200]);
@@ -652,7 +646,9 @@ fn a_contract_that_names_its_suppliers_admits_no_one_else() {
 		);
 		let due = Batches::<Test>::get((contract, chosen, 0)).unwrap().settle_at;
 		run_to(due);
-		assert!(events().iter().any(|e| matches!(e, Event::BatchSettled { relay, .. } if *relay == chosen)));
+		assert!(events()
+			.iter()
+			.any(|e| matches!(e, Event::BatchSettled { relay, .. } if *relay == chosen)));
 	});
 }
 
@@ -708,5 +704,128 @@ fn a_contract_for_clients_anywhere_says_so_and_admits_any_footprint() {
 			Settlement::join_contract(RuntimeOrigin::signed(operator()), elsewhere, by_country),
 			Error::<Test>::FootprintMismatch
 		);
+	});
+}
+
+#[test]
+fn a_receipt_for_a_percent_encoded_uri_is_answered_by_its_record() {
+	run(|| {
+		let (contract, relay) = contract_with_relay();
+		// The viewer asked for `/a%20b?x=%41`; the record carries the URI
+		// as an NHTABSTRING, where `%` itself is `%25`.
+		let uri = format!("http://{HOST}/a%20b?x=%41");
+		let line = HttpRequest {
+			completed_at_ms: 1_700_000_000_000,
+			time_taken_us: 800,
+			client_group: "198.51.100.0/24".into(),
+			server_hostname: "relay0.isp.example".into(),
+			method: "GET".into(),
+			upstream_uri: uri.clone(),
+			protocol: "HTTP/1.1".into(),
+			status: 200,
+			total_bytes: 1_000,
+			entity_bytes: 900,
+			cached: true,
+			request_id: "7".repeat(32),
+		}
+		.to_line();
+		assert!(String::from_utf8_lossy(&line).contains("a%2520b"));
+		let lines = vec![records(1, 1_000, HOST, &[200])[0].clone(), line.clone()];
+		let key = commit(contract, relay, 0, &lines);
+		let id = "7".repeat(32).into_bytes();
+		let signed = receipt(key, &id, uri.as_bytes(), &operator_pair());
+		assert_ok!(Settlement::claim_missing(
+			RuntimeOrigin::signed(provider()),
+			key,
+			id,
+			uri.into_bytes(),
+			signed
+		));
+		assert_ok!(Settlement::answer_claim(
+			RuntimeOrigin::signed(operator()),
+			key,
+			line,
+			proof(&lines, 1)
+		));
+		assert!(Batches::<Test>::get(key).unwrap().claims.is_empty());
+	});
+}
+
+#[test]
+fn a_record_shown_in_answer_must_be_the_contracts() {
+	run(|| {
+		let (contract, relay) = contract_with_relay();
+		let before = holdings(relay);
+		// The relay copied another contract's record into this batch and
+		// shows it for the challenged offset: that proves the batch wrong.
+		let mut lines = records(3, 1_000, HOST, &[200]);
+		lines[1] = records(2, 1_000, "other.example.org", &[200])[1].clone();
+		let key = commit(contract, relay, 0, &lines);
+		assert_ok!(Settlement::challenge_bytes(RuntimeOrigin::signed(provider()), key, 1_500));
+		assert_ok!(Settlement::answer_claim(
+			RuntimeOrigin::signed(operator()),
+			key,
+			lines[1].clone(),
+			proof(&lines, 1)
+		));
+		assert!(events().contains(&Event::BatchVoided {
+			contract,
+			relay,
+			period: 0,
+			reason: VoidReason::MalformedRecord { index: 1 }
+		}));
+		attacker_gained_nothing(relay, &before);
+	});
+}
+
+#[test]
+fn beacons_cannot_take_the_providers_claim_slots() {
+	run(|| {
+		let (contract, relay) = contract_with_relay();
+		let key = commit(contract, relay, 0, &records(4, 1_000, HOST, &[200]));
+		// Four slots: beacons (the relay's own, say) share at most two.
+		assert_ok!(Settlement::challenge_bytes(RuntimeOrigin::signed(auditor()), key, 0));
+		assert_ok!(Settlement::challenge_bytes(RuntimeOrigin::signed(auditor()), key, 1));
+		assert_noop!(
+			Settlement::challenge_bytes(RuntimeOrigin::signed(auditor()), key, 2),
+			Error::<Test>::TooManyClaims
+		);
+		assert_ok!(Settlement::challenge_bytes(RuntimeOrigin::signed(provider()), key, 2));
+		assert_ok!(Settlement::challenge_bytes(RuntimeOrigin::signed(provider()), key, 3));
+		assert_noop!(
+			Settlement::challenge_bytes(RuntimeOrigin::signed(provider()), key, 4),
+			Error::<Test>::TooManyClaims
+		);
+	});
+}
+
+#[test]
+fn an_answered_receipt_claim_no_longer_defers_settlement() {
+	run(|| {
+		let (contract, relay) = contract_with_relay();
+		let lines = records(3, 1_000, HOST, &[200]);
+		let key = commit(contract, relay, 0, &lines);
+		let natural = Batches::<Test>::get(key).unwrap().settle_at;
+		let settled = Settled::parse(&lines[2]).unwrap();
+		let (id, uri) = (settled.request_id.clone(), settled.uri.to_vec());
+		let signed = receipt(key, &id, &uri, &operator_pair());
+		assert_ok!(Settlement::claim_missing(
+			RuntimeOrigin::signed(provider()),
+			key,
+			id,
+			uri,
+			signed
+		));
+		assert!(Batches::<Test>::get(key).unwrap().deferred);
+		assert_ok!(Settlement::answer_claim(
+			RuntimeOrigin::signed(operator()),
+			key,
+			lines[2].clone(),
+			proof(&lines, 2)
+		));
+		let batch = Batches::<Test>::get(key).unwrap();
+		assert_eq!((batch.settle_at, batch.deferred), (natural, false));
+		run_to(natural);
+		assert!(!Batches::<Test>::contains_key(key));
 	});
 }

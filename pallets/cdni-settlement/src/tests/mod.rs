@@ -106,18 +106,23 @@ pub fn proof(lines: &[Vec<u8>], index: u32) -> merkle::InclusionProof {
 
 /// Commits `lines` as `period` of (contract, relay) after moving to the period's end.
 pub fn commit(contract: ContractId, relay: u32, period: Period, lines: &[Vec<u8>]) -> BatchKey {
-	let end = crate::Contracts::<Test>::get(contract).unwrap().period_end(period);
+	commit_as_is((contract, relay, period), commitment(lines))
+}
+
+/// Commits `commitment` as the batch `key` after moving to its period's end.
+pub fn commit_as_is(key: BatchKey, commitment: BatchCommitment) -> BatchKey {
+	let end = crate::Contracts::<Test>::get(key.0).unwrap().period_end(key.2);
 	if System::block_number() < end {
 		System::set_block_number(end);
 	}
 	assert_ok!(Settlement::commit_batch(
 		RuntimeOrigin::signed(operator()),
-		contract,
-		relay,
-		period,
-		commitment(lines)
+		key.0,
+		key.1,
+		key.2,
+		commitment
 	));
-	(contract, relay, period)
+	key
 }
 
 /// Moves block by block to `to`, giving each block's `on_idle` all the weight.
