@@ -228,7 +228,17 @@ fn logged(
 		return response;
 	}
 	let host = crate::cache::proxy::host_of(request);
-	let Some(batch) = logs.batch_for(&host) else { return response };
+	let Some(batch) = logs.batch_for(&host) else {
+		// A host whose contract ended, or left or removed this relay: it
+		// would be served for nothing, to nobody's account.
+		if logs.knows(&host) {
+			return text(
+				StatusCode::MISDIRECTED_REQUEST,
+				"this relay does not serve the host under a contract now\n",
+			);
+		}
+		return response;
+	};
 	let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
 	let uri = format!("http://{host}{path}");
 	let request_id = logs.request_id();

@@ -154,6 +154,17 @@ impl Follower {
 			end,
 			period_length,
 			from_period: number(&member, "from_period")?,
+			until_period: member
+				.at("until_period")
+				.and_then(|u| match &u.value {
+					ocm_chain_client::subxt::ext::scale_value::ValueDef::Variant(v)
+						if v.name == "Some" =>
+					{
+						v.values.values().next().and_then(|n| n.as_u128())
+					}
+					_ => None,
+				})
+				.and_then(|n| u32::try_from(n).ok()),
 		};
 		let origin = contract
 			.at("origin")

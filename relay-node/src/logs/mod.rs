@@ -39,6 +39,9 @@ pub struct ServedContract {
 	/// The first period the chain counts this relay in (its join): a
 	/// record is never placed before it, or its batch could not be committed.
 	pub from_period: u32,
+	/// The last period it serves, once it left or the provider removed it:
+	/// no record is placed after it.
+	pub until_period: Option<u32>,
 }
 
 impl ServedContract {
@@ -135,8 +138,16 @@ impl Logs {
 		let served = self.served.read().unwrap_or_else(|e| e.into_inner());
 		let contract = served.get(host)?;
 		let block = self.best_block.load(Ordering::Relaxed);
-		(block < contract.end)
-			.then(|| (contract.id, contract.period_at(block).max(contract.from_period)))
+		let period = contract.period_at(block).max(contract.from_period);
+		(block < contract.end && contract.until_period.is_none_or(|until| period <= until))
+			.then_some((contract.id, period))
+	}
+
+	/// Whether `host` is a contract's host this relay served: when
+	/// [`Logs::batch_for`] has no batch for it, its contract no longer pays
+	/// this relay, and it is not served.
+	pub fn knows(&self, host: &str) -> bool {
+		self.served.read().unwrap_or_else(|e| e.into_inner()).contains_key(host)
 	}
 
 	/// A fresh request id: 32 hex digits.
@@ -257,7 +268,14 @@ mod tests {
 
 	#[test]
 	fn periods_match_the_pallet() {
-		let c = ServedContract { id: 0, start: 5, end: 100, period_length: 10, from_period: 0 };
+		let c = ServedContract {
+			id: 0,
+			start: 5,
+			end: 100,
+			period_length: 10,
+			from_period: 0,
+			until_period: None,
+		};
 		assert_eq!(
 			(c.period_at(0), c.period_at(5), c.period_at(14), c.period_at(15)),
 			(0, 0, 0, 1)
@@ -270,7 +288,14 @@ mod tests {
 		let dir = std::env::temp_dir().join(format!("ocm-logs-batch-{}", std::process::id()));
 		let logs = Logs::new(dir.clone(), "http://relay.example".into(), None).unwrap();
 		assert_eq!(logs.batch_for("video.example"), None);
-		let c = ServedContract { id: 3, start: 5, end: 100, period_length: 10, from_period: 2 };
+		let c = ServedContract {
+			id: 3,
+			start: 5,
+			end: 100,
+			period_length: 10,
+			from_period: 2,
+			until_period: None,
+		};
 		logs.serve("video.example".into(), c);
 		logs.set_best_block(16);
 		assert_eq!(logs.batch_for("video.example"), Some((3, 2)));
@@ -312,6 +337,27 @@ mod tests {
 		for bad in ["3/7", "x/7.log", "3/7/proof/x", "../../etc/passwd", "3/7.log/extra"] {
 			assert_eq!(logs.publish(bad).unwrap_err().0, 400, "{bad}");
 		}
+		let _ = std::fs::remove_dir_all(dir);
+	}
+
+	#[test]
+	fn no_record_is_placed_after_the_last_period_served() {
+		let dir = std::env::temp_dir().join(format!("ocm-logs-until-{}", std::process::id()));
+		let logs = Logs::new(dir.clone(), "http://relay.example".into(), None).unwrap();
+		let removed = ServedContract {
+			id: 3,
+			start: 5,
+			end: 100,
+			period_length: 10,
+			from_period: 0,
+			until_period: Some(1),
+		};
+		logs.serve("video.example".into(), removed);
+		logs.set_best_block(24);
+		assert_eq!(logs.batch_for("video.example"), Some((3, 1)));
+		logs.set_best_block(25);
+		assert_eq!(logs.batch_for("video.example"), None);
+		assert!(logs.knows("video.example") && !logs.knows("other.example"));
 		let _ = std::fs::remove_dir_all(dir);
 	}
 
