@@ -6,6 +6,7 @@ use crate::{
 	config::Config,
 	logs::{
 		body::{head_bytes, Draft, Logged},
+		delivery::{Connection, Metered},
 		Logs,
 	},
 	metrics::{Metrics, OutcomeLabels, RequestLabels},
@@ -219,7 +220,7 @@ pub fn proxy(
 fn logged(
 	logs: &Arc<Logs>,
 	request: &Request<Incoming>,
-	peer: std::net::SocketAddr,
+	(peer, connection): (std::net::SocketAddr, Option<Arc<Connection>>),
 	started: std::time::Instant,
 	response: Response<Body>,
 ) -> Response<Body> {
@@ -256,6 +257,8 @@ fn logged(
 	let draft = Draft {
 		batch,
 		started,
+		connection,
+		sequential: request.version() < http::Version::HTTP_2,
 		head_bytes: head_bytes(&parts),
 		record: HttpRequest {
 			completed_at_ms: 0,
@@ -306,6 +309,7 @@ const RECEIPT: header::HeaderName = header::HeaderName::from_static("ocm-receipt
 fn service(
 	state: &Arc<State>,
 	peer: std::net::SocketAddr,
+	connection: Option<Arc<Connection>>,
 ) -> impl hyper::service::Service<
 	Request<Incoming>,
 	Response = Response<Body>,
@@ -317,6 +321,7 @@ fn service(
 	let state = state.clone();
 	hyper::service::service_fn(move |request: Request<Incoming>| {
 		let state = state.clone();
+		let connection = connection.clone();
 		async move {
 			let started = std::time::Instant::now();
 			let request = crate::delegated::rewrite(request);
@@ -346,7 +351,8 @@ fn service(
 			let (endpoint, mut response) = route(&state, &request).await;
 			if endpoint == "cache" {
 				if let Some(logs) = &state.logs {
-					response = logged(logs, &request, peer, started, response);
+					response =
+						logged(logs, &request, (peer, connection.clone()), started, response);
 				}
 				let counter = state.metrics.cache_body_bytes.clone();
 				response = response
@@ -415,8 +421,10 @@ pub async fn serve(
 			accepted = listener.accept() => {
 				let Some((stream, peer)) = accepted_or_back_off(accepted).await else { continue };
 				let _ = stream.set_nodelay(true);
+				let metered = Connection::of(&stream);
+				let service = service(&state, peer, metered.clone());
 				let connection = builder
-					.serve_connection(TokioIo::new(stream), service(&state, peer))
+					.serve_connection(TokioIo::new(Metered::new(stream, metered)), service)
 					.into_owned();
 				let connection = graceful.watch(connection);
 				tokio::spawn(async move {
@@ -430,11 +438,12 @@ pub async fn serve(
 				let _ = stream.set_nodelay(true);
 				let Some((_, acceptor)) = &tls else { continue };
 				let (acceptor, builder, watcher) = (acceptor.clone(), builder.clone(), graceful.watcher());
-				let service = service(&state, peer);
+				let metered = Connection::of(&stream);
+				let service = service(&state, peer, metered.clone());
 				tokio::spawn(async move {
 					let stream = match tokio::time::timeout(
 						crate::tls::HANDSHAKE_TIMEOUT,
-						acceptor.accept(stream),
+						acceptor.accept(Metered::new(stream, metered)),
 					)
 					.await
 					{

@@ -7,11 +7,14 @@
 //! - [`batch`]: sealing a period into its file, root and totals; proofs;
 //! - [`body`]: the response body wrapper that writes a request's record
 //!   when its last byte is handed over (or the client goes away);
+//! - [`delivery`]: what the viewer's connection accepted (TCP
+//!   acknowledgements), which the record bills;
 //! - [`follow`]: the chain side: joining contracts, sealing closed
 //!   periods, committing, answering missing-record claims.
 
 pub mod batch;
 pub mod body;
+pub mod delivery;
 pub mod follow;
 pub mod spool;
 
