@@ -50,6 +50,9 @@ pub struct Follower {
 	/// Every sealed batch's metadata, read from disk once at start and
 	/// kept in step with the `.batch` files since.
 	batches: std::collections::BTreeMap<(u32, u32), Sealed>,
+	/// Answers the chain refused for good (contract, period, record index,
+	/// from the next batch): not submitted again, each try costs a fee.
+	refused_answers: std::collections::HashSet<(u32, u32, u32, bool)>,
 }
 
 impl Follower {
@@ -79,6 +82,7 @@ impl Follower {
 			known: HashMap::new(),
 			services: HashMap::new(),
 			batches,
+			refused_answers: std::collections::HashSet::new(),
 		}
 	}
 
@@ -469,14 +473,28 @@ impl Follower {
 	}
 
 	async fn answer(
-		&self,
+		&mut self,
 		call: &ocm_chain_client::subxt::transactions::DynamicPayload<Composite<()>>,
 		(c, p): (u32, u32),
 		index: u32,
 	) {
+		let attempt = (c, p, index, call.call_name() == "answer_claim_from_next");
+		if self.refused_answers.contains(&attempt) {
+			return;
+		}
 		match self.chain.submit_signed(call, &self.operator).await {
 			Ok(_) => tracing::info!(contract = c, period = p, index, "answered a claim"),
-			Err(e) => tracing::warn!(contract = c, period = p, error = %e, "cannot answer a claim"),
+			Err(e) => {
+				tracing::warn!(contract = c, period = p, error = %e, "cannot answer a claim");
+				// The same record would be refused again: the claim is not
+				// its, or its time is over.
+				if matches!(
+					pallet_error(&e, "CdniSettlement"),
+					Some("ClaimNotFound" | "AnswerMismatch" | "AnswerTooLate" | "InvalidProof")
+				) {
+					self.refused_answers.insert(attempt);
+				}
+			}
 		}
 	}
 
