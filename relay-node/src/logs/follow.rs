@@ -53,6 +53,10 @@ pub struct Follower {
 	/// Answers the chain refused for good (contract, period, record index,
 	/// from the next batch): not submitted again, each try costs a fee.
 	refused_answers: std::collections::HashSet<(u32, u32, u32, bool)>,
+	/// Commits the chain refused for now (the relay not Active, above its
+	/// verified capacity, over the escrow), by batch: not retried before
+	/// this block, each try costs a fee.
+	commit_after: HashMap<(u32, u32), u32>,
 }
 
 impl Follower {
@@ -83,6 +87,7 @@ impl Follower {
 			services: HashMap::new(),
 			batches,
 			refused_answers: std::collections::HashSet::new(),
+			commit_after: HashMap::new(),
 		}
 	}
 
@@ -322,9 +327,14 @@ impl Follower {
 	/// now holds back the later ones rather than being overtaken by them.
 	async fn commit_sealed(&mut self, at: &AtBlock) -> Result<(), String> {
 		let mut held_back = std::collections::HashSet::new();
+		let block = at.block_number() as u32;
 		for mut sealed in self.in_state(CommitState::Sealed) {
 			let (c, p) = (sealed.contract, sealed.period);
 			if held_back.contains(&c) {
+				continue;
+			}
+			if self.commit_after.get(&(c, p)).is_some_and(|after| block < *after) {
+				held_back.insert(c);
 				continue;
 			}
 			// Committed before a restart, or by a previous attempt whose
@@ -379,6 +389,23 @@ impl Follower {
 							"the chain will not take this batch"
 						);
 						sealed.state = CommitState::Abandoned;
+					}
+					Some(reason @ ("RelayNotActive" | "AboveCapacity" | "BudgetExceeded")) => {
+						// It may pass later in the commit window (a verdict,
+						// a top-up, a settlement): try again a tenth of a
+						// period on.
+						let period = self.known.get(&c).map_or(10, |k| k.period_length);
+						let after = block.saturating_add((period / 10).max(5));
+						tracing::warn!(
+							contract = c,
+							period = p,
+							reason,
+							retry_at = after,
+							"the chain refuses this batch for now"
+						);
+						self.commit_after.insert((c, p), after);
+						held_back.insert(c);
+						continue;
 					}
 					_ => {
 						tracing::warn!(contract = c, period = p, error = %e, "commit failed; retrying");
