@@ -11,7 +11,12 @@
 //! Exit status: 0 when the file matches the chain, 1 when it does not, 2
 //! when it cannot be checked (unreadable file, no chain, no such batch) or
 //! a dispute could not be submitted.
+//!
+//! `ocm-logs sign-url` signs a viewer's URL for a contract that requires
+//! signed requests (RFC 9246 URI Signing, EdDSA), and `ocm-logs token-key`
+//! prints the public key to register with `addTokenKey`.
 
+mod sign;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -54,6 +59,36 @@ enum Command {
 		#[arg(long)]
 		key: Option<String>,
 	},
+	/// Prints a contract URL with a URI Signing token for one viewer.
+	SignUrl {
+		/// The contract URL, as records carry it: `http://<host>/<path>`.
+		url: String,
+		/// The token key's secret: a secret URI or a 0x-prefixed hex seed.
+		#[arg(long)]
+		key: String,
+		/// The viewer's address or network (`cdniip`), e.g. 198.51.100.0/24.
+		#[arg(long)]
+		client: String,
+		/// Seconds the token is good for, from now.
+		#[arg(long, default_value_t = 3_600)]
+		valid_for: u64,
+		/// Cover every URL starting with this (a path), not `url` alone.
+		#[arg(long)]
+		scope_prefix: Option<String>,
+		/// The token's id (`jti`), which records name; random if not given.
+		#[arg(long)]
+		id: Option<String>,
+		/// Ask the relay to carry the token on in a cookie, for an HLS
+		/// playlist's relative segment URLs.
+		#[arg(long)]
+		cookie: bool,
+	},
+	/// Prints the public key of a token key, for `addTokenKey`.
+	TokenKey {
+		/// The token key's secret: a secret URI or a 0x-prefixed hex seed.
+		#[arg(long)]
+		key: String,
+	},
 }
 
 /// A uniform 64-bit number from the kernel: byte offsets to challenge
@@ -75,6 +110,41 @@ fn signer(uri: &str) -> Result<subxt_signer::sr25519::Keypair, String> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
 	match Cli::parse().command {
+		Command::SignUrl { url, key, client, valid_for, scope_prefix, id, cookie } => {
+			let now = std::time::SystemTime::now()
+				.duration_since(std::time::UNIX_EPOCH)
+				.map_or(0, |d| d.as_secs());
+			let request = sign::Request {
+				url: &url,
+				client: &client,
+				// Issuers' and relays' clocks differ by a few seconds.
+				not_before: now.saturating_sub(30),
+				valid_for,
+				scope_prefix: scope_prefix.as_deref(),
+				id: id.unwrap_or_else(|| format!("{:016x}", random_u64())),
+				cookie,
+			};
+			match sign::key(&key).and_then(|key| sign::sign_url(&key, &request)) {
+				Ok(signed) => {
+					println!("{signed}");
+					ExitCode::SUCCESS
+				}
+				Err(e) => {
+					eprintln!("ocm-logs: {e}");
+					ExitCode::from(2)
+				}
+			}
+		}
+		Command::TokenKey { key } => match sign::key(&key) {
+			Ok(key) => {
+				println!("{}", sign::public_hex(&key));
+				ExitCode::SUCCESS
+			}
+			Err(e) => {
+				eprintln!("ocm-logs: {e}");
+				ExitCode::from(2)
+			}
+		},
 		Command::Verify { file, chain, contract, relay, period, at, dispute, key } => {
 			let bytes = match std::fs::read(&file) {
 				Ok(bytes) => bytes,

@@ -23,6 +23,8 @@ pub struct Local {
 	pub malformed: Vec<usize>,
 	/// ... and their indices in the batch.
 	pub malformed_indices: Vec<u32>,
+	/// Well-formed records that name no URI Signing token: indices.
+	pub unsigned_indices: Vec<u32>,
 	/// The `ocm-batch` remark: contract, relay, period.
 	pub remark: Option<(u32, u32, u32)>,
 	/// The record lines, in order, and their Merkle-sum tree.
@@ -36,6 +38,8 @@ pub struct Committed {
 	pub root: [u8; 32],
 	pub records: u32,
 	pub totals: Totals,
+	/// Whether the contract required signed requests in the batch's period.
+	pub signing_required: bool,
 }
 
 /// Parses the file (hash, directives, records) and computes its root.
@@ -46,10 +50,15 @@ pub fn check_file(bytes: &[u8]) -> Result<Local, String> {
 	}
 	let mut malformed = Vec::new();
 	let mut malformed_indices = Vec::new();
+	let mut unsigned_indices = Vec::new();
 	for (index, record) in parsed.records.iter().enumerate() {
-		if Settled::parse(record.bytes).is_err() {
-			malformed.push(record.line);
-			malformed_indices.push(index as u32);
+		match Settled::parse(record.bytes) {
+			Err(_) => {
+				malformed.push(record.line);
+				malformed_indices.push(index as u32);
+			}
+			Ok(settled) if settled.token_id.is_none() => unsigned_indices.push(index as u32),
+			Ok(_) => {}
 		}
 	}
 	let lines: Vec<Vec<u8>> = parsed.records.iter().map(|r| r.bytes.to_vec()).collect();
@@ -72,6 +81,7 @@ pub fn check_file(bytes: &[u8]) -> Result<Local, String> {
 		totals: tree.totals(),
 		malformed,
 		malformed_indices,
+		unsigned_indices,
 		remark,
 		lines,
 		tree,
@@ -112,7 +122,13 @@ pub async fn committed(
 			at.block_number()
 		)
 	})?;
-	Ok(Committed { root: on_chain.root, records: on_chain.records, totals: on_chain.totals })
+	let signing_required = settlement::request_signing(&at, batch.0).await?.required_in(batch.2);
+	Ok(Committed {
+		root: on_chain.root,
+		records: on_chain.records,
+		totals: on_chain.totals,
+		signing_required,
+	})
 }
 
 /// A dispute that a mismatch calls for.
@@ -124,6 +140,9 @@ pub enum Dispute {
 	/// The committed root is the file's but the committed totals are not
 	/// the records': any record's proof shows it.
 	Sums { index: u32 },
+	/// The committed root is the file's, the contract required signed
+	/// requests, and record `index` names no token: the batch is void.
+	Unsigned { index: u32 },
 	/// The committed root is not the file's: the relay committed records or
 	/// sums this file does not show. It must show the record covering this
 	/// byte offset of what it billed, or lose the batch.
@@ -145,6 +164,9 @@ pub fn disputes(local: &Local, chain: &Committed, mut random: impl FnMut() -> u6
 		}
 		if local.totals != chain.totals && local.records > 0 {
 			return vec![Dispute::Sums { index: 0 }];
+		}
+		if let Some(&index) = local.unsigned_indices.first().filter(|_| chain.signing_required) {
+			return vec![Dispute::Unsigned { index }];
 		}
 		return Vec::new();
 	}
@@ -177,6 +199,10 @@ impl Dispute {
 				let (record, proof) = proven(index)?;
 				settlement::dispute_sums(key, &record, &Totals::of(&record), &proof)
 			}
+			Dispute::Unsigned { index } => {
+				let (record, proof) = proven(index)?;
+				settlement::dispute_unsigned(key, &record, &proof)
+			}
 			Dispute::Challenge { offset } => settlement::challenge_bytes(key, offset),
 		})
 	}
@@ -189,6 +215,9 @@ impl Dispute {
 			),
 			Dispute::Sums { index } => format!(
 				"cdniSettlement.disputeSums(({c}, {r}, {p}), <record {index}>, <its totals>, <its proof>)"
+			),
+			Dispute::Unsigned { index } => format!(
+				"cdniSettlement.disputeUnsigned(({c}, {r}, {p}), <record {index}>, <its proof>)"
 			),
 			Dispute::Challenge { offset } => {
 				format!("cdniSettlement.challengeBytes(({c}, {r}, {p}), {offset})")
@@ -244,6 +273,13 @@ pub fn compare(local: &Local, chain: &Committed) -> Report {
 			local.malformed
 		));
 	}
+	if chain.signing_required && !local.unsigned_indices.is_empty() {
+		problems.push(format!(
+			"{} records name no URI Signing token though the contract required signed requests (first: record {}): dispute them with dispute_unsigned",
+			local.unsigned_indices.len(),
+			local.unsigned_indices[0]
+		));
+	}
 	Report { problems, local_root: local.root, records: local.records, bytes: local.totals.bytes }
 }
 
@@ -277,6 +313,7 @@ mod tests {
 					entity_bytes: 50,
 					cached: false,
 					request_id: format!("{i:032x}"),
+					token_id: None,
 				}
 				.to_line()
 			})
@@ -285,7 +322,12 @@ mod tests {
 
 	fn committed_for(lines: &[Vec<u8>]) -> Committed {
 		let local = check_file(&file(lines, None)).unwrap();
-		Committed { root: local.root.0, records: local.records, totals: local.totals }
+		Committed {
+			root: local.root.0,
+			records: local.records,
+			totals: local.totals,
+			signing_required: false,
+		}
 	}
 
 	#[test]
@@ -334,11 +376,15 @@ mod tests {
 		l[1] = b"2024-01-01\tjunk".to_vec();
 		let local = check_file(&file(&l, None)).unwrap();
 		assert_eq!(local.malformed, vec![6]);
-		let report =
-			compare(&local, &Committed { root: local.root.0, records: 3, totals: local.totals });
+		let chain = Committed {
+			root: local.root.0,
+			records: 3,
+			totals: local.totals,
+			signing_required: false,
+		};
+		let report = compare(&local, &chain);
 		assert!(report.problems.iter().any(|p| p.contains("lines [6]")));
 		// The root is the relay's: the malformed record voids the batch.
-		let chain = Committed { root: local.root.0, records: 3, totals: local.totals };
 		assert_eq!(disputes(&local, &chain, || 0), vec![Dispute::Malformed { index: 1 }]);
 	}
 
@@ -371,5 +417,23 @@ mod tests {
 			Dispute::Challenge { offset: 5 }.text((0, 1, 2)),
 			"cdniSettlement.challengeBytes((0, 1, 2), 5)"
 		);
+	}
+
+	#[test]
+	fn a_record_without_a_token_where_the_contract_required_one_is_disputed() {
+		// `lines` name no token: fine until the contract requires tokens.
+		let l = lines(3);
+		let local = check_file(&file(&l, None)).unwrap();
+		assert_eq!(local.unsigned_indices, vec![0, 1, 2]);
+		assert!(compare(&local, &committed_for(&l)).matches());
+		let signed = Committed { signing_required: true, ..committed_for(&l) };
+		let report = compare(&local, &signed);
+		assert!(
+			report.problems.iter().any(|p| p.contains("dispute_unsigned")),
+			"{:?}",
+			report.problems
+		);
+		assert_eq!(disputes(&local, &signed, || 0), vec![Dispute::Unsigned { index: 0 }]);
+		assert!(Dispute::Unsigned { index: 0 }.call(&local, (0, 1, 2)).is_ok());
 	}
 }

@@ -7,6 +7,7 @@ use crate::{
 	logs::{
 		body::{head_bytes, Draft, Logged},
 		delivery::{Connection, Metered},
+		signing::Authorised,
 		Logs,
 	},
 	metrics::{Metrics, OutcomeLabels, RequestLabels},
@@ -213,6 +214,63 @@ pub fn proxy(
 	))
 }
 
+/// Takes a URI Signing token out of the request target (no cache key,
+/// origin request or record may carry it) and, on a host whose contract
+/// requires signed requests now, checks it (from the query, else the
+/// `URISigningPackage` cookie): 403 with the reason when it does not
+/// authorise the request. An authorised token is kept before anything is
+/// served, so the record that names it can be answered for.
+#[allow(clippy::result_large_err)]
+fn authorise(
+	state: &State,
+	mut request: Request<Incoming>,
+	client: std::net::IpAddr,
+) -> Result<(Request<Incoming>, Option<Authorised>), Response<Body>> {
+	let Some(logs) = &state.logs else { return Ok((request, None)) };
+	let target = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
+	let (query_token, target) = match ocm_cdni::uri_signing::take_from_query(&target) {
+		Some((token, rest)) => {
+			let mut parts = request.uri().clone().into_parts();
+			parts.path_and_query = rest.parse().ok();
+			match http::Uri::from_parts(parts) {
+				Ok(uri) => *request.uri_mut() = uri,
+				Err(_) => {
+					return Err(text(StatusCode::BAD_REQUEST, "an unusable request target\n"))
+				}
+			}
+			(Some(token), rest)
+		}
+		None => (None, target),
+	};
+	let cookie_token = request
+		.headers()
+		.get_all(header::COOKIE)
+		.iter()
+		.filter_map(|v| v.to_str().ok())
+		.find_map(|c| crate::logs::signing::from_cookie(c).map(str::to_string));
+	let host = crate::cache::proxy::host_of(&request);
+	let uri = format!("http://{host}{target}");
+	let now = std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map_or(0, |d| d.as_secs());
+	match logs.authorise(&host, query_token.or(cookie_token).as_deref(), client, &uri, now) {
+		Ok(None) => Ok((request, None)),
+		Ok(Some((contract, authorised))) => {
+			if let Err(e) = logs.keep_token(contract, &authorised.id, &authorised.token) {
+				// Unkept, its record could not be answered for: the relay
+				// would serve a request it may not be paid for.
+				tracing::warn!(error = %e, "cannot keep a URI Signing token");
+				return Err(text(
+					StatusCode::SERVICE_UNAVAILABLE,
+					"this relay cannot keep the request's token now\n",
+				));
+			}
+			Ok((request, Some(authorised)))
+		}
+		Err(refusal) => Err(text(StatusCode::FORBIDDEN, format!("{}\n", refusal.reason()))),
+	}
+}
+
 /// Writes the request's CDNi record when its response body is done, if
 /// the request is for a delivery contract's host: gives the response its
 /// `OCM-Request-Id` and, when the client asks (`OCM-Receipt: 1`), the
@@ -222,6 +280,7 @@ fn logged(
 	request: &Request<Incoming>,
 	(peer, connection): (std::net::SocketAddr, Option<Arc<Connection>>),
 	started: std::time::Instant,
+	authorised: Option<&Authorised>,
 	response: Response<Body>,
 ) -> Response<Body> {
 	// 421: the relay does not serve the host (yet): nothing was delivered.
@@ -246,6 +305,21 @@ fn logged(
 	let (mut parts, body) = response.into_parts();
 	if let Ok(value) = request_id.parse() {
 		parts.headers.insert(REQUEST_ID, value);
+	}
+	if let Some(authorised) = authorised {
+		if let Ok(value) = authorised.id.parse() {
+			parts.headers.insert(TOKEN_ID, value);
+		}
+		if let Some(secs) = authorised.cookie_for_secs {
+			let cookie = format!(
+				"{}={}; Max-Age={secs}; Path=/; HttpOnly",
+				ocm_cdni::uri_signing::PACKAGE,
+				authorised.token
+			);
+			if let Ok(value) = cookie.parse() {
+				parts.headers.append(header::SET_COOKIE, value);
+			}
+		}
 	}
 	let wants_receipt = request.headers().get(RECEIPT).is_some_and(|v| v.as_bytes() == b"1");
 	if wants_receipt {
@@ -273,6 +347,7 @@ fn logged(
 			entity_bytes: 0,
 			cached: parts.headers.get("x-cache").is_some_and(|v| v.as_bytes() == b"HIT"),
 			request_id,
+			token_id: authorised.map(|a| a.id.clone()),
 		},
 	};
 	Response::from_parts(parts, BodyExt::boxed(Logged::new(body, draft, logs.clone())))
@@ -304,6 +379,7 @@ fn refuse_target<B>(request: &Request<B>) -> Option<Response<Body>> {
 
 const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("ocm-request-id");
 const RECEIPT: header::HeaderName = header::HeaderName::from_static("ocm-receipt");
+const TOKEN_ID: header::HeaderName = header::HeaderName::from_static("ocm-token-id");
 
 /// The request handler for one connection from `peer`.
 fn service(
@@ -348,11 +424,31 @@ fn service(
 					.inc();
 				return Ok::<_, Infallible>(response);
 			}
+			let (request, authorised) = match authorise(&state, request, peer.ip()) {
+				Ok(authorised) => authorised,
+				Err(refused) => {
+					state
+						.metrics
+						.requests
+						.get_or_create(&RequestLabels {
+							endpoint: "refused",
+							status: refused.status().as_u16(),
+						})
+						.inc();
+					return Ok::<_, Infallible>(refused);
+				}
+			};
 			let (endpoint, mut response) = route(&state, &request).await;
 			if endpoint == "cache" {
 				if let Some(logs) = &state.logs {
-					response =
-						logged(logs, &request, (peer, connection.clone()), started, response);
+					response = logged(
+						logs,
+						&request,
+						(peer, connection.clone()),
+						started,
+						authorised.as_ref(),
+						response,
+					);
 				}
 				let counter = state.metrics.cache_body_bytes.clone();
 				response = response
@@ -507,6 +603,7 @@ mod tests {
 			entity_bytes: 999_999_999_999_999,
 			cached: true,
 			request_id: "f".repeat(32),
+			token_id: None,
 		}
 		.to_line();
 		let parsed = ocm_cdni::record::Settled::parse(&line);

@@ -87,7 +87,16 @@ fn player(router: &Router, request: &Request<Incoming>, peer: SocketAddr) -> Res
 	match router.decide(&host, &client, path) {
 		Ok(decision) => {
 			let mut response = respond(StatusCode::FOUND, "text/plain; charset=utf-8", "");
-			match decision.location.parse() {
+			let location = match &router.token_signer {
+				Some(signer) => {
+					let now = std::time::SystemTime::now()
+						.duration_since(std::time::UNIX_EPOCH)
+						.map_or(0, |d| d.as_secs());
+					signer.sign(&decision.location, &host, path, peer.ip().to_canonical(), now)
+				}
+				None => decision.location,
+			};
+			match location.parse() {
 				Ok(location) => {
 					response.headers_mut().insert(header::LOCATION, location);
 					response

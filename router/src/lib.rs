@@ -10,6 +10,8 @@
 //! - [`probe`]: probes every relay's `/healthz` each second.
 //! - [`triggers`]: RFC 8007 purge and preposition, signed by the provider,
 //!   sent to every relay serving the host.
+//! - [`signing`]: URI Signing tokens (RFC 9246) on player redirects, with
+//!   a key providers delegate to the router.
 //!
 //! The decisions themselves are `ocm_routing`'s, sans I/O.
 
@@ -18,5 +20,6 @@ pub mod http;
 pub mod logs;
 pub mod metadata;
 pub mod probe;
+pub mod signing;
 pub mod state;
 pub mod triggers;

@@ -30,6 +30,15 @@ struct Cli {
 	/// Log filter (`tracing` EnvFilter syntax).
 	#[arg(long, env = "OCM_ROUTER_LOG", default_value = "info")]
 	log: String,
+	/// An Ed25519 secret (a secret URI or a 0x-prefixed hex seed): each
+	/// player redirect then carries a URI Signing token from it, for
+	/// contracts whose providers registered its public key (printed at
+	/// start) with `addTokenKey`.
+	#[arg(long, env = "OCM_ROUTER_TOKEN_KEY")]
+	token_key: Option<String>,
+	/// Seconds a redirect's token is good for.
+	#[arg(long, env = "OCM_ROUTER_TOKEN_SECS", default_value_t = 3_600)]
+	token_secs: u64,
 }
 
 /// Reads the networks file; every bad line is an error that names it.
@@ -102,7 +111,24 @@ fn main() -> std::process::ExitCode {
 				return std::process::ExitCode::FAILURE;
 			}
 		};
-		let router = Arc::new(Router::new(cli.cdn_id.clone(), networks));
+		let mut router = Router::new(cli.cdn_id.clone(), networks);
+		if let Some(secret) = &cli.token_key {
+			use sp_core::Pair;
+			let key = match sp_core::ed25519::Pair::from_string(secret, None) {
+				Ok(key) => key,
+				Err(e) => {
+					eprintln!("ocm-router: --token-key: {e:?}");
+					return std::process::ExitCode::from(2);
+				}
+			};
+			let boot = std::time::SystemTime::now()
+				.duration_since(std::time::UNIX_EPOCH)
+				.map_or(0, |d| d.as_secs());
+			let signer = ocm_router::signing::TokenSigner::new(key, cli.token_secs, boot);
+			tracing::info!(key = %format!("0x{}", ocm_cdni::hex(&signer.public())), "signing player redirects");
+			router.token_signer = Some(signer);
+		}
+		let router = Arc::new(router);
 		let mut registry = prometheus_client::registry::Registry::default();
 		router.metrics.register(&mut registry);
 		tokio::spawn(chain::follow(cli.chain.clone(), router.clone()));

@@ -101,6 +101,8 @@ pub struct Router {
 	pub cdn_id: String,
 	clock: Instant,
 	pub metrics: Metrics,
+	/// Signs each player redirect, when a token key is configured.
+	pub token_signer: Option<crate::signing::TokenSigner>,
 }
 
 impl Router {
@@ -129,6 +131,7 @@ impl Router {
 			cdn_id,
 			clock: Instant::now(),
 			metrics: Metrics::default(),
+			token_signer: None,
 		}
 	}
 

@@ -357,6 +357,7 @@ mod tests {
 					entity_bytes: 900 + i,
 					cached: i > 0,
 					request_id: alloc::format!("{i:032x}"),
+					token_id: None,
 				}
 				.to_line()
 			})

@@ -21,6 +21,7 @@ pub mod privacy;
 pub mod record;
 pub mod time;
 pub mod totals;
+pub mod uri_signing;
 
 pub use file::hex;
 pub use totals::Totals;

@@ -320,6 +320,7 @@ mod tests {
 			entity_bytes: bytes.saturating_sub(100),
 			cached: true,
 			request_id: format!("{i:032x}"),
+			token_id: None,
 		}
 		.to_line()
 	}

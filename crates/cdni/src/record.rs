@@ -91,6 +91,11 @@ pub const MAX_LINE: usize = 8 * 1024;
 /// counted twice, and a client that kept the header can ask for its record.
 pub const REQUEST_ID_HEADER: &str = "OCM-Request-Id";
 
+/// The response header by which an OCM relay names the URI Signing token
+/// (RFC 9246) a request was authorised by, its `jti`, logged as
+/// `sc(OCM-Token-Id)`: `-` on a host that does not require signed requests.
+pub const TOKEN_ID_HEADER: &str = "OCM-Token-Id";
+
 impl Field {
 	/// Reads a field name; names are case-insensitive.
 	pub fn parse(name: &[u8]) -> Result<Self, RecordError> {
@@ -278,7 +283,7 @@ pub struct Fields(pub Vec<Field>);
 impl Fields {
 	/// The layout of OCM relays' records: every mandatory field, the
 	/// relay's host name, the response body size, whether it was a cache
-	/// hit, and the request id header.
+	/// hit, the request id header and the token id header.
 	pub fn ocm() -> Self {
 		Fields(alloc::vec![
 			Field::Date,
@@ -294,6 +299,7 @@ impl Fields {
 			Field::EntityBytes,
 			Field::Cached,
 			Field::ResponseHeader(String::from(REQUEST_ID_HEADER)),
+			Field::ResponseHeader(String::from(TOKEN_ID_HEADER)),
 		])
 	}
 
@@ -397,6 +403,13 @@ pub struct Settled<'a> {
 	pub status: u16,
 	pub total_bytes: u64,
 	pub request_id: Vec<u8>,
+	/// `c-groupid`: the client's network, if the record gives it.
+	pub client_group: Option<&'a [u8]>,
+	/// When the request arrived: `date` and `time` (its completion) less
+	/// `time-taken`, in Unix seconds, if the record gives them.
+	pub started_secs: Option<u64>,
+	/// The `jti` of the token that authorised it, if any.
+	pub token_id: Option<Vec<u8>>,
 }
 
 impl<'a> Settled<'a> {
@@ -416,7 +429,29 @@ impl<'a> Settled<'a> {
 			.text(&fields, &Field::ResponseHeader(String::from(REQUEST_ID_HEADER)))
 			.filter(|id| !id.is_empty())
 			.ok_or(RecordError::MissingValue(FieldKind::ResponseHeader))?;
-		Ok(Settled { host, uri, status, total_bytes, request_id })
+		let client_group = record.raw(&fields, &Field::ClientGroupId);
+		let started_secs = (|| {
+			let date = record.raw(&fields, &Field::Date)?;
+			let time = record.raw(&fields, &Field::Time)?;
+			let completed = crate::time::unix_seconds(date, time)?;
+			let taken = record.raw(&fields, &Field::TimeTaken)?;
+			let whole = taken.split(|&b| b == b'.').next()?;
+			let taken: u64 = core::str::from_utf8(whole).ok()?.parse().ok()?;
+			Some(completed.saturating_sub(taken))
+		})();
+		let token_id = record
+			.text(&fields, &Field::ResponseHeader(String::from(TOKEN_ID_HEADER)))
+			.filter(|id| !id.is_empty());
+		Ok(Settled {
+			host,
+			uri,
+			status,
+			total_bytes,
+			request_id,
+			client_group,
+			started_secs,
+			token_id,
+		})
 	}
 }
 
@@ -464,6 +499,8 @@ pub struct HttpRequest {
 	pub entity_bytes: u64,
 	pub cached: bool,
 	pub request_id: String,
+	/// The `jti` of the URI Signing token that authorised the request.
+	pub token_id: Option<String>,
 }
 
 impl HttpRequest {
@@ -501,6 +538,11 @@ impl HttpRequest {
 			u8::from(self.cached)
 		);
 		out.push_str(&quote(self.request_id.as_bytes()));
+		out.push('\t');
+		match &self.token_id {
+			Some(id) => out.push_str(&quote(id.as_bytes())),
+			None => out.push('-'),
+		}
 		out.into_bytes()
 	}
 }
@@ -658,6 +700,7 @@ mod tests {
 			entity_bytes: 1_000,
 			cached: true,
 			request_id: "0123456789abcdef0123456789abcdef".into(),
+			token_id: None,
 		}
 	}
 
@@ -668,9 +711,18 @@ mod tests {
 			core::str::from_utf8(&line).unwrap(),
 			"2013-05-17\t00:38:06.825\t9.058000\t198.51.100.0/24\trelay-1.isp.example\tGET\t\
 			 http://video.example.com/live/seg 1.ts?x=%09%25\tHTTP/1.1\t200\t1234\t1000\t1\t\
-			 \"0123456789abcdef0123456789abcdef\""
+			 \"0123456789abcdef0123456789abcdef\"\t-"
 		);
 		let settled = Settled::parse(&line).unwrap();
+		assert_eq!(settled.client_group, Some(&b"198.51.100.0/24"[..]));
+		// Completed at 00:38:06.825 after 9.058 s: arrived at 00:37:57.
+		assert_eq!(settled.started_secs, Some(1_368_751_086 - 9));
+		assert_eq!(settled.token_id, None);
+		let mut signed = request();
+		signed.token_id = Some("viewer-1".into());
+		let line = signed.to_line();
+		assert!(line.ends_with(b"\t\"viewer-1\""));
+		assert_eq!(Settled::parse(&line).unwrap().token_id, Some(b"viewer-1".to_vec()));
 		assert_eq!(settled.host, b"video.example.com");
 		assert_eq!(settled.status, 200);
 		assert_eq!(settled.total_bytes, 1_234);

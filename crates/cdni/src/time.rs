@@ -64,6 +64,27 @@ pub fn parse_time(v: &[u8]) -> Option<(u32, u32, u32)> {
 	(h < 24 && m < 60 && s <= 60 && frac_ok).then_some((h, m, s))
 }
 
+/// Days from 1970-01-01 to `(year, month, day)` (Howard Hinnant's
+/// `days_from_civil`, the inverse of [`civil_from_days`]).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+	let year = year - i64::from(month <= 2);
+	let era = year.div_euclid(400);
+	let yoe = year.rem_euclid(400);
+	let mp = i64::from((month + 9) % 12);
+	let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+	let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	era * 146_097 + doe - 719_468
+}
+
+/// Unix seconds of a record's `date` and `time` (fractions dropped);
+/// `None` if either does not parse or the moment is before 1970.
+pub fn unix_seconds(date: &[u8], time: &[u8]) -> Option<u64> {
+	let (y, m, d) = parse_date(date)?;
+	let (h, min, s) = parse_time(time)?;
+	let days = u64::try_from(days_from_civil(i64::from(y), m, d)).ok()?;
+	Some(days * 86_400 + u64::from(h * 3_600 + min * 60 + s))
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -75,6 +96,11 @@ mod tests {
 		// 2024-02-29 23:59:59.999, a leap day.
 		assert_eq!(format_utc(1_709_251_199_999), ("2024-02-29".into(), "23:59:59.999".into()));
 		assert_eq!(civil_from_days(-1), (1969, 12, 31));
+		for ms in [0u64, 1_368_751_086_825, 1_709_251_199_999, 4_102_444_800_000] {
+			let (date, time) = format_utc(ms);
+			assert_eq!(unix_seconds(date.as_bytes(), time.as_bytes()), Some(ms / 1_000));
+		}
+		assert_eq!(unix_seconds(b"1969-12-31", b"23:59:59"), None);
 	}
 
 	#[test]

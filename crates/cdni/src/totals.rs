@@ -101,6 +101,7 @@ mod tests {
 			entity_bytes: 0,
 			cached: false,
 			request_id: "id".into(),
+			token_id: None,
 		}
 		.to_line()
 	}

@@ -34,6 +34,7 @@ fn request() -> impl Strategy<Value = HttpRequest> {
 			entity_bytes: u64::from(bytes),
 			cached,
 			request_id: id,
+			token_id: None,
 		})
 }
 

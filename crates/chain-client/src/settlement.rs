@@ -23,6 +23,8 @@ pub enum ClaimAsk {
 	Receipt { request_id: Vec<u8>, uri: Vec<u8> },
 	/// The record covering this byte offset of the batch.
 	Offset(u64),
+	/// The URI Signing token named by the record at this leaf index.
+	Token { index: u32 },
 }
 
 /// A committed batch as the chain holds it until it settles.
@@ -92,6 +94,7 @@ fn claim_of(claim: &Value) -> Option<ClaimAsk> {
 			uri: asks.at("uri").and_then(bytes_of)?,
 		}),
 		"Offset" => Some(ClaimAsk::Offset(asks.at(0)?.as_u128()?.try_into().ok()?)),
+		"Token" => Some(ClaimAsk::Token { index: asks.at("index")?.as_u128()?.try_into().ok()? }),
 		_ => None,
 	}
 }
@@ -209,4 +212,127 @@ pub fn dispute_sums(
 			proof_value(proof),
 		]),
 	)
+}
+
+/// `dispute_unsigned`: `record` is in a batch of a period that required
+/// signed requests; without a token id it voids the batch, with one the
+/// relay must show the token.
+pub fn dispute_unsigned(
+	key: BatchKey,
+	record: &[u8],
+	proof: &InclusionProof,
+) -> DynamicPayload<Composite<()>> {
+	record_call("dispute_unsigned", key, record, proof)
+}
+
+/// `answer_token`: the relay shows the token `record` names.
+pub fn answer_token(
+	key: BatchKey,
+	record: &[u8],
+	proof: &InclusionProof,
+	token: &[u8],
+) -> DynamicPayload<Composite<()>> {
+	dynamic::tx(
+		"CdniSettlement",
+		"answer_token",
+		Composite::unnamed([
+			key_value(key),
+			Value::from_bytes(record),
+			proof_value(proof),
+			Value::from_bytes(token),
+		]),
+	)
+}
+
+/// `require_signed_requests`: the provider requires tokens (spans of at
+/// most `max_span_secs`) from the next period, or (`None`) no longer.
+pub fn require_signed_requests(
+	contract: u32,
+	max_span_secs: Option<u32>,
+) -> DynamicPayload<Composite<()>> {
+	let span = match max_span_secs {
+		Some(s) => Value::variant("Some", Composite::unnamed([Value::u128(s.into())])),
+		None => Value::variant("None", Composite::unnamed([])),
+	};
+	dynamic::tx(
+		"CdniSettlement",
+		"require_signed_requests",
+		Composite::unnamed([Value::u128(contract.into()), span]),
+	)
+}
+
+/// `add_token_key`: the provider registers an Ed25519 token key.
+pub fn add_token_key(contract: u32, key: [u8; 32]) -> DynamicPayload<Composite<()>> {
+	dynamic::tx(
+		"CdniSettlement",
+		"add_token_key",
+		Composite::unnamed([Value::u128(contract.into()), Value::from_bytes(key)]),
+	)
+}
+
+/// A URI Signing key as a contract holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenKey {
+	pub public: [u8; 32],
+	pub from_period: u32,
+	pub until_period: Option<u32>,
+}
+
+/// A contract's signed-request terms.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestSigning {
+	pub required_from: Option<u32>,
+	pub max_span_secs: u32,
+	pub keys: Vec<TokenKey>,
+}
+
+impl RequestSigning {
+	/// Whether records of `period` must name a token.
+	pub fn required_in(&self, period: u32) -> bool {
+		self.required_from.is_some_and(|from| from <= period)
+	}
+
+	/// The keys whose tokens are good in `period`.
+	pub fn keys_in(&self, period: u32) -> Vec<[u8; 32]> {
+		self.keys
+			.iter()
+			.filter(|k| k.from_period <= period && k.until_period.is_none_or(|u| period <= u))
+			.map(|k| k.public)
+			.collect()
+	}
+}
+
+fn option_u32(value: Option<&Value>) -> Option<u32> {
+	let value = value?;
+	let ValueDef::Variant(variant) = &value.value else { return None };
+	(variant.name == "Some").then(|| value.at(0)?.as_u128()?.try_into().ok()).flatten()
+}
+
+/// `CdniSettlement::RequestSigningTerms` of `contract` at `at`: default
+/// (nothing required) when the provider never registered a key.
+pub async fn request_signing(at: &AtBlock, contract: u32) -> Result<RequestSigning, String> {
+	let Some(value) =
+		fetch(at, "CdniSettlement", "RequestSigningTerms", vec![Value::u128(contract.into())])
+			.await?
+	else {
+		return Ok(RequestSigning::default());
+	};
+	let keys = value
+		.at("keys")
+		.map(items_of)
+		.unwrap_or_default()
+		.into_iter()
+		.filter_map(|k| {
+			Some(TokenKey {
+				public: k.at("public").and_then(bytes_of)?.try_into().ok()?,
+				from_period: k.at("from_period")?.as_u128()?.try_into().ok()?,
+				until_period: option_u32(k.at("until_period")),
+			})
+		})
+		.collect();
+	Ok(RequestSigning {
+		required_from: option_u32(value.at("required_from")),
+		max_span_secs: number(&value, "max_span_secs")?,
+		keys,
+	})
 }

@@ -145,6 +145,7 @@ fn record(host: &[u8], id: u32, uri_len: Option<usize>) -> Vec<u8> {
 		entity_bytes: 999_999_000,
 		cached: true,
 		request_id: format!("{id:032x}"),
+		token_id: None,
 	};
 	let prefix = format!("http://{}/", core::str::from_utf8(host).unwrap_or("x.example"));
 	request.upstream_uri = prefix.clone();
@@ -230,6 +231,76 @@ where
 	let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::from(0u32));
 	let message = features::dispute::receipt_message(&genesis, &key, request_id, uri);
 	sp_io::crypto::sr25519_sign(KEY_TYPE, public, &message).expect("signs").into()
+}
+
+/// A full-length record (`MAX_LINE`) naming token `jti`, for a client in
+/// 2001:db8:abcd::/48 at 1,700,000,000 s.
+fn signed_record(host: &[u8], jti: &str) -> Vec<u8> {
+	let mut request = HttpRequest {
+		completed_at_ms: 1_700_000_000_000,
+		time_taken_us: 1_000,
+		client_group: "2001:db8:abcd::/48".into(),
+		server_hostname: "relay.isp.example".into(),
+		method: "GET".into(),
+		upstream_uri: format!("http://{}/", core::str::from_utf8(host).unwrap_or("x.example")),
+		protocol: "HTTP/1.1".into(),
+		status: 200,
+		total_bytes: 1_000_000_000,
+		entity_bytes: 999_999_000,
+		cached: true,
+		request_id: format!("{:032x}", 0),
+		token_id: Some(jti.into()),
+	};
+	let room = MAX_LINE - request.to_line().len();
+	request.upstream_uri.push_str(&"a".repeat(room));
+	request.to_line()
+}
+
+/// Registers `MaxTokenKeys` keys from the keystore for `contract` and
+/// requires signed requests from period 0; returns the last key, which
+/// signs (every check tries the others first).
+fn token_keys<T: Config>(contract: ContractId) -> sp_core::ed25519::Public {
+	let keys: Vec<sp_core::ed25519::Public> = (0..T::MaxTokenKeys::get())
+		.map(|_| sp_io::crypto::ed25519_generate(KEY_TYPE, None))
+		.collect();
+	let terms = RequestSigning::<T> {
+		required_from: Some(0),
+		max_span_secs: features::signing::MAX_SPAN_SECS,
+		keys: BoundedVec::truncate_from(
+			keys.iter()
+				.map(|k| TokenKey { public: k.0, from_period: 0, until_period: None })
+				.collect(),
+		),
+	};
+	RequestSigningTerms::<T>::insert(contract, terms);
+	*keys.last().expect("MaxTokenKeys is at least 1")
+}
+
+/// The longest token (up to `uri_signing::MAX_TOKEN`) that authorises
+/// `line`: its scope the longest prefix of the record's URI that fits.
+fn token_for(line: &[u8], jti: &str, key: &sp_core::ed25519::Public) -> Vec<u8> {
+	use ocm_cdni::uri_signing::{mint, prefix_container, Grant, MAX_TOKEN};
+	let settled = ocm_cdni::record::Settled::parse(line).expect("well-formed");
+	let started = settled.started_secs.expect("a record with its time");
+	let uri = core::str::from_utf8(settled.uri).expect("ASCII");
+	let mut prefix_len = uri.len().min(MAX_TOKEN);
+	loop {
+		let grant = Grant {
+			id: jti.into(),
+			not_before: started - 10,
+			expires: started + 3_600,
+			client: "2001:db8:abcd::/48".into(),
+			scope: prefix_container(&uri[..prefix_len]),
+			cookie: true,
+		};
+		let token = mint(&grant, |input| {
+			sp_io::crypto::ed25519_sign(KEY_TYPE, key, input).expect("signs").0
+		});
+		if token.len() <= MAX_TOKEN || prefix_len < 64 {
+			return token.into_bytes();
+		}
+		prefix_len -= 32;
+	}
 }
 
 /// Fills the batch's claims with `n` claims from a funded auditor-free
@@ -600,6 +671,80 @@ mod benchmarks {
 				.map_err(|_| "the configuration is valid")?;
 		}
 		Ok(())
+	}
+
+	#[benchmark]
+	fn require_signed_requests() {
+		let (provider, id) = open::<T>(foreign_footprints(1));
+		let key = sp_io::crypto::ed25519_generate(KEY_TYPE, None);
+		Settlement::<T>::do_add_token_key(provider.clone(), id, key.0).expect("a key");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), id, Some(3_600));
+		assert!(RequestSigningTerms::<T>::get(id).unwrap().required_from.is_some());
+	}
+
+	#[benchmark]
+	fn add_token_key() {
+		// `MaxTokenKeys - 1` keys, each checked for expiry, then one more.
+		let (provider, id) = open::<T>(foreign_footprints(1));
+		for i in 0..T::MaxTokenKeys::get() - 1 {
+			Settlement::<T>::do_add_token_key(provider.clone(), id, [i as u8; 32]).expect("room");
+		}
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), id, [0xff; 32]);
+		assert_eq!(
+			RequestSigningTerms::<T>::get(id).unwrap().keys.len() as u32,
+			T::MaxTokenKeys::get()
+		);
+	}
+
+	#[benchmark]
+	fn revoke_token_key() {
+		let (provider, id) = open::<T>(foreign_footprints(1));
+		for i in 0..T::MaxTokenKeys::get() {
+			Settlement::<T>::do_add_token_key(provider.clone(), id, [i as u8; 32]).expect("room");
+		}
+		let last = [(T::MaxTokenKeys::get() - 1) as u8; 32];
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), id, last);
+		assert!(!RequestSigningTerms::<T>::get(id)
+			.unwrap()
+			.keys
+			.iter()
+			.any(|k| k.public == last && k.until_period.is_none()));
+	}
+
+	#[benchmark]
+	fn dispute_unsigned() {
+		// The claim path: a full-length record naming a token, a 32-hash
+		// proof, the last claim slot (the void path is `dispute_malformed`'s).
+		let (provider, id, operator, relay) = contract_with_relay::<T>();
+		token_keys::<T>(id);
+		let line = signed_record(&host(0), "viewer");
+		let (proof, root, totals) = proof_for(&line, 0, None);
+		let key = committed::<T>(id, relay, &operator, root, totals);
+		claims::<T>(key, &provider, T::MaxDisputes::get() - 1);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), key, line, proof);
+		assert_eq!(Batches::<T>::get(key).unwrap().claims.len() as u32, T::MaxDisputes::get());
+	}
+
+	#[benchmark]
+	fn answer_token() {
+		// A full-length record, a 32-hash proof, a token near 2 KiB signed
+		// by the last of `MaxTokenKeys` keys, among `MaxDisputes` claims.
+		let (provider, id, operator, relay) = contract_with_relay::<T>();
+		let signer = token_keys::<T>(id);
+		let line = signed_record(&host(0), "viewer");
+		let token = token_for(&line, "viewer", &signer);
+		let (proof, root, totals) = proof_for(&line, 0, None);
+		let key = committed::<T>(id, relay, &operator, root, totals);
+		claims::<T>(key, &provider, T::MaxDisputes::get() - 1);
+		Settlement::<T>::do_dispute_unsigned(provider, key, line.clone(), proof.clone())
+			.expect("claimed");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator), key, line, proof, token);
+		assert_eq!(Batches::<T>::get(key).unwrap().claims.len() as u32, T::MaxDisputes::get() - 1);
 	}
 
 	#[benchmark]

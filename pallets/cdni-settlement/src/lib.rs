@@ -193,6 +193,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxMetadataLen: Get<u32>;
 
+		/// URI Signing keys per contract (revoked ones included until they
+		/// judge no open batch), at most.
+		#[pallet::constant]
+		type MaxTokenKeys: Get<u32>;
+
 		/// Weights of this pallet's calls and hooks, from its benchmarks.
 		type WeightInfo: WeightInfo;
 	}
@@ -234,6 +239,12 @@ pub mod pallet {
 	/// Each contract's supplier policy, where it has more than the open one.
 	#[pallet::storage]
 	pub type SupplierPolicies<T: Config> = StorageMap<_, Twox64Concat, ContractId, Suppliers<T>>;
+
+	/// Each contract's signed-request terms and URI Signing keys, once its
+	/// provider registered a key.
+	#[pallet::storage]
+	pub type RequestSigningTerms<T: Config> =
+		StorageMap<_, Twox64Concat, ContractId, RequestSigning<T>>;
 
 	/// Each contract's delivery service, once its provider configured it.
 	#[pallet::storage]
@@ -343,6 +354,26 @@ pub mod pallet {
 			relay: RelayId,
 			period: Period,
 			settlement: Payout<BalanceOf<T>>,
+		},
+		/// The provider changed whether the contract requires signed
+		/// requests (from `required_from`) and the longest token span.
+		RequestSigningSet {
+			contract: ContractId,
+			required_from: Option<Period>,
+			max_span_secs: u32,
+		},
+		/// A URI Signing key the contract accepts tokens of from `from_period`.
+		TokenKeyAdded {
+			contract: ContractId,
+			key: [u8; 32],
+			from_period: Period,
+		},
+		/// A key revoked: it judges records up to `last_period` (none if it
+		/// was never in force).
+		TokenKeyRevoked {
+			contract: ContractId,
+			key: [u8; 32],
+			last_period: Option<Period>,
 		},
 		/// The provider configured the contract's service with a metadata
 		/// document of `bytes` bytes; relays apply it.
@@ -463,6 +494,35 @@ pub mod pallet {
 		AboveCapacity,
 		/// The provider closed the contract: it takes no more money.
 		ContractClosed,
+		/// A token span of zero, over a week, or shorter than the one the
+		/// contract already allows.
+		BadTokenSpan,
+		/// Signed requests need a URI Signing key first.
+		NoTokenKeys,
+		/// That key is registered and not revoked.
+		TokenKeyExists,
+		/// The contract has `MaxTokenKeys` keys in force or still judging
+		/// open batches.
+		TooManyTokenKeys,
+		/// No such key in force.
+		TokenKeyNotFound,
+		/// The contract did not require signed requests in that period.
+		SigningNotRequired,
+		/// The token is not a compact JWS with EdDSA and the claims OCM
+		/// requires (`jti`, `exp`, `nbf` or `iat`, `cdniip`, a checkable
+		/// `cdniuc`), or is longer than 2048 bytes.
+		TokenMalformed,
+		/// No key of the contract in force in the period signed the token.
+		TokenSignatureInvalid,
+		/// The request arrived outside the token's span, or the span is
+		/// longer than the contract allows.
+		TokenOutOfSpan,
+		/// The record's client network is outside the token's `cdniip`.
+		TokenOtherClient,
+		/// The record's URI is outside the token's `cdniuc`.
+		TokenOutOfScope,
+		/// The record names no token, or another `jti` than the token's.
+		TokenMismatch,
 	}
 
 	#[pallet::hooks]
@@ -723,6 +783,91 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_remove_relay(who, contract, relay)
+		}
+
+		/// The provider requires signed requests (URI Signing tokens from
+		/// one of its keys, valid at most `max_span_secs`) from the next
+		/// period on, or lets a running requirement allow longer spans; with
+		/// `None`, stops requiring them at once.
+		#[pallet::call_index(18)]
+		// Bounded by `open_contract`'s measured weight: one contract read,
+		// one small read and write.
+		#[pallet::weight(T::WeightInfo::open_contract())]
+		pub fn require_signed_requests(
+			origin: OriginFor<T>,
+			contract: ContractId,
+			max_span_secs: Option<u32>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_require_signed_requests(who, contract, max_span_secs)
+		}
+
+		/// The provider registers an Ed25519 key (its own, or one it
+		/// delegates, such as its router's) whose tokens the contract
+		/// accepts from the next period.
+		#[pallet::call_index(19)]
+		#[pallet::weight(T::WeightInfo::open_contract())]
+		pub fn add_token_key(
+			origin: OriginFor<T>,
+			contract: ContractId,
+			key: [u8; 32],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_add_token_key(who, contract, key)
+		}
+
+		/// The provider revokes a key: relays refuse its tokens after the
+		/// current period, whose records it still judges.
+		#[pallet::call_index(20)]
+		#[pallet::weight(T::WeightInfo::open_contract())]
+		pub fn revoke_token_key(
+			origin: OriginFor<T>,
+			contract: ContractId,
+			key: [u8; 32],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_revoke_token_key(who, contract, key)
+		}
+
+		/// Disputes a record of a period that required signed requests:
+		/// one that names no token voids the batch at once; one that names
+		/// a token is claimed, and the relay shows the token
+		/// (`answer_token`) or the batch is void at settlement.
+		#[pallet::call_index(21)]
+		// The same proof walk and parse as `dispute_malformed`, then its
+		// void or `claim_missing`'s hold and write, and the terms' read.
+		#[pallet::weight(T::WeightInfo::dispute_malformed()
+			.max(T::WeightInfo::claim_missing())
+			.saturating_add(Pallet::<T>::releasing_claims())
+			.saturating_add(T::DbWeight::get().reads(1)))]
+		pub fn dispute_unsigned(
+			origin: OriginFor<T>,
+			batch: BatchKey,
+			record: Vec<u8>,
+			proof: InclusionProof,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_dispute_unsigned(who, batch, record, proof)
+		}
+
+		/// The relay's operator answers a token claim with the token its
+		/// record names; the runtime checks it against the record.
+		#[pallet::call_index(22)]
+		// `answer_claim`'s measured weight and the terms' read, plus a
+		// signature check per key, each bounded by `claim_missing` (which
+		// checks one signature with its reads and hold).
+		#[pallet::weight(T::WeightInfo::answer_claim(T::MaxDisputes::get())
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::WeightInfo::claim_missing().saturating_mul(u64::from(T::MaxTokenKeys::get()))))]
+		pub fn answer_token(
+			origin: OriginFor<T>,
+			batch: BatchKey,
+			record: Vec<u8>,
+			proof: InclusionProof,
+			token: Vec<u8>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_answer_token(who, batch, record, proof, token)
 		}
 
 		/// Settles one due batch now, if `on_idle` has not. Anyone may call.

@@ -129,6 +129,7 @@ impl pallet_cdni_settlement::Config for Test {
 	type MaxDisputes = ConstU32<MAX_DISPUTES>;
 	type MaxSettlementsPerBlock = ConstU32<4>;
 	type MaxMetadataLen = ConstU32<8_192>;
+	type MaxTokenKeys = ConstU32<4>;
 	type WeightInfo = ();
 }
 

@@ -293,6 +293,9 @@ pub enum ClaimAsk<T: Config> {
 	/// batch's first byte is offset 0): a byte the relay billed for that
 	/// no real record carries cannot be shown.
 	Offset(u64),
+	/// The URI Signing token of the record at this leaf index, which names
+	/// one by its `jti`: the relay shows the token, or the batch is void.
+	Token { index: u32 },
 }
 
 /// A claim on a batch: the relay shows a record with its inclusion proof
@@ -327,6 +330,8 @@ impl<T: Config> Claim<T> {
 					&& ocm_cdni::record::decode_nhtab(s.uri).is_some_and(|u| u[..] == uri[..])
 			}),
 			ClaimAsk::Offset(offset) => covers.contains(offset),
+			// Only `answer_token` answers these: a record is not enough.
+			ClaimAsk::Token { .. } => false,
 		}
 	}
 }
@@ -394,6 +399,8 @@ pub enum VoidReason {
 	/// line states, or the batch's tree adding up to other totals than
 	/// the relay committed.
 	SumsMismatch { index: u32 },
+	/// A record of a period that required signed requests names no token.
+	Unsigned { index: u32 },
 }
 
 /// How a settled batch was paid.
@@ -440,3 +447,36 @@ pub struct Service<T: Config> {
 }
 
 pub use crate::features::service::ServiceRejection;
+
+/// An Ed25519 key whose URI Signing tokens a contract accepts, and the
+/// periods it judges: from `from_period`, through `until_period` once revoked.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct TokenKey {
+	pub public: [u8; 32],
+	pub from_period: Period,
+	pub until_period: Option<Period>,
+}
+
+/// A contract's signed-request terms (see `features::signing`).
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct RequestSigning<T: Config> {
+	/// The first period whose records must name a token; `None`: not required.
+	pub required_from: Option<Period>,
+	/// The longest span (`exp` less `nbf` or `iat`) a token may have, in seconds.
+	pub max_span_secs: u32,
+	/// Keys the provider registered, revoked ones until they judge no
+	/// batch still open to dispute.
+	pub keys: BoundedVec<TokenKey, <T as Config>::MaxTokenKeys>,
+}
+
+impl<T: Config> Default for RequestSigning<T> {
+	fn default() -> Self {
+		RequestSigning { required_from: None, max_span_secs: 0, keys: BoundedVec::new() }
+	}
+}

@@ -173,6 +173,7 @@ mod tests {
 			entity_bytes: 900,
 			cached: false,
 			request_id: format!("{i:032x}"),
+			token_id: None,
 		}
 		.to_line()
 	}

@@ -282,6 +282,7 @@ mod tests {
 			period_length: 100,
 			from_period: 0,
 			until_period: None,
+			signing: Default::default(),
 		};
 		logs.serve("v.example".into(), contract);
 		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -313,6 +314,7 @@ mod tests {
 							entity_bytes: 0,
 							cached: true,
 							request_id: "1".repeat(32),
+							token_id: None,
 						},
 					};
 					let body = Logged::new(Full::new(object.clone()), draft, logs.clone());

@@ -51,8 +51,8 @@ pub struct Follower {
 	/// kept in step with the `.batch` files since.
 	batches: std::collections::BTreeMap<(u32, u32), Sealed>,
 	/// Answers the chain refused for good (contract, period, record index,
-	/// from the next batch): not submitted again, each try costs a fee.
-	refused_answers: std::collections::HashSet<(u32, u32, u32, bool)>,
+	/// call): not submitted again, each try costs a fee.
+	refused_answers: std::collections::HashSet<(u32, u32, u32, String)>,
 	/// Commits the chain refused for now (the relay not Active, above its
 	/// verified capacity, over the escrow), by batch: not retried before
 	/// this block, each try costs a fee.
@@ -174,6 +174,7 @@ impl Follower {
 					_ => None,
 				})
 				.and_then(|n| u32::try_from(n).ok()),
+			signing: settlement::request_signing(at, id).await?,
 		};
 		let origin = contract
 			.at("origin")
@@ -441,6 +442,22 @@ impl Follower {
 				let found = match claim {
 					ClaimAsk::Receipt { request_id, .. } => batch::find_request(&log, request_id)?,
 					ClaimAsk::Offset(offset) => tree.leaf_at_offset(*offset),
+					ClaimAsk::Token { index } => {
+						let Some(record) = records.get(*index as usize) else { continue };
+						let Some(token) = self.token_for(at, (c, p), record).await? else {
+							tracing::warn!(
+								contract = c,
+								period = p,
+								index,
+								"no kept token answers the record"
+							);
+							continue;
+						};
+						let proof = tree.prove(*index).map_err(|e| format!("{e:?}"))?;
+						let call = settlement::answer_token(key, record, &proof, token.as_bytes());
+						self.answer(&call, (c, p), *index).await;
+						continue;
+					}
 				};
 				match (found, claim) {
 					(Some(index), _) => {
@@ -499,13 +516,40 @@ impl Follower {
 		Ok(())
 	}
 
+	/// The kept token that authorised `record` (of batch `(c, p)`), as the
+	/// runtime will check it: the contract's keys of the period, the
+	/// request's client network, URI and time.
+	async fn token_for(
+		&self,
+		at: &AtBlock,
+		(c, p): (u32, u32),
+		record: &[u8],
+	) -> Result<Option<String>, String> {
+		use ocm_cdni::uri_signing::{Client, Policy, Prefix, Token};
+		let Ok(settled) = ocm_cdni::record::Settled::parse(record) else { return Ok(None) };
+		let Some(id) = settled.token_id.as_deref() else { return Ok(None) };
+		let terms = settlement::request_signing(at, c).await?;
+		let keys = terms.keys_in(p);
+		let policy = Policy { keys: &keys, max_span_secs: u64::from(terms.max_span_secs) };
+		let group = settled.client_group.and_then(|g| std::str::from_utf8(g).ok());
+		let group = group.and_then(Prefix::parse);
+		let uri = ocm_cdni::record::decode_nhtab(settled.uri);
+		let (Some(group), Some(uri), Some(started)) = (group, uri, settled.started_secs) else {
+			return Ok(None);
+		};
+		Ok(super::signing::kept_tokens(&self.logs.dir, c, id).into_iter().find(|token| {
+			Token::parse(token.as_bytes())
+				.is_ok_and(|t| t.authorises(policy, Client::Group(group), &uri, started).is_ok())
+		}))
+	}
+
 	async fn answer(
 		&mut self,
 		call: &ocm_chain_client::subxt::transactions::DynamicPayload<Composite<()>>,
 		(c, p): (u32, u32),
 		index: u32,
 	) {
-		let attempt = (c, p, index, call.call_name() == "answer_claim_from_next");
+		let attempt = (c, p, index, call.call_name().to_string());
 		if self.refused_answers.contains(&attempt) {
 			return;
 		}
@@ -517,7 +561,14 @@ impl Follower {
 				// its, or its time is over.
 				if matches!(
 					pallet_error(&e, "CdniSettlement"),
-					Some("ClaimNotFound" | "AnswerMismatch" | "AnswerTooLate" | "InvalidProof")
+					Some(
+						"ClaimNotFound"
+							| "AnswerMismatch" | "AnswerTooLate"
+							| "InvalidProof" | "TokenMalformed"
+							| "TokenSignatureInvalid"
+							| "TokenOutOfSpan" | "TokenOtherClient"
+							| "TokenOutOfScope" | "TokenMismatch"
+					)
 				) {
 					self.refused_answers.insert(attempt);
 				}

@@ -9,6 +9,8 @@
 //!   when its last byte is handed over (or the client goes away);
 //! - [`delivery`]: what the viewer's connection accepted (TCP
 //!   acknowledgements), which the record bills;
+//! - [`signing`]: URI Signing tokens on hosts whose contract requires
+//!   them: checked per request, kept to show when a record is disputed;
 //! - [`follow`]: the chain side: joining contracts, sealing closed
 //!   periods, committing, answering missing-record claims.
 
@@ -16,6 +18,7 @@ pub mod batch;
 pub mod body;
 pub mod delivery;
 pub mod follow;
+pub mod signing;
 pub mod spool;
 
 use spool::{BatchId, Message};
@@ -45,6 +48,9 @@ pub struct ServedContract {
 	/// The last period it serves, once it left or the provider removed it:
 	/// no record is placed after it.
 	pub until_period: Option<u32>,
+	/// Whether (from which period) requests must carry a URI Signing
+	/// token, and the keys that may sign one.
+	pub signing: ocm_chain_client::settlement::RequestSigning,
 }
 
 impl ServedContract {
@@ -88,6 +94,8 @@ pub struct Logs {
 	/// passed), so a slow reader's record lands in the period its receipt
 	/// names.
 	in_flight: std::sync::Mutex<HashMap<BatchId, u32>>,
+	/// Tokens already kept, by contract (see [`signing`]).
+	kept_tokens: std::sync::Mutex<std::collections::HashSet<(u32, String)>>,
 }
 
 impl Logs {
@@ -120,6 +128,7 @@ impl Logs {
 			boot_nanos,
 			counter: AtomicU64::new(0),
 			in_flight: std::sync::Mutex::new(HashMap::new()),
+			kept_tokens: std::sync::Mutex::new(std::collections::HashSet::new()),
 		})
 	}
 
@@ -139,7 +148,27 @@ impl Logs {
 	/// The contract and period a request for `host` belongs to now.
 	pub fn batch_for(&self, host: &str) -> Option<BatchId> {
 		let served = self.served.read().unwrap_or_else(|e| e.into_inner());
-		let contract = served.get(host)?;
+		self.batch_of(served.get(host)?)
+	}
+
+	/// Whether a request for `host` (its target `uri`, token taken out) by
+	/// `client` may be served now: `Ok(None)` when the host needs no token
+	/// now (or is no contract's), the token's `jti` when one authorised it.
+	pub fn authorise(
+		&self,
+		host: &str,
+		token: Option<&str>,
+		client: std::net::IpAddr,
+		uri: &str,
+		now_secs: u64,
+	) -> Result<Option<(u32, signing::Authorised)>, signing::Refusal> {
+		let served = self.served.read().unwrap_or_else(|e| e.into_inner());
+		let Some(contract) = served.get(host) else { return Ok(None) };
+		let Some((id, period)) = self.batch_of(contract) else { return Ok(None) };
+		Ok(signing::authorise(contract, period, token, client, uri, now_secs)?.map(|a| (id, a)))
+	}
+
+	fn batch_of(&self, contract: &ServedContract) -> Option<BatchId> {
 		let block = self.best_block.load(Ordering::Relaxed);
 		let period = contract.period_at(block).max(contract.from_period);
 		(block < contract.end && contract.until_period.is_none_or(|until| period <= until))
@@ -278,6 +307,7 @@ mod tests {
 			period_length: 10,
 			from_period: 0,
 			until_period: None,
+			signing: Default::default(),
 		};
 		assert_eq!(
 			(c.period_at(0), c.period_at(5), c.period_at(14), c.period_at(15)),
@@ -298,6 +328,7 @@ mod tests {
 			period_length: 10,
 			from_period: 2,
 			until_period: None,
+			signing: Default::default(),
 		};
 		logs.serve("video.example".into(), c);
 		logs.set_best_block(16);
@@ -354,6 +385,7 @@ mod tests {
 			period_length: 10,
 			from_period: 0,
 			until_period: Some(1),
+			signing: Default::default(),
 		};
 		logs.serve("video.example".into(), removed);
 		logs.set_best_block(24);

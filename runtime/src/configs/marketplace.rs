@@ -241,6 +241,7 @@ impl pallet_cdni_settlement::Config for Runtime {
 	type MaxSettlementsPerBlock = ConstU32<512>;
 	// A service document: a few hosts with their paths and rules.
 	type MaxMetadataLen = ConstU32<8_192>;
+	type MaxTokenKeys = ConstU32<8>;
 	// Measured by `./scripts/benchmark pallet_cdni_settlement` into the pallet's own weights.rs.
 	type WeightInfo = pallet_cdni_settlement::weights::SubstrateWeight<Runtime>;
 }

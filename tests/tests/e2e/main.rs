@@ -14,3 +14,4 @@ mod pob;
 mod relay;
 mod router;
 mod settlement;
+mod signing;

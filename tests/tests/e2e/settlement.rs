@@ -42,7 +42,7 @@ const SEGMENT_BYTES: usize = 100_000;
 /// 10 OCM per GB.
 const PRICE_PER_GB: u128 = 10 * UNITS;
 
-fn start_relay(config: &std::path::Path, port: u16, logs: &std::path::Path) -> Process {
+pub(crate) fn start_relay(config: &std::path::Path, port: u16, logs: &std::path::Path) -> Process {
 	let child = Command::new(relay_binary())
 		.args(["--config", config.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
 		.args(["--log-dir", logs.to_str().unwrap()])
@@ -85,16 +85,72 @@ fn get(port: u16, path: &str, receipt: bool) -> (u16, String, usize) {
 	(status, headers.to_ascii_lowercase(), size.trim().parse().unwrap_or(0))
 }
 
-fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
 	headers.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(str::trim)
 }
 
-fn num(v: &Value, field: &str) -> u128 {
+pub(crate) fn num(v: &Value, field: &str) -> u128 {
 	v.at(field).and_then(|x| x.as_u128()).unwrap_or_else(|| panic!("no {field} in {v}"))
 }
 
 fn bytes(v: &Value) -> Vec<u8> {
 	ocm_e2e::value_bytes(v)
+}
+
+/// Writes the configuration of Dave's relay (contract 0, 50 Mbit/s) to
+/// `config`; returns it.
+pub(crate) fn relay_config<'p>(
+	node: &DevNode,
+	port: u16,
+	config: &'p std::path::Path,
+) -> &'p std::path::Path {
+	std::fs::write(
+		config,
+		format!(
+			r#"
+[chain]
+url = "{}"
+public_url = "http://127.0.0.1:{port}"
+bond = 100
+heartbeat_secs = 30
+country = "nl"
+asn = 64500
+capacity_mbps = 50
+capabilities = ["http/1.1", "hls"]
+contracts = [0]
+
+[[chain.footprints]]
+type = "countrycode"
+value = "nl"
+capacity_mbps = 50
+"#,
+			node.ws_url()
+		),
+	)
+	.unwrap();
+	config
+}
+
+/// Three beacons verify the relay on `port`; returns its id once it has
+/// joined contract 0.
+pub(crate) async fn joined(node: &DevNode, api: &ocm_e2e::Api, port: u16) -> u32 {
+	let beacons: Vec<_> = (0..3).map(|n| pob::beacon(node, n, 100)).collect();
+	let relay_id = until("the relay joins contract 0", Duration::from_secs(240), || async {
+		let id = storage(
+			api,
+			"CapacityRegistry",
+			"RelayByHttp",
+			vec![Value::from_bytes(format!("http://127.0.0.1:{port}"))],
+		)
+		.await?
+		.as_u128()? as u32;
+		storage(api, "CdniSettlement", "Members", vec![Value::u128(0), Value::u128(id.into())])
+			.await
+			.map(|_| id)
+	})
+	.await;
+	drop(beacons);
+	relay_id
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -123,47 +179,8 @@ async fn a_relay_is_paid_for_exactly_the_requests_it_served_and_logged() {
 	let dir = tempfile::tempdir().unwrap();
 	let logs = dir.path().join("logs");
 	let config = dir.path().join("relay.toml");
-	std::fs::write(
-		&config,
-		format!(
-			r#"
-[chain]
-url = "{}"
-public_url = "http://127.0.0.1:{port}"
-bond = 100
-heartbeat_secs = 30
-country = "nl"
-asn = 64500
-capacity_mbps = 50
-capabilities = ["http/1.1", "hls"]
-contracts = [0]
-
-[[chain.footprints]]
-type = "countrycode"
-value = "nl"
-capacity_mbps = 50
-"#,
-			node.ws_url()
-		),
-	)
-	.unwrap();
-	let mut relay = start_relay(&config, port, &logs);
-	let beacons: Vec<_> = (0..3).map(|n| pob::beacon(&node, n, 100)).collect();
-	let relay_id = until("the relay joins contract 0", Duration::from_secs(240), || async {
-		let id = storage(
-			&api,
-			"CapacityRegistry",
-			"RelayByHttp",
-			vec![Value::from_bytes(format!("http://127.0.0.1:{port}"))],
-		)
-		.await?
-		.as_u128()? as u32;
-		storage(&api, "CdniSettlement", "Members", vec![Value::u128(0), Value::u128(id.into())])
-			.await
-			.map(|_| id)
-	})
-	.await;
-	drop(beacons);
+	let mut relay = start_relay(&relay_config(&node, port, &config), port, &logs);
+	let relay_id = joined(&node, &api, port).await;
 	until("the relay serves the contract's host", Duration::from_secs(30), || async {
 		(get(port, "/live/0.ts", false).0 == 200).then_some(())
 	})

@@ -114,7 +114,10 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	fn provider_contract(who: &T::AccountId, id: ContractId) -> Result<Contract<T>, Error<T>> {
+	pub(crate) fn provider_contract(
+		who: &T::AccountId,
+		id: ContractId,
+	) -> Result<Contract<T>, Error<T>> {
 		let contract = Contracts::<T>::get(id).ok_or(Error::<T>::ContractNotFound)?;
 		ensure!(&contract.provider == who, Error::<T>::NotProvider);
 		Ok(contract)
@@ -180,6 +183,7 @@ impl<T: Config> Pallet<T> {
 		Contracts::<T>::remove(id);
 		crate::Services::<T>::remove(id);
 		SupplierPolicies::<T>::remove(id);
+		crate::RequestSigningTerms::<T>::remove(id);
 		Self::deposit_event(Event::ContractRefunded { contract: id, refunded });
 		Ok(contract.relays)
 	}

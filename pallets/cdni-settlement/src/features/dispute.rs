@@ -63,7 +63,10 @@ pub fn receipt_message<Hash: AsRef<[u8]>>(
 
 impl<T: Config> Pallet<T> {
 	/// The batch, if `who` may dispute it now.
-	fn disputable(who: &T::AccountId, key: BatchKey) -> Result<(Contract<T>, Batch<T>), Error<T>> {
+	pub(crate) fn disputable(
+		who: &T::AccountId,
+		key: BatchKey,
+	) -> Result<(Contract<T>, Batch<T>), Error<T>> {
 		let batch = Batches::<T>::get(key).ok_or(Error::<T>::BatchNotFound)?;
 		let contract = Contracts::<T>::get(key.0).ok_or(Error::<T>::ContractNotFound)?;
 		ensure!(&contract.provider == who || T::Auditors::contains(who), Error::<T>::NotChallenger);
@@ -74,7 +77,7 @@ impl<T: Config> Pallet<T> {
 	/// Checks that `record` is leaf `proof.index` of `batch`, billed as its
 	/// line states, in a tree that adds up to the committed totals; returns
 	/// where the proof leads (the record's byte offset among them).
-	fn prove(
+	pub(crate) fn prove(
 		batch: &Batch<T>,
 		record: &[u8],
 		proof: &InclusionProof,
@@ -104,7 +107,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Holds the claim deposit from `who` and adds the claim to the batch.
-	fn add_claim(
+	pub(crate) fn add_claim(
 		who: T::AccountId,
 		key: BatchKey,
 		contract: &Contract<T>,
@@ -145,7 +148,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Whether `record` is a well-formed OCM record for one of the
 	/// contract's hosts.
-	fn belongs(contract: &Contract<T>, record: &[u8]) -> bool {
+	pub(crate) fn belongs(contract: &Contract<T>, record: &[u8]) -> bool {
 		Settled::parse(record).is_ok_and(|settled| {
 			contract.hosts.iter().any(|h| h.eq_ignore_ascii_case(settled.host))
 		})
@@ -300,7 +303,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The batch, if `who` is the operator that committed it.
-	fn operated(who: &T::AccountId, key: BatchKey) -> Result<Batch<T>, Error<T>> {
+	pub(crate) fn operated(who: &T::AccountId, key: BatchKey) -> Result<Batch<T>, Error<T>> {
 		let batch = Batches::<T>::get(key).ok_or(Error::<T>::BatchNotFound)?;
 		ensure!(&batch.operator == who, Error::<T>::NotOperator);
 		Ok(batch)
@@ -387,6 +390,18 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		ensure!(!in_time.is_empty(), Error::<T>::AnswerTooLate);
 		batch.claims = open;
+		Self::close_claims(key, batch, in_time, index)
+	}
+
+	/// Closes claims answered in time (already taken out of `batch`): the
+	/// relay earns their deposits, and a deferred batch settles as soon as
+	/// the claims still open allow.
+	pub(crate) fn close_claims(
+		key: BatchKey,
+		mut batch: Batch<T>,
+		in_time: Vec<Claim<T>>,
+		index: u32,
+	) -> DispatchResult {
 		if batch.deferred {
 			// Settle when the claims still open allow, no later than needed.
 			let natural = batch.dispute_until.saturating_add(T::AnswerPeriod::get());

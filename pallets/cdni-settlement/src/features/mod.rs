@@ -6,4 +6,5 @@ pub mod dispute;
 pub mod obligations;
 pub mod service;
 pub mod settle;
+pub mod signing;
 pub mod try_state;

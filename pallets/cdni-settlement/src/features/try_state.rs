@@ -19,6 +19,8 @@ impl<T: Config> Pallet<T> {
 	/// - a contract counts its relays (at most `MaxRelays`) and open batches;
 	/// - every open batch is in the settlement queue;
 	/// - every service belongs to a contract and its document parses;
+	/// - signed-request terms belong to a contract, and a requirement has
+	///   a key and a span within bounds;
 	/// - each relay's obligations count its memberships not left and its
 	///   open batches, so the registry never releases a bond still owed.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
@@ -68,6 +70,23 @@ impl<T: Config> Pallet<T> {
 			ensure!(
 				Contracts::<T>::contains_key(contract),
 				"a supplier policy without its contract"
+			);
+		}
+		for (contract, terms) in crate::RequestSigningTerms::<T>::iter() {
+			ensure!(
+				Contracts::<T>::contains_key(contract),
+				"signed-request terms without their contract"
+			);
+			ensure!(
+				terms.required_from.is_none()
+					|| (terms.max_span_secs > 0
+						&& terms.max_span_secs <= crate::features::signing::MAX_SPAN_SECS
+						&& !terms.keys.is_empty()),
+				"signed requests required without a key or a span"
+			);
+			ensure!(
+				terms.keys.iter().all(|k| k.until_period.is_none_or(|u| u >= k.from_period)),
+				"a token key revoked before it was in force"
 			);
 		}
 		for (contract, service) in crate::Services::<T>::iter() {

@@ -27,14 +27,14 @@ fn commitment_of(tree: &Tree) -> BatchCommitment {
 }
 
 /// What everyone holds before the attack, to compare after it.
-struct Holdings {
+pub(super) struct Holdings {
 	provider_free: Balance,
 	provider_escrow: Balance,
 	operator_free: Balance,
 	bond: Balance,
 }
 
-fn holdings(relay: u32) -> Holdings {
+pub(super) fn holdings(relay: u32) -> Holdings {
 	Holdings {
 		provider_free: free(&provider()),
 		provider_escrow: escrow_held(&provider()),
@@ -45,7 +45,7 @@ fn holdings(relay: u32) -> Holdings {
 
 /// The attacker was paid nothing, lost a tenth of its bond, and the
 /// provider's escrow and free balance are whole.
-fn attacker_gained_nothing(relay: u32, before: &Holdings) {
+pub(super) fn attacker_gained_nothing(relay: u32, before: &Holdings) {
 	assert_eq!(free(&operator()), before.operator_free, "the relay was paid");
 	assert_eq!(bond(relay), before.bond - before.bond / 10, "the relay was not slashed");
 	assert_eq!(escrow_held(&provider()), before.provider_escrow, "escrow moved");
@@ -727,6 +727,7 @@ fn a_receipt_for_a_percent_encoded_uri_is_answered_by_its_record() {
 			entity_bytes: 900,
 			cached: true,
 			request_id: "7".repeat(32),
+			token_id: None,
 		}
 		.to_line();
 		assert!(String::from_utf8_lossy(&line).contains("a%2520b"));

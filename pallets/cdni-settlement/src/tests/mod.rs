@@ -7,6 +7,7 @@ mod contract;
 mod dispute;
 mod service;
 mod settle;
+mod signing;
 
 use crate::{mock::*, types::*, Event};
 use frame_support::{
@@ -76,6 +77,7 @@ pub fn records(n: usize, bytes: u64, host: &str, statuses: &[u16]) -> Vec<Vec<u8
 				entity_bytes: bytes - 100,
 				cached: true,
 				request_id: format!("{i:032x}"),
+				token_id: None,
 			}
 			.to_line()
 		})
