@@ -70,9 +70,9 @@ pub fn check(audit: &Audit, file: &[u8], committed_root: [u8; 32]) -> Finding {
 	if merkle::root(&lines).is_none_or(|root| root.0 != committed_root) {
 		return Finding::FileMismatch;
 	}
-	let found = lines.iter().find_map(|line| {
-		Settled::parse(line).ok().filter(|s| s.request_id == audit.request_id)
-	});
+	let found = lines
+		.iter()
+		.find_map(|line| Settled::parse(line).ok().filter(|s| s.request_id == audit.request_id));
 	match found {
 		Some(s) if s.total_bytes <= audit.received.saturating_add(SLACK_BYTES) => {
 			Finding::Recorded { billed: s.total_bytes }
@@ -187,5 +187,245 @@ mod tests {
 		assert_eq!(receipt_period([4, 5, 3], |_| false), None);
 		let l = line("a1", 5_000);
 		assert_eq!(path_of(&l), Some(("video.example".into(), "/live/1.ts".into())));
+	}
+}
+
+/// What one audit round decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decided {
+	pub audit: Audit,
+	pub finding: Finding,
+	/// The claim's submission failed (the dispute window closed, the claim
+	/// slots full): `Err` with the chain's words.
+	pub claimed: Option<Result<(), String>>,
+}
+
+/// The beacon's audits: requests made, waiting for their batches.
+pub struct Auditor {
+	pending: Vec<(Audit, std::time::Instant)>,
+	/// An audit whose batch never comes (the relay did not commit the
+	/// period: it is not paid for it) is dropped after this long.
+	pub max_age: std::time::Duration,
+}
+
+/// Audits waiting for their batch, at most: the oldest go first.
+const MAX_PENDING: usize = 32;
+
+impl Default for Auditor {
+	fn default() -> Self {
+		Auditor { pending: Vec::new(), max_age: std::time::Duration::from_secs(1_800) }
+	}
+}
+
+/// A uniform number below `n` (0 for 0) from the kernel: the relay must
+/// not predict what is audited.
+fn random_below(n: usize) -> usize {
+	use std::io::Read;
+	let mut bytes = [0u8; 8];
+	let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+	if n == 0 {
+		0
+	} else {
+		(u64::from_le_bytes(bytes) % n as u64) as usize
+	}
+}
+
+/// One HTTP/1.1 GET: status, response head bytes as sent, head fields, body.
+async fn get(
+	url: &str,
+	headers: &[(&str, &str)],
+) -> Result<(u16, u64, http::HeaderMap, bytes::Bytes), String> {
+	use http_body_util::{BodyExt, Empty};
+	let uri: http::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
+	let authority = uri.authority().ok_or_else(|| format!("{url}: no host"))?.clone();
+	let port = authority.port_u16().unwrap_or(80);
+	let stream = tokio::net::TcpStream::connect((authority.host(), port))
+		.await
+		.map_err(|e| format!("{url}: {e}"))?;
+	let (mut sender, connection) =
+		hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+			.await
+			.map_err(|e| e.to_string())?;
+	tokio::spawn(connection);
+	let mut request = http::Request::get(uri.path_and_query().map_or("/", |p| p.as_str()))
+		.header(http::header::HOST, authority.as_str());
+	for (name, value) in headers {
+		request = request.header(*name, *value);
+	}
+	let request = request.body(Empty::<bytes::Bytes>::new()).map_err(|e| e.to_string())?;
+	let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+	let status = response.status().as_u16();
+	let head = response.headers().iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum::<usize>()
+		as u64 + 19; // "HTTP/1.1 200 OK\r\n" and the blank line
+	let fields = response.headers().clone();
+	let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+	Ok((status, head, fields, body))
+}
+
+impl Auditor {
+	/// Audits waiting for their batch.
+	pub fn pending(&self) -> impl Iterator<Item = &Audit> {
+		self.pending.iter().map(|(a, _)| a)
+	}
+
+	/// Checks every audit whose batch is committed; claims what the
+	/// batch does not show. Then starts one new audit.
+	pub async fn round(
+		&mut self,
+		chain: &ocm_chain_client::Chain,
+		key: &subxt_signer::sr25519::Keypair,
+	) -> Result<(Vec<Decided>, Option<Audit>), String> {
+		let decided = self.check_pending(chain, key).await?;
+		let started = self.start_one(chain).await?;
+		Ok((decided, started))
+	}
+
+	/// Decides the audits whose batches are on chain.
+	pub async fn check_pending(
+		&mut self,
+		chain: &ocm_chain_client::Chain,
+		key: &subxt_signer::sr25519::Keypair,
+	) -> Result<Vec<Decided>, String> {
+		use ocm_chain_client::settlement;
+		let at = chain.best().await?;
+		let mut decided = Vec::new();
+		let mut waiting = Vec::new();
+		for (audit, since) in std::mem::take(&mut self.pending) {
+			let batch_key = (audit.contract, audit.relay, audit.period);
+			let Some(batch) = settlement::batch(&at, batch_key).await? else {
+				if since.elapsed() < self.max_age {
+					waiting.push((audit, since));
+				}
+				continue;
+			};
+			let url = String::from_utf8_lossy(&batch.log_url).to_string();
+			let file = match get(&url, &[]).await {
+				Ok((200, _, _, body)) => body.to_vec(),
+				_ => Vec::new(),
+			};
+			let finding = check(&audit, &file, batch.root);
+			let claimed = if finding.claims() {
+				let call = settlement::claim_missing(
+					batch_key,
+					&audit.request_id,
+					&audit.uri,
+					audit.receipt,
+				);
+				Some(chain.submit_signed(&call, key).await.map(|_| ()))
+			} else {
+				None
+			};
+			tracing::info!(
+				contract = audit.contract,
+				relay = audit.relay,
+				period = audit.period,
+				?finding,
+				claimed = ?claimed,
+				"audit decided"
+			);
+			decided.push(Decided { audit, finding, claimed });
+		}
+		self.pending = waiting;
+		Ok(decided)
+	}
+
+	/// Fetches one object of a random live contract through a random
+	/// relay of it, with a receipt; the object is one a viewer fetched, from
+	/// the relay's latest published file. `None` when there is nothing to
+	/// audit (no contract without signed requests, no published file yet).
+	pub async fn start_one(
+		&mut self,
+		chain: &ocm_chain_client::Chain,
+	) -> Result<Option<Audit>, String> {
+		use ocm_chain_client::settlement;
+		if self.pending.len() >= MAX_PENDING {
+			self.pending.remove(0);
+		}
+		let at = chain.best().await?;
+		let now = at.block_number() as u32;
+		let mut live = Vec::new();
+		for contract in settlement::contracts(&at).await? {
+			if now < contract.start || now >= contract.end {
+				continue;
+			}
+			let period = contract.period_at(now);
+			// A beacon holds no token: signed contracts are the provider's to audit.
+			if settlement::request_signing(&at, contract.id).await?.required_in(period) {
+				continue;
+			}
+			live.push((contract, period));
+		}
+		if live.is_empty() {
+			return Ok(None);
+		}
+		let (contract, period) = live.swap_remove(random_below(live.len()));
+		let relays = settlement::members_in(&at, contract.id, period).await?;
+		if relays.is_empty() {
+			return Ok(None);
+		}
+		let relay = relays[random_below(relays.len())];
+		let Some((operator, base)) = settlement::relay_endpoint(&at, relay).await? else {
+			return Ok(None);
+		};
+		// An object from the relay's latest committed batch of the contract.
+		let mut object = None;
+		for past in (period.saturating_sub(8)..period).rev() {
+			let Some(batch) = settlement::batch(&at, (contract.id, relay, past)).await? else {
+				continue;
+			};
+			let url = String::from_utf8_lossy(&batch.log_url).to_string();
+			let Ok((200, _, _, body)) = get(&url, &[]).await else { continue };
+			let Ok(parsed) = file::parse(&body) else { continue };
+			let paths: Vec<(String, String)> =
+				parsed.records.iter().filter_map(|r| path_of(r.bytes)).collect();
+			if !paths.is_empty() {
+				object = Some(paths[random_below(paths.len())].clone());
+				break;
+			}
+		}
+		let Some((host, path)) = object else { return Ok(None) };
+		let url = format!("{}/cdn/{host}{path}", base.trim_end_matches('/'));
+		let (status, head, fields, body) = get(&url, &[("OCM-Receipt", "1")]).await?;
+		let field = |name: &str| fields.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+		let (Some(request_id), Some(receipt)) = (field("ocm-request-id"), field("ocm-receipt"))
+		else {
+			return Err(format!("{url}: {status} without a request id and a receipt"));
+		};
+		let receipt: [u8; 64] = (0..receipt.len())
+			.step_by(2)
+			.filter_map(|i| receipt.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+			.collect::<Vec<u8>>()
+			.try_into()
+			.map_err(|_| format!("{url}: a receipt that is not 64 bytes"))?;
+		let uri = format!("http://{host}{path}");
+		let now = chain.best().await?.block_number() as u32;
+		let signature = subxt_signer::sr25519::Signature(receipt);
+		let operator = subxt_signer::sr25519::PublicKey(operator);
+		let here = contract.period_at(now);
+		let candidates = [here, here.saturating_sub(1), period, here.saturating_add(1)];
+		let signed = receipt_period(candidates, |p| {
+			let message = ocm_cdni::receipt_message(
+				&chain.genesis,
+				contract.id,
+				relay,
+				p,
+				request_id.as_bytes(),
+				uri.as_bytes(),
+			);
+			subxt_signer::sr25519::verify(&signature, message, &operator)
+		})
+		.ok_or_else(|| format!("{url}: a receipt not signed by the relay's operator"))?;
+		let audit = Audit {
+			contract: contract.id,
+			relay,
+			period: signed,
+			request_id: request_id.into_bytes(),
+			uri: uri.into_bytes(),
+			receipt,
+			received: head + body.len() as u64,
+		};
+		tracing::info!(contract = contract.id, relay, period = signed, %url, status, "audited");
+		self.pending.push((audit.clone(), std::time::Instant::now()));
+		Ok(Some(audit))
 	}
 }

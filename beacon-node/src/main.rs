@@ -47,6 +47,12 @@ pub struct Cli {
 	/// Most Mbit/s a test may use (0: no cap).
 	#[arg(long, env = "OCM_BEACON_MAX_RATE_MBPS", default_value_t = 0)]
 	pub max_rate_mbps: u32,
+	/// Seconds between delivery audits (`src/audit.rs`): the beacon
+	/// fetches one object of a contract through one of its relays with a
+	/// receipt, checks the relay's committed batch for it, and claims it
+	/// missing if the batch does not show it. 0: no audits.
+	#[arg(long, env = "OCM_BEACON_AUDIT_EVERY_SECS", default_value_t = 300)]
+	pub audit_every_secs: u64,
 	/// Log filter (`tracing` EnvFilter syntax).
 	#[arg(long, env = "OCM_BEACON_LOG", default_value = "info")]
 	pub log: String,
@@ -259,8 +265,20 @@ async fn run(cli: Cli, country: [u8; 2], key: Keypair) {
 	}
 	let account = key.public_key().0;
 	let mut last_epoch = 0;
+	let mut auditor = ocm_beacon::audit::Auditor::default();
+	let audit_every = Duration::from_secs(cli.audit_every_secs);
+	let mut last_audit = std::time::Instant::now();
 	loop {
 		tokio::time::sleep(Duration::from_millis(500)).await;
+		// Between tests: a round is bounded, so a test's window is not missed.
+		if cli.audit_every_secs > 0 && last_audit.elapsed() >= audit_every {
+			last_audit = std::time::Instant::now();
+			match tokio::time::timeout(Duration::from_secs(20), auditor.round(&chain, &key)).await {
+				Ok(Ok(_)) => {}
+				Ok(Err(e)) => tracing::info!(error = %e, "audit round"),
+				Err(_) => tracing::info!("audit round timed out"),
+			}
+		}
 		match new_assignment(&chain, account, last_epoch).await {
 			Ok(None) => {}
 			Ok(Some((epoch, relay, at))) => {

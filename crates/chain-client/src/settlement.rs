@@ -336,3 +336,101 @@ pub async fn request_signing(at: &AtBlock, contract: u32) -> Result<RequestSigni
 		keys,
 	})
 }
+
+/// A delivery contract as auditors see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractView {
+	pub id: u32,
+	pub hosts: Vec<String>,
+	pub start: u32,
+	pub end: u32,
+	pub period_length: u32,
+}
+
+impl ContractView {
+	/// The period block `block` falls in (as the pallet computes it).
+	pub fn period_at(&self, block: u32) -> u32 {
+		block.saturating_sub(self.start) / self.period_length.max(1)
+	}
+
+	/// The block `period` ends at (exclusive).
+	pub fn period_end(&self, period: u32) -> u32 {
+		self.start
+			.saturating_add(self.period_length.saturating_mul(period.saturating_add(1)))
+			.min(self.end)
+	}
+}
+
+/// Every contract on chain at `at`.
+pub async fn contracts(at: &AtBlock) -> Result<Vec<ContractView>, String> {
+	let mut out = Vec::new();
+	for (key, contract) in crate::numbered_entries(at, "CdniSettlement", "Contracts").await? {
+		let [id] = key[..] else { continue };
+		out.push(ContractView {
+			id,
+			hosts: contract.at("hosts").map(crate::strings_of).unwrap_or_default(),
+			start: number(&contract, "start")?,
+			end: number(&contract, "end")?,
+			period_length: number(&contract, "period_length")?,
+		});
+	}
+	Ok(out)
+}
+
+/// The relays that serve `contract` in `period` (joined by then, not left before).
+pub async fn members_in(at: &AtBlock, contract: u32, period: u32) -> Result<Vec<u32>, String> {
+	let mut out = Vec::new();
+	for (key, member) in crate::numbered_entries(at, "CdniSettlement", "Members").await? {
+		let [c, relay] = key[..] else { continue };
+		let from: u32 = number(&member, "from_period")?;
+		let until = option_u32(member.at("until_period"));
+		if c == contract && from <= period && until.is_none_or(|u| period <= u) {
+			out.push(relay);
+		}
+	}
+	Ok(out)
+}
+
+/// `claim_missing`: a request the relay signed a receipt for is claimed
+/// missing from `key`'s batch.
+pub fn claim_missing(
+	key: BatchKey,
+	request_id: &[u8],
+	uri: &[u8],
+	receipt: [u8; 64],
+) -> DynamicPayload<Composite<()>> {
+	dynamic::tx(
+		"CdniSettlement",
+		"claim_missing",
+		Composite::unnamed([
+			key_value(key),
+			Value::from_bytes(request_id),
+			Value::from_bytes(uri),
+			Value::unnamed_variant("Sr25519", [Value::from_bytes(receipt)]),
+		]),
+	)
+}
+
+/// A relay's operator account and HTTP base URL, from the registry.
+pub async fn relay_endpoint(
+	at: &AtBlock,
+	relay: u32,
+) -> Result<Option<([u8; 32], String)>, String> {
+	let Some(record) =
+		fetch(at, "CapacityRegistry", "Relays", vec![Value::u128(relay.into())]).await?
+	else {
+		return Ok(None);
+	};
+	let operator = record
+		.at("operator")
+		.and_then(bytes_of)
+		.and_then(|b| <[u8; 32]>::try_from(b).ok())
+		.ok_or("a relay without an operator")?;
+	let http = record
+		.at("endpoints")
+		.and_then(|e| e.at("http"))
+		.and_then(bytes_of)
+		.and_then(|b| String::from_utf8(b).ok())
+		.ok_or("a relay without an HTTP endpoint")?;
+	Ok(Some((operator, http)))
+}

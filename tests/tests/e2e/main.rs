@@ -3,6 +3,7 @@
 //! cargo runs them in parallel: they spend most of their time waiting for
 //! blocks.
 
+mod audit;
 mod beacon;
 mod board;
 mod capacity;
