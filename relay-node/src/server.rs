@@ -8,6 +8,7 @@ use crate::{
 		body::{head_bytes, Draft, Logged},
 		delivery::{Connection, Metered},
 		signing::Authorised,
+		spool::BatchId,
 		Logs,
 	},
 	metrics::{Metrics, OutcomeLabels, RequestLabels},
@@ -220,13 +221,41 @@ pub fn proxy(
 /// `URISigningPackage` cookie): 403 with the reason when it does not
 /// authorise the request. An authorised token is kept before anything is
 /// served, so the record that names it can be answered for.
+/// `text` with every valid `%XX` decoded (others left as they are),
+/// lower-cased.
+fn percent_decoded_lowercase(text: &str) -> String {
+	let bytes = text.as_bytes();
+	let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+	let mut out = Vec::with_capacity(bytes.len());
+	let mut i = 0;
+	while i < bytes.len() {
+		match (bytes[i], hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+			(b'%', Some(high), Some(low)) => {
+				out.push((high * 16 + low) as u8);
+				i += 3;
+			}
+			(b, _, _) => {
+				out.push(b);
+				i += 1;
+			}
+		}
+	}
+	String::from_utf8_lossy(&out).to_ascii_lowercase()
+}
+
+/// A request for a contract's host, admitted: the batch its record goes
+/// to (decided at arrival) and the token that authorised it, if the
+/// contract requires one.
+type Admitted = (BatchId, Option<Authorised>);
+
 #[allow(clippy::result_large_err)]
 fn authorise(
 	state: &State,
 	mut request: Request<Incoming>,
 	client: std::net::IpAddr,
-) -> Result<(Request<Incoming>, Option<Authorised>), Response<Body>> {
+) -> Result<(Request<Incoming>, Option<Admitted>), Response<Body>> {
 	let Some(logs) = &state.logs else { return Ok((request, None)) };
+	let package = ocm_cdni::uri_signing::PACKAGE;
 	let target = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
 	let (query_token, target) = match ocm_cdni::uri_signing::take_from_query(&target) {
 		Some((token, rest)) => {
@@ -242,12 +271,48 @@ fn authorise(
 		}
 		None => (None, target),
 	};
-	let cookie_token = request
+	// A token in any other spelling (percent-encoded, after a `;`) would
+	// reach the cache key, the origin and the record: refused.
+	if percent_decoded_lowercase(&target).contains(&package.to_ascii_lowercase()) {
+		return Err(text(
+			StatusCode::BAD_REQUEST,
+			format!("{package} only as a query parameter of its own\n"),
+		));
+	}
+	let mut cookie_token = None;
+	let cookies: Vec<String> = request
 		.headers()
 		.get_all(header::COOKIE)
 		.iter()
 		.filter_map(|v| v.to_str().ok())
-		.find_map(|c| crate::logs::signing::from_cookie(c).map(str::to_string));
+		.map(str::to_string)
+		.collect();
+	if !cookies.is_empty() {
+		// The token leaves the cookies the origin sees.
+		request.headers_mut().remove(header::COOKIE);
+		for cookie in cookies {
+			cookie_token = cookie_token
+				.or_else(|| crate::logs::signing::from_cookie(&cookie).map(str::to_string));
+			let kept: Vec<&str> = cookie
+				.split(';')
+				.map(str::trim)
+				.filter(|pair| !pair.starts_with(&format!("{package}=")))
+				.collect();
+			if let Ok(value) = kept.join("; ").parse() {
+				if !kept.is_empty() {
+					request.headers_mut().append(header::COOKIE, value);
+				}
+			}
+		}
+	}
+	if request
+		.headers()
+		.get(header::REFERER)
+		.and_then(|r| r.to_str().ok())
+		.is_some_and(|r| r.contains(package))
+	{
+		request.headers_mut().remove(header::REFERER);
+	}
 	let host = crate::cache::proxy::host_of(&request);
 	let uri = format!("http://{host}{target}");
 	let now = std::time::SystemTime::now()
@@ -255,8 +320,8 @@ fn authorise(
 		.map_or(0, |d| d.as_secs());
 	match logs.authorise(&host, query_token.or(cookie_token).as_deref(), client, &uri, now) {
 		Ok(None) => Ok((request, None)),
-		Ok(Some((contract, authorised))) => {
-			if let Err(e) = logs.keep_token(contract, &authorised.id, &authorised.token) {
+		Ok(Some((batch, Some(authorised)))) => {
+			if let Err(e) = logs.keep_token(batch, &authorised.id, &authorised.token) {
 				// Unkept, its record could not be answered for: the relay
 				// would serve a request it may not be paid for.
 				tracing::warn!(error = %e, "cannot keep a URI Signing token");
@@ -265,8 +330,9 @@ fn authorise(
 					"this relay cannot keep the request's token now\n",
 				));
 			}
-			Ok((request, Some(authorised)))
+			Ok((request, Some((batch, Some(authorised)))))
 		}
+		Ok(Some((batch, None))) => Ok((request, Some((batch, None)))),
 		Err(refusal) => Err(text(StatusCode::FORBIDDEN, format!("{}\n", refusal.reason()))),
 	}
 }
@@ -280,7 +346,7 @@ fn logged(
 	request: &Request<Incoming>,
 	(peer, connection): (std::net::SocketAddr, Option<Arc<Connection>>),
 	started: std::time::Instant,
-	authorised: Option<&Authorised>,
+	admitted: Option<&Admitted>,
 	response: Response<Body>,
 ) -> Response<Body> {
 	// 421: the relay does not serve the host (yet): nothing was delivered.
@@ -288,7 +354,8 @@ fn logged(
 		return response;
 	}
 	let host = crate::cache::proxy::host_of(request);
-	let Some(batch) = logs.batch_for(&host) else {
+	let authorised = admitted.and_then(|(_, token)| token.as_ref());
+	let Some(batch) = admitted.map(|(batch, _)| *batch).or_else(|| logs.batch_for(&host)) else {
 		// A host whose contract ended, or left or removed this relay: it
 		// would be served for nothing, to nobody's account.
 		if logs.knows(&host) {
@@ -424,8 +491,8 @@ fn service(
 					.inc();
 				return Ok::<_, Infallible>(response);
 			}
-			let (request, authorised) = match authorise(&state, request, peer.ip()) {
-				Ok(authorised) => authorised,
+			let (request, admitted) = match authorise(&state, request, peer.ip()) {
+				Ok(admitted) => admitted,
 				Err(refused) => {
 					state
 						.metrics
@@ -446,7 +513,7 @@ fn service(
 						&request,
 						(peer, connection.clone()),
 						started,
-						authorised.as_ref(),
+						admitted.as_ref(),
 						response,
 					);
 				}

@@ -416,8 +416,15 @@ impl<'a> Settled<'a> {
 	/// Parses an OCM record line and takes out what settlement needs; any
 	/// grammar error, or `-` where settlement needs a value, is an error.
 	pub fn parse(line: &'a [u8]) -> Result<Self, RecordError> {
-		let fields = Fields::ocm();
-		let record = Record::parse(line, &fields)?;
+		let mut fields = Fields::ocm();
+		let record = match Record::parse(line, &fields) {
+			// A record written before the token id field: it names no token.
+			Err(RecordError::WrongValueCount) => {
+				fields.0.pop();
+				Record::parse(line, &fields)?
+			}
+			other => other?,
+		};
 		let uri = record
 			.raw(&fields, &Field::UpstreamUri)
 			.ok_or(RecordError::MissingValue(FieldKind::UpstreamUri))?;
@@ -718,6 +725,9 @@ mod tests {
 		// Completed at 00:38:06.825 after 9.058 s: arrived at 00:37:57.
 		assert_eq!(settled.started_secs, Some(1_368_751_086 - 9));
 		assert_eq!(settled.token_id, None);
+		// A record in the layout before the token id field still settles.
+		let legacy = &line[..line.len() - 2];
+		assert_eq!(Settled::parse(legacy).unwrap().request_id, settled.request_id);
 		let mut signed = request();
 		signed.token_id = Some("viewer-1".into());
 		let line = signed.to_line();

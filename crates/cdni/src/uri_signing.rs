@@ -53,11 +53,12 @@ pub const MAX_ID: usize = 64;
 /// seconds, at each end of the token's span.
 pub const CLOCK_SKEW_SECS: u64 = 30;
 
-/// Claims this module checks; `cdnicrit` may name only these.
-const UNDERSTOOD: [&str; 12] = [
-	"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "cdniv", "cdnicrit", "cdniip", "cdniuc",
-	"cdnistt",
-];
+/// Claims this module reads; `cdnicrit` may name only these. `iss` and
+/// `sub` are informational; a token with `aud` is refused, since OCM's
+/// relays are no audience a provider could name (RFC 7519 §4.1.3: a
+/// recipient that does not identify with `aud` rejects the token).
+const UNDERSTOOD: [&str; 11] =
+	["iss", "sub", "exp", "nbf", "iat", "jti", "cdniv", "cdnicrit", "cdniip", "cdniuc", "cdnistt"];
 
 /// Why a token does not authorise a request, by name: the relay answers
 /// 403 with it, the runtime refuses an answer with it.
@@ -69,8 +70,8 @@ pub enum TokenError {
 	Malformed,
 	/// An `alg` other than `EdDSA` (`none` and HMAC included).
 	UnknownAlgorithm,
-	/// A header `crit`, `cdniv` other than 1, `cdnistd` other than 0, or a
-	/// `cdnicrit` naming a claim not checked here.
+	/// A header `crit`, an `aud`, `cdniv` other than 1, `cdnistd` other
+	/// than 0, or a `cdnicrit` naming a claim not checked here.
 	Unsupported,
 	/// No key the contract lists verifies the signature.
 	BadSignature,
@@ -119,8 +120,8 @@ impl TokenError {
 /// An IP network: an address and a prefix length.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Prefix {
-	pub addr: IpAddr,
-	pub len: u8,
+	addr: IpAddr,
+	len: u8,
 }
 
 impl Prefix {
@@ -315,7 +316,8 @@ impl<'a> Token<'a> {
 			.and_then(|s| s.try_into().ok())
 			.ok_or(TokenError::Malformed)?;
 		let claims = object(payload)?;
-		if claims.get("cdniv").is_some_and(|v| v.as_u64() != Some(1))
+		if claims.contains_key("aud")
+			|| claims.get("cdniv").is_some_and(|v| v.as_u64() != Some(1))
 			|| claims.get("cdnistd").is_some_and(|v| v.as_u64() != Some(0))
 		{
 			return Err(TokenError::Unsupported);
@@ -631,6 +633,11 @@ mod tests {
 		);
 		assert_eq!(
 			claims(&alloc::format!("{{\"jti\":\"a\",\"cdnistd\":2,{base}}}")),
+			Err(TokenError::Unsupported)
+		);
+		// A token for another audience (another CDN) is not billable here.
+		assert_eq!(
+			claims(&alloc::format!("{{\"jti\":\"a\",\"aud\":\"other-cdn\",{base}}}")),
 			Err(TokenError::Unsupported)
 		);
 		assert_eq!(

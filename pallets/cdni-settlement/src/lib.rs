@@ -786,9 +786,10 @@ pub mod pallet {
 		}
 
 		/// The provider requires signed requests (URI Signing tokens from
-		/// one of its keys, valid at most `max_span_secs`) from the next
-		/// period on, or lets a running requirement allow longer spans; with
-		/// `None`, stops requiring them at once.
+		/// one of its keys, valid at most `max_span_secs`) from the first
+		/// period that starts a whole period later, or lets a running
+		/// requirement allow longer spans; with `None`, stops requiring them
+		/// at once.
 		#[pallet::call_index(18)]
 		// Bounded by `open_contract`'s measured weight: one contract read,
 		// one small read and write.
@@ -816,8 +817,9 @@ pub mod pallet {
 			Self::do_add_token_key(who, contract, key)
 		}
 
-		/// The provider revokes a key: relays refuse its tokens after the
-		/// current period, whose records it still judges.
+		/// The provider revokes a key: relays refuse its tokens from the
+		/// first period that starts a whole period later; it still judges
+		/// the records of the periods before.
 		#[pallet::call_index(20)]
 		#[pallet::weight(T::WeightInfo::open_contract())]
 		pub fn revoke_token_key(

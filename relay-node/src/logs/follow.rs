@@ -537,7 +537,7 @@ impl Follower {
 		let (Some(group), Some(uri), Some(started)) = (group, uri, settled.started_secs) else {
 			return Ok(None);
 		};
-		Ok(super::signing::kept_tokens(&self.logs.dir, c, id).into_iter().find(|token| {
+		Ok(super::signing::kept_tokens(&self.logs.dir, (c, p), id).into_iter().find(|token| {
 			Token::parse(token.as_bytes())
 				.is_ok_and(|t| t.authorises(policy, Client::Group(group), &uri, started).is_ok())
 		}))

@@ -94,8 +94,8 @@ pub struct Logs {
 	/// passed), so a slow reader's record lands in the period its receipt
 	/// names.
 	in_flight: std::sync::Mutex<HashMap<BatchId, u32>>,
-	/// Tokens already kept, by contract (see [`signing`]).
-	kept_tokens: std::sync::Mutex<std::collections::HashSet<(u32, String)>>,
+	/// Tokens already kept, by batch (see [`signing`]).
+	kept_tokens: std::sync::Mutex<std::collections::HashSet<(BatchId, String)>>,
 }
 
 impl Logs {
@@ -152,8 +152,11 @@ impl Logs {
 	}
 
 	/// Whether a request for `host` (its target `uri`, token taken out) by
-	/// `client` may be served now: `Ok(None)` when the host needs no token
-	/// now (or is no contract's), the token's `jti` when one authorised it.
+	/// `client` may be served now, and the batch its record goes to:
+	/// `Ok(None)` for a host no contract pays for now, with the token that
+	/// authorised it when the contract requires one. The batch is decided
+	/// here, at arrival, once: the record names the period whose terms
+	/// admitted the request, however long the origin takes.
 	pub fn authorise(
 		&self,
 		host: &str,
@@ -161,11 +164,11 @@ impl Logs {
 		client: std::net::IpAddr,
 		uri: &str,
 		now_secs: u64,
-	) -> Result<Option<(u32, signing::Authorised)>, signing::Refusal> {
+	) -> Result<Option<(BatchId, Option<signing::Authorised>)>, signing::Refusal> {
 		let served = self.served.read().unwrap_or_else(|e| e.into_inner());
 		let Some(contract) = served.get(host) else { return Ok(None) };
-		let Some((id, period)) = self.batch_of(contract) else { return Ok(None) };
-		Ok(signing::authorise(contract, period, token, client, uri, now_secs)?.map(|a| (id, a)))
+		let Some(batch) = self.batch_of(contract) else { return Ok(None) };
+		Ok(Some((batch, signing::authorise(contract, batch.1, token, client, uri, now_secs)?)))
 	}
 
 	fn batch_of(&self, contract: &ServedContract) -> Option<BatchId> {

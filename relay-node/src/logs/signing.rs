@@ -10,7 +10,7 @@
 //! host, before the cache keys it, the origin sees it or the record
 //! carries it.
 
-use super::{Logs, ServedContract};
+use super::{spool::BatchId, Logs, ServedContract};
 use ocm_cdni::uri_signing::{self, Client, Policy, Token, TokenError};
 use std::{
 	collections::HashSet,
@@ -24,6 +24,10 @@ use std::{
 pub enum Refusal {
 	/// No token in the query or the `URISigningPackage` cookie.
 	NoToken,
+	/// A path with dot segments or percent-encoded dots, slashes or
+	/// backslashes: a token's scope is a prefix of the URI as sent, and an
+	/// origin that normalises such a path could serve an object outside it.
+	Unnormalised,
 	Token(TokenError),
 }
 
@@ -31,10 +35,28 @@ impl Refusal {
 	pub fn reason(self) -> &'static str {
 		match self {
 			Refusal::NoToken => "this host requires a URI Signing token (URISigningPackage)",
+			Refusal::Unnormalised => {
+				"a signed host takes no dot segments or encoded dots, slashes or backslashes"
+			}
 			Refusal::Token(e) => e.reason(),
 		}
 	}
 }
+
+/// Whether `uri`'s path could name another object once an origin
+/// normalises it (RFC 3986 §6.2.2: dot segments, percent-encoded unreserved
+/// characters and separators).
+fn unnormalised(uri: &str) -> bool {
+	let path = uri.split(['?', '#']).next().unwrap_or(uri);
+	let path =
+		path.strip_prefix("http://").and_then(|r| r.find('/').map(|i| &r[i..])).unwrap_or(path);
+	let lower = path.to_ascii_lowercase();
+	path.split('/').any(|segment| segment == "." || segment == "..")
+		|| ["%2e", "%2f", "%5c", "\\"].iter().any(|bad| lower.contains(bad))
+}
+
+/// How much earlier than the chain the relay lets a token expire, seconds.
+const EXPIRY_MARGIN_SECS: u64 = 2;
 
 /// A request a token authorised.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,9 +69,9 @@ pub struct Authorised {
 	pub token: String,
 }
 
-/// The file a contract's tokens are kept in: `jti`, TAB, token, a line each.
-pub fn tokens_path(dir: &Path, contract: u32) -> PathBuf {
-	dir.join(contract.to_string()).join("tokens")
+/// The file a batch's tokens are kept in: `jti`, TAB, token, a line each.
+pub fn tokens_path(dir: &Path, (contract, period): BatchId) -> PathBuf {
+	dir.join(contract.to_string()).join(format!("{period}.tokens"))
 }
 
 /// The token from a `Cookie` header's `URISigningPackage`, if any.
@@ -75,6 +97,9 @@ pub fn authorise(
 		return Ok(None);
 	}
 	let token = token.ok_or(Refusal::NoToken)?;
+	if unnormalised(uri) {
+		return Err(Refusal::Unnormalised);
+	}
 	let parsed = Token::parse(token.as_bytes()).map_err(Refusal::Token)?;
 	let keys = terms.keys_in(period);
 	let policy = Policy { keys: &keys, max_span_secs: u64::from(terms.max_span_secs) };
@@ -82,6 +107,15 @@ pub fn authorise(
 		.authorises(policy, Client::Address(client), uri.as_bytes(), now_secs)
 		.map_err(Refusal::Token)?
 		.to_string();
+	// The chain reads the request's arrival from the record in whole
+	// seconds (completion less time taken), up to a second after this
+	// clock's: a token that would expire within that is refused here, so
+	// no record it authorised fails there.
+	if now_secs.saturating_add(EXPIRY_MARGIN_SECS)
+		> parsed.claims.expires.saturating_add(uri_signing::CLOCK_SKEW_SECS)
+	{
+		return Err(Refusal::Token(TokenError::Expired));
+	}
 	let cookie_for_secs = parsed.claims.cookie.then(|| {
 		parsed.claims.expires.saturating_add(uri_signing::CLOCK_SKEW_SECS).saturating_sub(now_secs)
 	});
@@ -89,15 +123,15 @@ pub fn authorise(
 }
 
 impl Logs {
-	/// Keeps `token` (named `id`) for `contract`, before the request it
+	/// Keeps `token` (named `id`) with `batch`, before the request it
 	/// authorised is served: the record that will name it can always be
-	/// answered for. Each token is written once.
-	pub fn keep_token(&self, contract: u32, id: &str, token: &str) -> std::io::Result<()> {
+	/// answered for. Each token is written once per batch.
+	pub fn keep_token(&self, batch: BatchId, id: &str, token: &str) -> std::io::Result<()> {
 		let mut kept = self.kept_tokens.lock().unwrap_or_else(|e| e.into_inner());
-		if kept.contains(&(contract, token.to_string())) {
+		if kept.contains(&(batch, token.to_string())) {
 			return Ok(());
 		}
-		let path = tokens_path(&self.dir, contract);
+		let path = tokens_path(&self.dir, batch);
 		if let Some(parent) = path.parent() {
 			std::fs::create_dir_all(parent)?;
 		}
@@ -107,23 +141,28 @@ impl Logs {
 		if kept.len() >= 100_000 {
 			kept.clear();
 		}
-		kept.insert((contract, token.to_string()));
+		kept.insert((batch, token.to_string()));
 		Ok(())
 	}
 }
 
-/// The tokens kept for `contract` whose `jti` is `id`.
-pub fn kept_tokens(dir: &Path, contract: u32, id: &[u8]) -> Vec<String> {
-	let Ok(text) = std::fs::read_to_string(tokens_path(dir, contract)) else {
-		return Vec::new();
-	};
+/// The tokens kept with batch `(contract, period)` or the one before (a
+/// record that arrives after its period was sealed goes to the next
+/// batch) whose `jti` is `id`, read line by line.
+pub fn kept_tokens(dir: &Path, (contract, period): BatchId, id: &[u8]) -> Vec<String> {
+	use std::io::BufRead;
 	let mut seen = HashSet::new();
-	text.lines()
-		.filter_map(|line| line.split_once('\t'))
-		.filter(|(jti, _)| jti.as_bytes() == id)
-		.map(|(_, token)| token.to_string())
-		.filter(|token| seen.insert(token.clone()))
-		.collect()
+	let mut out = Vec::new();
+	for batch in [(contract, period), (contract, period.saturating_sub(1))] {
+		let Ok(file) = std::fs::File::open(tokens_path(dir, batch)) else { continue };
+		for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
+			let Some((jti, token)) = line.split_once('\t') else { continue };
+			if jti.as_bytes() == id && seen.insert(token.to_string()) {
+				out.push(token.to_string());
+			}
+		}
+	}
+	out
 }
 
 #[cfg(test)]
@@ -178,6 +217,23 @@ mod tests {
 			authorise(&c, 5, Some(&token), client, uri, 1_500),
 			Err(Refusal::Token(TokenError::BadSignature))
 		);
+		// A path an origin would normalise out of the token's scope.
+		for sneaky in ["/live/../vod/a.ts", "/live/%2e%2e/vod/a.ts", "/live/a%2Fb", "/live/./a.ts"]
+		{
+			let uri = format!("http://v.example{sneaky}");
+			assert_eq!(
+				authorise(&c, 2, Some(&token), client, &uri, 1_500),
+				Err(Refusal::Unnormalised),
+				"{sneaky}"
+			);
+		}
+		// Within two seconds of its expiry (and the skew) a token is refused
+		// here: the chain may read the arrival a second later.
+		assert_eq!(
+			authorise(&c, 2, Some(&token), client, uri, 2_029),
+			Err(Refusal::Token(TokenError::Expired))
+		);
+		assert!(authorise(&c, 2, Some(&token), client, uri, 2_028).is_ok());
 		assert_eq!(from_cookie("a=b; URISigningPackage=x.y.z; c=d"), Some("x.y.z"));
 		assert_eq!(from_cookie("a=b"), None);
 	}

@@ -74,7 +74,8 @@ async fn batch_at(api: &ocm_e2e::Api, key: (u32, u32, u32)) -> Option<Value> {
 async fn a_contract_that_requires_signed_requests_pays_only_for_viewers_it_authorised() {
 	let node = DevNode::start();
 	let api = node.connect().await;
-	let origin_port = ocm_e2e::origin::segments(20_000).await.port;
+	let origin = ocm_e2e::origin::segments(20_000).await;
+	let origin_port = origin.port;
 	let alice = dev::alice();
 	let token_key = sp_core::ed25519::Pair::from_seed(&[42; 32]);
 
@@ -137,6 +138,16 @@ async fn a_contract_that_requires_signed_requests_pays_only_for_viewers_it_autho
 		assert_eq!((status, body.trim()), (403, reason), "{target}");
 	}
 
+	// A path an origin would normalise out of the token's scope, and a
+	// token spelled so that it would not leave the target: refused.
+	let (status, _, body) =
+		get(port, &format!("/live/%2e%2e/vod/film.mp4?{}={viewer}", uri_signing::PACKAGE), None);
+	assert_eq!(status, 403, "{body}");
+	let (status, _, _) = get(port, &format!("/live/2.ts?%55RISigningPackage={viewer}"), None);
+	assert_eq!(status, 400);
+	let (status, _, _) = get(port, &format!("/live/2.ts?a=1;URISigningPackage={viewer}"), None);
+	assert_eq!(status, 400);
+
 	// Served: the response names the token; a cookie token works as well.
 	let (status, headers, _) = get(port, &format!("{signed}&quality=hd"), None);
 	assert_eq!(status, 200);
@@ -151,6 +162,13 @@ async fn a_contract_that_requires_signed_requests_pays_only_for_viewers_it_autho
 	let (status, headers, _) =
 		get(port, "/live/3.ts", Some(&format!("{}={session}", uri_signing::PACKAGE)));
 	assert_eq!((status, header(&headers, "ocm-token-id")), (200, Some("session-1")));
+
+	// The origin never saw a token: not in a path, not in a query.
+	let asked = origin.requests.lock().unwrap().clone();
+	assert!(
+		!asked.is_empty() && asked.iter().all(|p| !p.contains("URISigningPackage")),
+		"{asked:?}"
+	);
 
 	// Committed and published: records name tokens, no file carries one.
 	let committed =

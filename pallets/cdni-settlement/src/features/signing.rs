@@ -3,10 +3,13 @@
 //! authorised, from a key its provider registered.
 //!
 //! The provider registers Ed25519 keys (its own, or one it delegates, such
-//! as its request router's) and requires signed requests; both take effect
-//! from the next period, so a period's records are judged by the terms its
-//! relays served it under. A revoked key still judges the periods up to its
-//! revocation.
+//! as its request router's) and requires signed requests. A key counts from
+//! the next period; a requirement starts, and a revoked key stops, at the
+//! first period that begins a whole period after the call, so relays (which
+//! read the terms every few seconds) are never caught by a stricter term
+//! inside a period they began. A period's records are judged by the terms
+//! its relays served it under; a revoked key still judges the periods up
+//! to its revocation.
 //!
 //! A record of a period that required tokens is disputed with its proof
 //! ([`Pallet::do_dispute_unsigned`]): without a token id it is proven
@@ -27,7 +30,7 @@ use ocm_cdni::{
 	record::{decode_nhtab, Settled},
 	uri_signing::{self, Client, Policy, Prefix, Token, TokenError},
 };
-use sp_runtime::traits::Saturating;
+use sp_runtime::traits::{One, Saturating};
 
 /// The longest token span a contract may allow: a week.
 pub const MAX_SPAN_SECS: u32 = 7 * 24 * 3_600;
@@ -43,10 +46,19 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The period a change made now takes effect in for keys that stop:
-	/// the current one still accepts them.
-	fn current_period(contract: &Contract<T>) -> Option<Period> {
-		(Self::now() >= contract.start).then(|| contract.period_at(Self::now()))
+	/// The first period that starts a whole period from now (0 if that is
+	/// before the contract's start). Relays read the terms every few
+	/// seconds: a stricter term takes effect only from a period they have
+	/// not begun serving, so none catches them in the middle of one.
+	fn notice_period(contract: &Contract<T>) -> Period {
+		let now = Self::now();
+		let length = contract.period_length;
+		if now.saturating_add(length) <= contract.start {
+			return 0;
+		}
+		// The smallest p with start + p * length >= now + length.
+		contract
+			.period_at(now.saturating_add(length).saturating_add(length).saturating_sub(One::one()))
 	}
 
 	pub(crate) fn do_require_signed_requests(
@@ -65,7 +77,7 @@ impl<T: Config> Pallet<T> {
 					// A span that shrank would refuse tokens relays already
 					// accepted in periods still open to dispute.
 					Some(_) => ensure!(span >= terms.max_span_secs, Error::<T>::BadTokenSpan),
-					None => terms.required_from = Some(Self::next_period(&contract)),
+					None => terms.required_from = Some(Self::notice_period(&contract)),
 				}
 				terms.max_span_secs = span;
 			}
@@ -129,16 +141,21 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.position(|k| k.public == public && k.until_period.is_none())
 			.ok_or(Error::<T>::TokenKeyNotFound)?;
-		let until = Self::current_period(&contract);
+		// Good until the notice runs out: relays accepted it in the periods
+		// they began serving.
+		let until = Self::notice_period(&contract).checked_sub(1);
 		match until {
-			// Good for the current period still: its relays accepted it.
 			Some(until) if terms.keys.get(position).is_some_and(|k| until >= k.from_period) => {
 				if let Some(key) = terms.keys.get_mut(position) {
 					key.until_period = Some(until);
 				}
 			}
-			// Never in force: gone.
+			// Never in force: gone, unless it is the last key of a requirement.
 			_ => {
+				ensure!(
+					terms.required_from.is_none() || terms.keys.len() > 1,
+					Error::<T>::NoTokenKeys
+				);
 				terms.keys.remove(position);
 			}
 		}
