@@ -130,6 +130,10 @@ async fn test_and_report(
 ) -> Result<(), String> {
 	let endpoint = chain::Chain::pob_endpoint(at, relay).await?;
 	let multicast = chain::Chain::multicast_test(at, relay).await?;
+	let test = ocm_chain_client::pob::test_of(at, relay)
+		.await?
+		.ok_or_else(|| format!("relay {relay} is not under test"))?;
+	let share = measure::equal_share_mbps(test.claimed_mbps, test.beacons);
 	let beacon = key.public_key().0;
 	let plan = measure::TestPlan {
 		endpoint,
@@ -139,7 +143,14 @@ async fn test_and_report(
 		connections: cli.connections,
 		request_bytes: cli.request_bytes,
 		max_bytes: if cli.data_cap_mb == 0 { u64::MAX } else { cli.data_cap_mb << 20 },
-		max_rate_mbps: cli.max_rate_mbps,
+		// No faster than an equal share of the claim: the verdict credits a
+		// beacon no more than the others' mean, so an honest relay is
+		// measured in full only if its beacons receive equal shares, which
+		// TCP alone does not make them.
+		max_rate_mbps: match cli.max_rate_mbps {
+			0 => share,
+			cap => cap.min(share),
+		},
 	};
 	tracing::info!(
 		epoch = epoch.index,
@@ -237,6 +248,7 @@ async fn report_unicast(
 		epoch = epoch.index,
 		relay,
 		median_mbps = median * 8 / 1_000_000,
+		bytes_per_second = ?outcome.bytes_per_second,
 		rejected_bytes = outcome.rejected_bytes,
 		errors = ?outcome.errors.first(),
 		"measured"

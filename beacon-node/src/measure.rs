@@ -52,6 +52,8 @@ struct Shared {
 	received: AtomicU64,
 	rejected: AtomicU64,
 	errors: Mutex<Vec<String>>,
+	/// `None` when the test has no rate cap.
+	pacer: Option<Mutex<Pacer>>,
 }
 
 /// Runs the test; returns when the window has ended.
@@ -62,6 +64,8 @@ pub async fn run(plan: TestPlan) -> Outcome {
 		received: AtomicU64::new(0),
 		rejected: AtomicU64::new(0),
 		errors: Mutex::new(Vec::new()),
+		pacer: (plan.max_rate_mbps > 0)
+			.then(|| Mutex::new(Pacer::new(plan.max_rate_mbps, plan.window_start_ms))),
 		plan,
 	});
 	let end_ms = shared.counter.lock().unwrap().end_ms();
@@ -114,7 +118,7 @@ async fn connection_inner(shared: &Shared) -> Result<(), String> {
 	// bytes are checked and dropped as they arrive. At 1 Gbit/s that is
 	// still only 2,000 reads a second.
 	let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
-		.read_buf_exact_size(Some(READ_BYTES))
+		.read_buf_exact_size(Some(read_bytes(plan.max_rate_mbps)))
 		.handshake(hyper_util::rt::TokioIo::new(tcp))
 		.await
 		.map_err(|e| e.to_string())?;
@@ -156,22 +160,76 @@ async fn connection_inner(shared: &Shared) -> Result<(), String> {
 			offset += len;
 			let now = now_ms();
 			shared.counter.lock().unwrap().add(now, len);
-			let received = shared.received.fetch_add(len, Ordering::Relaxed) + len;
-			throttle(plan, received, now).await;
+			shared.received.fetch_add(len, Ordering::Relaxed);
+			throttle(shared, len, now).await;
 		}
 	}
 	Ok(())
 }
 
-/// Sleeps while more than `max_rate_mbps` allows has arrived since the window began.
-async fn throttle(plan: &TestPlan, received: u64, now: u64) {
-	if plan.max_rate_mbps == 0 {
-		return;
+/// Parts per million over an equal share a beacon receives at most: room
+/// for the others to take up what a lagging beacon leaves (a tighter pace
+/// left honest relays 6 % short in the end-to-end test), within the 3/2 of
+/// the others' mean the verdict credits.
+pub const SHARE_SLACK_PPM: u64 = 200_000;
+
+/// The payload rate, in Mbit/s, each of `beacons` receives when a relay
+/// serves its claim (`claimed_mbps`, a link rate) in equal shares, with
+/// [`SHARE_SLACK_PPM`] over it; at least 1.
+pub fn equal_share_mbps(claimed_mbps: u32, beacons: u32) -> u32 {
+	use ocm_pob::verdict::{BYTES_PER_FRAME, PAYLOAD_PER_FRAME};
+	let payload =
+		u128::from(claimed_mbps) * u128::from(PAYLOAD_PER_FRAME) / u128::from(BYTES_PER_FRAME);
+	let share =
+		payload * u128::from(1_000_000 + SHARE_SLACK_PPM) / 1_000_000 / u128::from(beacons.max(1));
+	u32::try_from(share.max(1)).unwrap_or(u32::MAX)
+}
+
+/// Bytes read from the socket at a time for a test capped at `max_rate_mbps`:
+/// at least 64 reads a second, so the count of each second is even.
+fn read_bytes(max_rate_mbps: u32) -> usize {
+	if max_rate_mbps == 0 {
+		return READ_BYTES;
 	}
-	let bytes_per_ms = u64::from(plan.max_rate_mbps) * 1_000 / 8;
-	let due_ms = plan.window_start_ms + received / bytes_per_ms.max(1);
-	if due_ms > now {
-		tokio::time::sleep(Duration::from_millis(due_ms - now)).await;
+	let per_second = u64::from(max_rate_mbps) * 1_000_000 / 8;
+	(per_second / 64).clamp(4 * 1024, READ_BYTES as u64) as usize
+}
+
+/// How far behind its rate a capped test may fall and still catch up: a
+/// test that caught up on every slow stretch would count in bursts, and
+/// the verdict compares beacons second by second.
+const CATCH_UP_MS: u64 = 100;
+
+/// Paces a capped test: when the bytes received so far are paid for.
+#[derive(Debug)]
+struct Pacer {
+	bytes_per_ms: u64,
+	paid_until_ms: u64,
+}
+
+impl Pacer {
+	fn new(max_rate_mbps: u32, start_ms: u64) -> Self {
+		Self {
+			bytes_per_ms: (u64::from(max_rate_mbps) * 1_000 / 8).max(1),
+			paid_until_ms: start_ms,
+		}
+	}
+
+	/// Takes `len` bytes that arrived at `now_ms`; returns how long to wait
+	/// before reading more.
+	fn take(&mut self, len: u64, now_ms: u64) -> u64 {
+		let from = self.paid_until_ms.max(now_ms.saturating_sub(CATCH_UP_MS));
+		self.paid_until_ms = from + len / self.bytes_per_ms;
+		self.paid_until_ms.saturating_sub(now_ms)
+	}
+}
+
+/// Sleeps while more than `max_rate_mbps` allows has arrived.
+async fn throttle(shared: &Shared, len: u64, now: u64) {
+	let Some(pacer) = &shared.pacer else { return };
+	let wait = pacer.lock().unwrap().take(len, now);
+	if wait > 0 {
+		tokio::time::sleep(Duration::from_millis(wait)).await;
 	}
 }
 
@@ -190,5 +248,32 @@ mod tests {
 			("127.0.0.1:8080".into(), "/.well-known/ocm/pob/v1".into())
 		);
 		assert!(host_port("https://r.example/").unwrap_err().contains("only http://"));
+	}
+
+	#[test]
+	fn an_equal_share_is_the_claims_payload_over_the_beacons_and_a_little() {
+		// 300 Mbit/s of link carry 286.9 of payload: a third, plus 20 %.
+		assert_eq!(equal_share_mbps(300, 3), 114);
+		assert_eq!(equal_share_mbps(1, 16), 1, "never zero: zero means no cap");
+		assert_eq!(equal_share_mbps(u32::MAX, 0), u32::MAX);
+	}
+
+	#[test]
+	fn capped_tests_read_in_pieces_small_enough_for_an_even_count() {
+		assert_eq!(read_bytes(0), READ_BYTES);
+		assert_eq!(read_bytes(1), 4 * 1024);
+		// 10 Mbit/s: 1.25 MB/s over 64 reads.
+		assert_eq!(read_bytes(10), 19_531);
+		assert_eq!(read_bytes(1_000), READ_BYTES);
+	}
+
+	#[test]
+	fn the_pacer_keeps_the_rate_and_forgets_debts_older_than_a_tenth_of_a_second() {
+		// 8 Mbit/s = 1,000 bytes a millisecond.
+		let mut pacer = Pacer::new(8, 1_000);
+		assert_eq!(pacer.take(10_000, 1_000), 10, "10 ms of bytes at once");
+		assert_eq!(pacer.take(10_000, 1_010), 10);
+		// A stall of 500 ms: only the last 100 ms may be made up.
+		assert_eq!(pacer.take(150_000, 1_520), 50);
 	}
 }

@@ -106,3 +106,26 @@ async fn channel_in(at: &AtBlock, item: &str, relay: u32) -> Result<Option<TestC
 		None => Ok(None),
 	}
 }
+
+/// A relay's test in the current epoch, as the epoch's opening drew it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TestView {
+	/// The claim under test, link Mbit/s.
+	pub claimed_mbps: u32,
+	/// How many beacons measure it together.
+	pub beacons: u32,
+}
+
+/// `ProofOfBandwidth::Assignments[relay]`: `relay`'s test this epoch.
+pub async fn test_of(at: &AtBlock, relay: u32) -> Result<Option<TestView>, String> {
+	let Some(test) =
+		fetch(at, "ProofOfBandwidth", "Assignments", vec![Value::u128(relay.into())]).await?
+	else {
+		return Ok(None);
+	};
+	let beacons = match test.at("beacons").map(|b| &b.value) {
+		Some(ValueDef::Composite(c)) => c.values().count() as u32,
+		_ => return Err(format!("a test without beacons: {test}")),
+	};
+	Ok(Some(TestView { claimed_mbps: number(&test, "claimed_mbps")?, beacons }))
+}

@@ -707,9 +707,7 @@ pub mod pallet {
 		/// tree adds up to other totals than were committed. The batch is
 		/// void and the relay slashed.
 		#[pallet::call_index(13)]
-		// Measured as `dispute_malformed`: the same proof walk, line parse
-		// and void; the leaf's 28 bytes of totals are all it adds.
-		#[pallet::weight(T::WeightInfo::dispute_malformed().saturating_add(Pallet::<T>::releasing_claims()))]
+		#[pallet::weight(T::WeightInfo::dispute_sums().saturating_add(Pallet::<T>::releasing_claims()))]
 		pub fn dispute_sums(
 			origin: OriginFor<T>,
 			batch: BatchKey,
@@ -726,9 +724,7 @@ pub mod pallet {
 		/// the relay earns it by answering. Bytes no real record carries
 		/// cannot be shown: the batch is then void at settlement.
 		#[pallet::call_index(14)]
-		// Bounded by `claim_missing`: the same reads, hold and write, less
-		// its receipt's signature check.
-		#[pallet::weight(T::WeightInfo::claim_missing())]
+		#[pallet::weight(T::WeightInfo::challenge_bytes())]
 		pub fn challenge_bytes(
 			origin: OriginFor<T>,
 			batch: BatchKey,
@@ -742,9 +738,11 @@ pub mod pallet {
 		/// record of its batch for the next period, where a response that
 		/// outlasted its period has its record.
 		#[pallet::call_index(15)]
-		// `answer_claim`'s measured weight, plus the next batch's read.
-		#[pallet::weight(T::WeightInfo::answer_claim(T::MaxDisputes::get())
-			.saturating_add(T::DbWeight::get().reads(1)))]
+		// Measured answering one claim; one record may answer every claim
+		// on its receipt, each paying a deposit over: `answer_claim`'s cost
+		// of the others.
+		#[pallet::weight(T::WeightInfo::answer_claim_from_next()
+			.saturating_add(Pallet::<T>::answering_more_claims()))]
 		pub fn answer_claim_from_next(
 			origin: OriginFor<T>,
 			batch: BatchKey,
@@ -758,9 +756,7 @@ pub mod pallet {
 		/// The provider changes which relays may join the contract from now
 		/// on; members it no longer admits stay until it removes them.
 		#[pallet::call_index(16)]
-		// Bounded by `open_contract`'s measured weight: the same contract
-		// read and one write, with lists as long as its own.
-		#[pallet::weight(T::WeightInfo::open_contract())]
+		#[pallet::weight(T::WeightInfo::set_suppliers())]
 		pub fn set_suppliers(
 			origin: OriginFor<T>,
 			contract: ContractId,
@@ -774,8 +770,7 @@ pub mod pallet {
 		/// the current period, which it may still commit, and its committed
 		/// batches settle as usual.
 		#[pallet::call_index(17)]
-		// Measured as `leave_contract`: the same reads and writes.
-		#[pallet::weight(T::WeightInfo::leave_contract())]
+		#[pallet::weight(T::WeightInfo::remove_relay())]
 		pub fn remove_relay(
 			origin: OriginFor<T>,
 			contract: ContractId,
@@ -791,9 +786,7 @@ pub mod pallet {
 		/// requirement allow longer spans; with `None`, stops requiring them
 		/// at once.
 		#[pallet::call_index(18)]
-		// Bounded by `open_contract`'s measured weight: one contract read,
-		// one small read and write.
-		#[pallet::weight(T::WeightInfo::open_contract())]
+		#[pallet::weight(T::WeightInfo::require_signed_requests())]
 		pub fn require_signed_requests(
 			origin: OriginFor<T>,
 			contract: ContractId,
@@ -807,7 +800,7 @@ pub mod pallet {
 		/// delegates, such as its router's) whose tokens the contract
 		/// accepts from the next period.
 		#[pallet::call_index(19)]
-		#[pallet::weight(T::WeightInfo::open_contract())]
+		#[pallet::weight(T::WeightInfo::add_token_key())]
 		pub fn add_token_key(
 			origin: OriginFor<T>,
 			contract: ContractId,
@@ -821,7 +814,7 @@ pub mod pallet {
 		/// first period that starts a whole period later; it still judges
 		/// the records of the periods before.
 		#[pallet::call_index(20)]
-		#[pallet::weight(T::WeightInfo::open_contract())]
+		#[pallet::weight(T::WeightInfo::revoke_token_key())]
 		pub fn revoke_token_key(
 			origin: OriginFor<T>,
 			contract: ContractId,
@@ -836,12 +829,14 @@ pub mod pallet {
 		/// a token is claimed, and the relay shows the token
 		/// (`answer_token`) or the batch is void at settlement.
 		#[pallet::call_index(21)]
-		// The same proof walk and parse as `dispute_malformed`, then its
-		// void or `claim_missing`'s hold and write, and the terms' read.
-		#[pallet::weight(T::WeightInfo::dispute_malformed()
-			.max(T::WeightInfo::claim_missing())
-			.saturating_add(Pallet::<T>::releasing_claims())
-			.saturating_add(T::DbWeight::get().reads(1)))]
+		// Measured on the claim path; the void path is `dispute_malformed`'s
+		// walk, parse and void, plus the terms' read and the claims it
+		// releases.
+		#[pallet::weight(T::WeightInfo::dispute_unsigned().max(
+			T::WeightInfo::dispute_malformed()
+				.saturating_add(T::DbWeight::get().reads(1))
+				.saturating_add(Pallet::<T>::releasing_claims())
+		))]
 		pub fn dispute_unsigned(
 			origin: OriginFor<T>,
 			batch: BatchKey,
@@ -855,12 +850,12 @@ pub mod pallet {
 		/// The relay's operator answers a token claim with the token its
 		/// record names; the runtime checks it against the record.
 		#[pallet::call_index(22)]
-		// `answer_claim`'s measured weight and the terms' read, plus a
-		// signature check per key, each bounded by `claim_missing` (which
-		// checks one signature with its reads and hold).
-		#[pallet::weight(T::WeightInfo::answer_claim(T::MaxDisputes::get())
-			.saturating_add(T::DbWeight::get().reads(1))
-			.saturating_add(T::WeightInfo::claim_missing().saturating_mul(u64::from(T::MaxTokenKeys::get()))))]
+		// Measured with the token signed by the last of `MaxTokenKeys` keys,
+		// answering one claim; plus the other claims on the same record and,
+		// for a token that does not answer, the void's released claims.
+		#[pallet::weight(T::WeightInfo::answer_token()
+			.saturating_add(Pallet::<T>::answering_more_claims())
+			.saturating_add(Pallet::<T>::releasing_claims()))]
 		pub fn answer_token(
 			origin: OriginFor<T>,
 			batch: BatchKey,

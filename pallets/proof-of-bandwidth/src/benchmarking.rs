@@ -69,7 +69,13 @@ where
 	let relay = T::Registry::benchmark_relay();
 	Assignments::<T>::insert(
 		relay,
-		Assignment { claimed_mbps: 1, beacons: BoundedVec::truncate_from(vec![who.clone()]) },
+		Assignment {
+			claimed_mbps: 1,
+			beacons: BoundedVec::truncate_from(vec![AssignedBeacon {
+				account: who.clone(),
+				capacity_mbps: Beacons::<T>::get(who).map_or(1, |b| b.capacity_mbps),
+			}]),
+		},
 	);
 	BeaconAssignment::<T>::insert(who, relay);
 	let window_secs = T::WindowSecs::get().min(T::MaxWindowSecs::get());
@@ -289,7 +295,19 @@ mod benchmarks {
 			let claimed_mbps = T::Registry::relay(relay).map_or(1, |s| s.claimed_mbps);
 			Assignments::<T>::insert(
 				relay,
-				Assignment { claimed_mbps, beacons: BoundedVec::truncate_from(beacons) },
+				Assignment {
+					claimed_mbps,
+					beacons: BoundedVec::truncate_from(
+						beacons
+							.iter()
+							.map(|who| AssignedBeacon {
+								account: who.clone(),
+								capacity_mbps: Beacons::<T>::get(who)
+									.map_or(1, |b| b.capacity_mbps),
+							})
+							.collect(),
+					),
+				},
 			);
 		}
 		let epoch = Epoch { index: 1, window_secs, ..Default::default() };

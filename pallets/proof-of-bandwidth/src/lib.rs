@@ -241,6 +241,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RelayCursor<T: Config> = StorageValue<_, RelayId, ValueQuery>;
 
+	/// Relays the epoch walked but could not give enough beacons: the next
+	/// epoch tests them before any other (once; left out again, a relay goes
+	/// back to the round-robin, so relays no pool can cover do not take the
+	/// walk's budget for ever).
+	#[pallet::storage]
+	pub type LeftUntested<T: Config> =
+		StorageValue<_, BoundedVec<RelayId, T::MaxRelaysPerEpoch>, ValueQuery>;
+
 	/// The multicast test channel each relay announced.
 	#[pallet::storage]
 	pub type MulticastChannels<T: Config> = StorageMap<_, Twox64Concat, RelayId, MulticastChannel>;
@@ -326,7 +334,9 @@ pub mod pallet {
 			measured_mbps: Mbps,
 			passed: bool,
 		},
-		/// Too few reports to fail the relay; it keeps its status.
+		/// The relay fell short of its claim, but would pass had every
+		/// assigned beacon received what most counted (`missing` of them
+		/// were silent): it keeps its status.
 		Inconclusive {
 			epoch: EpochIndex,
 			relay: RelayId,
@@ -391,6 +401,16 @@ pub mod pallet {
 		RewardsClaimed {
 			beacon: T::AccountId,
 			amount: BalanceOf<T>,
+		},
+		/// The epoch walked `relay` but could not give it enough beacons
+		/// (free, outside its network, with the claim's capacity): no test
+		/// this epoch. `again: false`: the next epoch tests it first;
+		/// `again: true`: it was already tested first, and waits for its
+		/// turn in the round-robin.
+		Untested {
+			epoch: EpochIndex,
+			relay: RelayId,
+			again: bool,
 		},
 	}
 

@@ -78,7 +78,7 @@ fn rejected(code: ReportRejection) -> Result<(), TransactionValidityError> {
 }
 
 fn assigned(relay: u32) -> Vec<AccountId> {
-	Assignments::<Test>::get(relay).map(|a| a.beacons.into_inner()).unwrap_or_default()
+	Assignments::<Test>::get(relay).map(|a| a.accounts().cloned().collect()).unwrap_or_default()
 }
 
 fn index_of(account: &AccountId) -> u8 {
@@ -229,8 +229,9 @@ mod assignment {
 	use super::*;
 
 	fn plan() -> Vec<(u32, Vec<AccountId>)> {
-		let mut plan: Vec<_> =
-			Assignments::<Test>::iter().map(|(r, a)| (r, a.beacons.into_inner())).collect();
+		let mut plan: Vec<_> = Assignments::<Test>::iter()
+			.map(|(r, a)| (r, a.accounts().cloned().collect()))
+			.collect();
 		plan.sort();
 		plan
 	}
@@ -285,10 +286,11 @@ mod assignment {
 					.beacons
 					.iter()
 					.map(|b| {
-						let info = Beacons::<Test>::get(b).unwrap();
+						let info = Beacons::<Test>::get(&b.account).unwrap();
 						assert_ne!(info.location.asn, crate::mock::relay(relay).asn);
-						assert_eq!(BeaconAssignment::<Test>::get(b), Some(relay));
-						info.capacity_mbps
+						assert_eq!(BeaconAssignment::<Test>::get(&b.account), Some(relay));
+						assert_eq!(b.capacity_mbps, info.capacity_mbps, "the link as drawn");
+						b.capacity_mbps
 					})
 					.sum();
 				assert!(capacity > claimed * 6 / 5, "{capacity} for {claimed}");
@@ -325,6 +327,42 @@ mod assignment {
 			run_to(1 + EPOCH);
 			let second: Vec<u32> = plan().into_iter().map(|(r, _)| r).collect();
 			assert_eq!(second, vec![0, 1, 4, 5], "the cursor wraps round");
+		});
+	}
+
+	/// Relays the pool cannot cover are named, and tested first the next
+	/// epoch: one relay claiming the pool's capacity cannot keep another
+	/// untested epoch after epoch; a relay no pool can cover goes back to
+	/// the round-robin after its turn first.
+	#[test]
+	fn a_relay_left_untested_is_named_and_tested_first_next_epoch() {
+		run(|| {
+			// Three 100 Mbit/s beacons cover one 200 Mbit/s claim, not two.
+			for n in 0..3 {
+				register(n, 100, u32::from(n) + 1);
+			}
+			add_relay(0, 200, 9);
+			add_relay(1, 200, 9);
+			add_relay(2, 10_000, 9); // no pool here covers it
+			open();
+			let tested: Vec<u32> = plan().into_iter().map(|(r, _)| r).collect();
+			assert_eq!(tested.len(), 1);
+			let other = 1 - tested[0];
+			for relay in [other, 2] {
+				assert!(events().contains(&Event::Untested { epoch: 1, relay, again: false }));
+			}
+			let mut left = crate::LeftUntested::<Test>::get().into_inner();
+			left.sort();
+			assert_eq!(left, vec![other.min(2), other.max(2)]);
+
+			run_to(1 + EPOCH);
+			let tested: Vec<u32> = plan().into_iter().map(|(r, _)| r).collect();
+			assert_eq!(tested, vec![other], "the relay left out is tested first");
+			assert!(events().contains(&Event::Untested { epoch: 2, relay: 2, again: true }));
+			assert!(
+				!crate::LeftUntested::<Test>::get().contains(&2),
+				"left out twice, it waits for the round-robin"
+			);
 		});
 	}
 
@@ -525,9 +563,10 @@ mod verdicts {
 			report_all(|n| if n == liar_n { vec![13_750_000; 5] } else { vec![3_750_000; 5] });
 			let pot = Balances::free_balance(POT);
 			run_to(1 + EPOCH);
-			// 11.25 MB/s of payload, 94.1 Mbit/s of link. Without the
-			// overrule: 3.75 + 3.75 + 13.75 = 21.25 MB/s = 177.7 Mbit/s.
-			assert_eq!(verdict(), Some((94, false)));
+			// The liar is credited 3/2 of the others' mean: 3.75 + 3.75 +
+			// 5.625 = 13.125 MB/s of payload, 109.8 Mbit/s of link. Taken
+			// at its word: 21.25 MB/s = 177.7 Mbit/s.
+			assert_eq!(verdict(), Some((110, false)));
 			assert!(events().contains(&Event::BeaconOverruled {
 				epoch: 1,
 				relay: 0,
@@ -560,13 +599,15 @@ mod verdicts {
 	}
 
 	#[test]
-	fn missing_reports_cannot_fail_a_relay() {
+	fn a_silent_beacon_can_deny_a_pass_but_not_fail_a_relay() {
 		run(|| {
 			three_beacons_one_relay();
 			let silent = assigned(0)[0].clone();
 			end_window();
+			// Two of three shares of 200 Mbit/s: short, but the third share
+			// would have made it.
 			for account in assigned(0).into_iter().filter(|a| a != &silent) {
-				let (report, sig) = signed_report(index_of(&account), 0, 1, &[1_000; 5]);
+				let (report, sig) = signed_report(index_of(&account), 0, 1, &[8 * MB; 5]);
 				submit(report, sig).unwrap();
 			}
 			run_to(1 + EPOCH);
@@ -577,6 +618,25 @@ mod verdicts {
 				Beacons::<Test>::get(&silent).unwrap().reputation,
 				INITIAL_REPUTATION - MISSING_PENALTY
 			);
+		});
+	}
+
+	/// The attack: a relay far short of its claim has one of its beacons
+	/// stay silent, which used to turn every failure into `Inconclusive`.
+	#[test]
+	fn silence_is_no_shield_for_a_relay_short_even_of_the_benefit_of_the_doubt() {
+		run(|| {
+			three_beacons_one_relay();
+			let silent = assigned(0)[0].clone();
+			end_window();
+			// A tenth of the claim each: three such shares are still short.
+			for account in assigned(0).into_iter().filter(|a| a != &silent) {
+				let (report, sig) = signed_report(index_of(&account), 0, 1, &[2 * MB; 5]);
+				submit(report, sig).unwrap();
+			}
+			run_to(1 + EPOCH);
+			assert_eq!(verdict(), Some((33, false)));
+			assert!(!events().iter().any(|e| matches!(e, Event::Inconclusive { .. })));
 		});
 	}
 
@@ -606,6 +666,124 @@ mod verdicts {
 				"the new claim waits for its own test"
 			);
 			assert_eq!(relay(0).verified_mbps, 0);
+		});
+	}
+
+	/// The colluder of the old rule: drawn at 100 Mbit/s, it declares
+	/// 10 Gbit/s (the mock's most) before the window ends. Its reports are checked and
+	/// counted against the link it was drawn with, so a report only the new
+	/// link could carry is refused and the relay is judged on the truth;
+	/// the new link counts from the next draw.
+	#[test]
+	fn a_link_declared_after_the_draw_counts_from_the_next_epoch() {
+		run(|| {
+			three_beacons_one_relay();
+			let colluder = assigned(0)[2].clone();
+			let colluder_n = index_of(&colluder);
+			assert_ok!(Pob::update_beacon(
+				RuntimeOrigin::signed(colluder.clone()),
+				BeaconLocation { country: NL, asn: u32::from(colluder_n) + 1 },
+				10_000
+			));
+			end_window();
+			// 1 Gbit/s of payload in one second: impossible on 100 Mbit/s.
+			let (inflated, sig) = signed_report(colluder_n, 0, 1, &[125 * MB, 0, 0, 0, 0]);
+			assert_eq!(submit(inflated, sig), rejected(ReportRejection::Impossible));
+			// The relay delivers 30 Mbit/s to each beacon; the colluder
+			// reports its old link full, within what it may carry.
+			for account in assigned(0) {
+				let n = index_of(&account);
+				let seconds = if n == colluder_n { [12_500_000; 5] } else { [3_750_000; 5] };
+				let (report, sig) = signed_report(n, 0, 1, &seconds);
+				submit(report, sig).unwrap();
+			}
+			run_to(1 + EPOCH);
+			// Overruled, and credited no more than 3/2 of the others' mean:
+			// 30 + 30 + 45 Mbit/s of payload, 110 of link.
+			assert_eq!(verdict(), Some((110, false)));
+			assert!(events().contains(&Event::BeaconOverruled {
+				epoch: 1,
+				relay: 0,
+				beacon: colluder.clone()
+			}));
+			// The next draw sees the new link.
+			let test = Assignments::<Test>::get(0).expect("tested again");
+			assert_eq!(test.link_of(&colluder), Some(10_000));
+			for b in &test.beacons {
+				assert_eq!(
+					b.capacity_mbps,
+					Beacons::<Test>::get(&b.account).unwrap().capacity_mbps
+				);
+			}
+		});
+	}
+
+	/// The attack on a verdict that trusts declared links: a colluder
+	/// registered with a huge link before the draw reports the group's load
+	/// on it (not an outlier by load), which the old rule summed.
+	#[test]
+	fn a_colluder_declaring_a_huge_link_adds_at_most_a_share_and_a_half() {
+		run(|| {
+			register(0, 100, 1);
+			register(1, 100, 2);
+			register(2, 10_000, 3);
+			add_relay(0, 200, 9);
+			open();
+			assert_eq!(assigned(0).len(), 3);
+			end_window();
+			// The relay delivers 24 Mbit/s to each honest beacon: 24 % of
+			// their links. The colluder says 24 % of 10 Gbit/s.
+			for n in 0..3u8 {
+				let seconds = if n == 2 { [300 * MB; 5] } else { [3 * MB; 5] };
+				let (report, sig) = signed_report(n, 0, 1, &seconds);
+				submit(report, sig).unwrap();
+			}
+			run_to(1 + EPOCH);
+			// Credited 24 + 24 + 36 Mbit/s of payload (88 of link): the
+			// honest two and 3/2 of a share for the colluder, 1.75x the
+			// truth at most with three beacons. Summed, 2.5 Gbit/s would
+			// have passed.
+			assert_eq!(verdict(), Some((88, false)));
+			assert!(events().contains(&Event::BeaconOverruled {
+				epoch: 1,
+				relay: 0,
+				beacon: beacon(2)
+			}));
+		});
+	}
+
+	/// A relay failing its tests while it changes its claim by 1 Mbit/s
+	/// during each tested epoch is still suspended and slashed.
+	#[test]
+	fn changing_the_claim_during_each_tested_epoch_skips_no_penalty() {
+		run(|| {
+			three_beacons_one_relay();
+			report_all(|_| vec![12_500_000 / 3; 5]);
+			set_relay(0, |r| r.claimed_mbps = 201);
+			run_to(1 + EPOCH);
+			assert_eq!(verdict(), Some((105, false)));
+			assert_eq!(Tracks::<Test>::get(0).unwrap().failures, 1);
+
+			System::reset_events();
+			assert_eq!(Assignments::<Test>::get(0).unwrap().claimed_mbps, 201);
+			end_window();
+			for account in assigned(0) {
+				let (report, sig) = signed_report(index_of(&account), 0, 2, &[12_500_000 / 3; 5]);
+				submit(report, sig).unwrap();
+			}
+			set_relay(0, |r| r.claimed_mbps = 202);
+			run_to(1 + 2 * EPOCH);
+			assert_eq!(verdict(), Some((105, false)));
+			assert!(matches!(
+				relay(0).status,
+				RelayStatus::Suspended { by: Suspender::ProofOfBandwidth, .. }
+			));
+			assert_eq!(relay(0).slashed, vec![Perbill::from_percent(10)]);
+			assert!(events().contains(&Event::RelayPenalized {
+				relay: 0,
+				failures: 2,
+				slashed: true
+			}));
 		});
 	}
 
@@ -744,21 +922,55 @@ mod probes {
 		});
 	}
 
+	/// The worker's prober gets other bytes than the stream from relay 0.
+	fn probe_junk(worker: &Worker) {
+		let mut junk = stream(0, PROBE_BYTES as usize);
+		junk[100] ^= 1;
+		expect_probe(worker, 0, junk);
+		Pob::offchain_worker(System::block_number());
+		let calls = submitted(worker);
+		let RuntimeCall::Pob(crate::Call::submit_probes { batch, .. }) = &calls[0] else {
+			panic!("not a probe batch");
+		};
+		assert_eq!(batch.results[0], (0, ProbeOutcome::WrongPayload));
+		apply(calls[0].clone()).unwrap();
+	}
+
+	/// One prober of two reports the relay unreachable and the other stays
+	/// silent: a single prober (a validator with a grudge, or one behind a
+	/// broken route) does not fail a relay its beacons measured.
+	#[test]
+	fn one_prober_alone_cannot_fail_a_relay() {
+		with_worker(|worker| {
+			three_beacons_one_relay();
+			probe_junk(worker);
+			end_window();
+			for account in assigned(0) {
+				let (report, sig) = signed_report(index_of(&account), 0, 1, &[9_000_000; 5]);
+				submit(report, sig).unwrap();
+			}
+			run_to(1 + EPOCH);
+			assert!(!events().iter().any(|e| matches!(e, Event::RelayUnreachable { .. })));
+			assert!(events().contains(&Event::Verdict {
+				epoch: 1,
+				relay: 0,
+				claimed_mbps: 200,
+				measured_mbps: 226,
+				passed: true
+			}));
+			assert_eq!(relay(0).status, RelayStatus::Active);
+		});
+	}
+
 	#[test]
 	fn a_relay_serving_other_bytes_is_caught_and_fails_its_test() {
 		with_worker(|worker| {
 			three_beacons_one_relay();
-			let mut junk = stream(0, PROBE_BYTES as usize);
-			junk[100] ^= 1;
-			expect_probe(worker, 0, junk);
-			Pob::offchain_worker(System::block_number());
-			let calls = submitted(worker);
-			let RuntimeCall::Pob(crate::Call::submit_probes { batch, .. }) = &calls[0] else {
-				panic!("not a probe batch");
-			};
-			assert_eq!(batch.results[0], (0, ProbeOutcome::WrongPayload));
-			apply(calls[0].clone()).unwrap();
-			// The beacons report the full claim, but the only prober could
+			probe_junk(worker);
+			// The other configured prober could not reach it either (its
+			// batch, accepted).
+			Probes::<Test>::insert(0, 0, ProbeOutcome::Unreachable);
+			// The beacons report the full claim, but both probers could
 			// not get the stream: the relay fails.
 			end_window();
 			for account in assigned(0) {
@@ -769,8 +981,8 @@ mod probes {
 			assert!(events().contains(&Event::RelayUnreachable {
 				epoch: 1,
 				relay: 0,
-				probes: 1,
-				failed: 1
+				probes: 2,
+				failed: 2
 			}));
 			assert!(events().contains(&Event::Verdict {
 				epoch: 1,

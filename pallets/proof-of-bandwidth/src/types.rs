@@ -100,7 +100,31 @@ pub struct Epoch<BlockNumber> {
 pub struct Assignment<T: Config> {
 	/// The claim under test, as it was when the epoch opened.
 	pub claimed_mbps: Mbps,
-	pub beacons: BoundedVec<T::AccountId, T::MaxBeaconsPerTest>,
+	pub beacons: BoundedVec<AssignedBeacon<T::AccountId>, T::MaxBeaconsPerTest>,
+}
+
+impl<T: Config> Assignment<T> {
+	/// The assigned beacons' accounts, in assignment order.
+	pub fn accounts(&self) -> impl Iterator<Item = &T::AccountId> {
+		self.beacons.iter().map(|b| &b.account)
+	}
+
+	/// `account`'s link as the epoch saw it when it opened.
+	pub fn link_of(&self, account: &T::AccountId) -> Option<Mbps> {
+		self.beacons.iter().find(|b| &b.account == account).map(|b| b.capacity_mbps)
+	}
+}
+
+/// A beacon as the epoch that assigned it saw it when it opened. Its reports
+/// are checked and counted against this link until the epoch ends, so
+/// `update_beacon` cannot raise what a report already assigned may carry
+/// (a colluder declaring a huge link after being drawn); the change applies
+/// from the next epoch's draw. Location and reputation are read only by the
+/// draw itself, so they need no copy.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct AssignedBeacon<AccountId> {
+	pub account: AccountId,
+	pub capacity_mbps: Mbps,
 }
 
 /// What a beacon measured, signed by it.

@@ -302,6 +302,15 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::settle(T::MaxDisputes::get()).saturating_sub(T::WeightInfo::settle(0))
 	}
 
+	/// What answering every other claim a record answers adds, at most, to
+	/// an answer measured deciding one: `answer_claim`'s measured cost of
+	/// the other `MaxDisputes - 1`.
+	pub fn answering_more_claims() -> frame_support::weights::Weight {
+		use crate::WeightInfo;
+		T::WeightInfo::answer_claim(T::MaxDisputes::get())
+			.saturating_sub(T::WeightInfo::answer_claim(1))
+	}
+
 	/// The batch, if `who` is the operator that committed it.
 	pub(crate) fn operated(who: &T::AccountId, key: BatchKey) -> Result<Batch<T>, Error<T>> {
 		let batch = Batches::<T>::get(key).ok_or(Error::<T>::BatchNotFound)?;

@@ -3,7 +3,8 @@
 
 use crate::{
 	types::*, weights::WeightInfo, Assignments, BeaconAssignment, Beacons, Config, CurrentEpoch,
-	Event, MulticastReports, MulticastTests, Pallet, Probes, RelayCursor, Reports, Tracks,
+	Event, LeftUntested, MulticastReports, MulticastTests, Pallet, Probers, Probes, RelayCursor,
+	Reports, Tracks,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -53,27 +54,36 @@ impl<T: Config> Pallet<T> {
 
 		let bound = T::Registry::relay_id_bound();
 		let budget = T::MaxRelaysPerEpoch::get().min(bound);
+		let candidate = |id: RelayId, first: bool| {
+			T::Registry::relay(id)
+				.filter(|relay| testable(&relay.status) && relay.claimed_mbps > 0)
+				.map(|relay| assignment::Relay {
+					id,
+					claimed_mbps: relay.claimed_mbps,
+					asn: relay.asn,
+					first,
+				})
+		};
+		// The relays the last epoch left out come first, within the budget:
+		// every relay read counts, so the walk reads `budget` in all.
+		let left_out = LeftUntested::<T>::take();
+		let left_out = &left_out[..left_out.len().min(budget as usize)];
+		let mut relays: Vec<assignment::Relay> =
+			left_out.iter().filter_map(|id| candidate(*id, true)).collect();
 		let mut cursor = RelayCursor::<T>::get();
-		let mut relays = Vec::new();
-		for _ in 0..budget {
+		for _ in 0..budget.saturating_sub(left_out.len() as u32) {
 			if cursor >= bound {
 				cursor = 0;
 			}
-			if let Some(relay) = T::Registry::relay(cursor) {
-				if testable(&relay.status) && relay.claimed_mbps > 0 {
-					relays.push(assignment::Relay {
-						id: cursor,
-						claimed_mbps: relay.claimed_mbps,
-						asn: relay.asn,
-					});
-				}
+			if !left_out.contains(&cursor) {
+				relays.extend(candidate(cursor, false));
 			}
 			cursor = cursor.saturating_add(1);
 		}
 		RelayCursor::<T>::put(cursor);
 
 		let mut accounts = Vec::new();
-		let mut pool = Vec::new();
+		let mut pool: Vec<assignment::Beacon> = Vec::new();
 		for (account, beacon) in Beacons::<T>::iter().take(T::MaxBeacons::get() as usize) {
 			if beacon.reputation < MIN_REPUTATION {
 				continue;
@@ -94,22 +104,46 @@ impl<T: Config> Pallet<T> {
 			margin_ppm: ppm(T::CapacityMargin::get()),
 		};
 		let mut tested = 0u32;
+		let mut covered = Vec::new();
 		for planned in assignment::assign(&seed, &relays, &pool, rules) {
 			if planned.beacons.len() > T::MaxBeaconsPerTest::get() as usize {
 				continue;
 			}
+			covered.push(planned.relay);
 			let claimed_mbps =
 				relays.iter().find(|r| r.id == planned.relay).map_or(0, |r| r.claimed_mbps);
-			let beacons: BoundedVec<T::AccountId, T::MaxBeaconsPerTest> = BoundedVec::truncate_from(
-				planned.beacons.iter().map(|b| accounts[*b].clone()).collect(),
-			);
+			let beacons: BoundedVec<AssignedBeacon<T::AccountId>, T::MaxBeaconsPerTest> =
+				BoundedVec::truncate_from(
+					planned
+						.beacons
+						.iter()
+						.map(|b| AssignedBeacon {
+							account: accounts[*b].clone(),
+							capacity_mbps: pool[*b].capacity_mbps,
+						})
+						.collect(),
+				);
 			for beacon in &beacons {
-				BeaconAssignment::<T>::insert(beacon, planned.relay);
+				BeaconAssignment::<T>::insert(&beacon.account, planned.relay);
 			}
 			Assignments::<T>::insert(planned.relay, Assignment { claimed_mbps, beacons });
 			Self::schedule_multicast_test(planned.relay);
 			tested += 1;
 		}
+		// Say which relays were left out; the next epoch tests them first.
+		let mut left_untested = BoundedVec::<RelayId, T::MaxRelaysPerEpoch>::default();
+		for relay in relays.iter().filter(|r| !covered.contains(&r.id)) {
+			if !relay.first {
+				// At most `budget` relays were walked: room for each.
+				let _ = left_untested.try_push(relay.id);
+			}
+			Self::deposit_event(Event::Untested {
+				epoch: index,
+				relay: relay.id,
+				again: relay.first,
+			});
+		}
+		LeftUntested::<T>::put(left_untested);
 
 		let window_secs = T::WindowSecs::get().min(T::MaxWindowSecs::get());
 		let window_start_ms =
@@ -135,12 +169,14 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn close_epoch(epoch: &Epoch<BlockNumberFor<T>>) -> (u32, u32) {
 		let mut judged = 0u32;
 		let mut assigned = 0u32;
+		let probers = Probers::<T>::decode_len().unwrap_or(0) as u32;
 		// At most `MaxRelaysPerEpoch` entries: `open_epoch` inserts no more.
 		for (relay, test) in Assignments::<T>::drain() {
 			judged += 1;
 			assigned += test.beacons.len() as u32;
-			Self::judge_test(epoch.index, relay, &test);
-			Self::judge_multicast_test(epoch.index, relay, &test.beacons);
+			Self::judge_test(epoch.index, relay, &test, probers);
+			let accounts: Vec<T::AccountId> = test.accounts().cloned().collect();
+			Self::judge_multicast_test(epoch.index, relay, &accounts);
 		}
 		let _ = BeaconAssignment::<T>::clear(u32::MAX, None);
 		let _ = Reports::<T>::clear(u32::MAX, None);
@@ -151,37 +187,37 @@ impl<T: Config> Pallet<T> {
 		(judged, assigned)
 	}
 
-	fn judge_test(epoch: EpochIndex, relay: RelayId, test: &Assignment<T>) {
-		// Most probers could not get the stream: the relay fails, and the
-		// beacons that could not report it are not to blame.
+	/// `probers`: how many probers the board configured.
+	fn judge_test(epoch: EpochIndex, relay: RelayId, test: &Assignment<T>, probers: u32) {
+		// Most configured probers could not get the stream: the relay fails,
+		// and the beacons that could not report it are not to blame. A
+		// majority of the configured probers, not of those that reported:
+		// one prober alone (its peers silent) cannot fail a relay.
 		let (probes, failed_probes) = Self::probe_tally(relay);
-		let unreachable = probes > 0 && failed_probes.saturating_mul(2) > probes;
+		let unreachable = failed_probes > 0 && failed_probes.saturating_mul(2) > probers;
 		let mut reporters = Vec::new();
 		let mut counts = Vec::new();
 		let mut missing = 0u32;
+		// Each report counts against the link its beacon had when the epoch
+		// drew it, not what it declares now.
 		for beacon in &test.beacons {
-			match (Reports::<T>::get(relay, beacon), Beacons::<T>::get(beacon)) {
-				(Some(seconds), Some(info)) => {
-					reporters.push((beacon.clone(), info.capacity_mbps));
+			match Reports::<T>::get(relay, &beacon.account) {
+				Some(seconds) => {
+					reporters.push((beacon.account.clone(), beacon.capacity_mbps));
 					counts.push(seconds);
 				}
-				_ => {
+				None => {
 					missing += 1;
 					if !unreachable {
-						Self::adjust_reputation(beacon, |r| r.saturating_sub(MISSING_PENALTY));
+						Self::adjust_reputation(&beacon.account, |r| {
+							r.saturating_sub(MISSING_PENALTY)
+						});
 					}
 				}
 			}
 		}
-		let evidence: Vec<verdict::Evidence> = reporters
-			.iter()
-			.zip(&counts)
-			.map(|((_, capacity_mbps), seconds)| verdict::Evidence {
-				capacity_mbps: *capacity_mbps,
-				bytes_per_second: seconds,
-			})
-			.collect();
-		let judgement = verdict::judge(&evidence);
+		let evidence: Vec<&[u64]> = counts.iter().map(|seconds| seconds.as_slice()).collect();
+		let judgement = verdict::judge(&evidence, missing);
 		if let Some(judgement) = &judgement {
 			Self::settle_beacons(epoch, relay, &reporters, &judgement.outliers);
 		}
@@ -207,11 +243,20 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::Inconclusive { epoch, relay, missing });
 			return;
 		};
+		let tolerance = ppm(T::Tolerance::get());
 		let measured_mbps = verdict::link_mbps(judgement.bytes_per_second);
-		let passed = verdict::supports_claim(measured_mbps, claimed_mbps, ppm(T::Tolerance::get()));
-		// Missing reports lower the sum: they can keep a relay from passing,
-		// but do not fail it.
-		if !passed && missing > 0 {
+		let passed = verdict::supports_claim(measured_mbps, claimed_mbps, tolerance);
+		// A silent beacon, or one counting little, may be the liar: it can
+		// keep a relay from passing but not make it fail. The relay fails
+		// only if it falls short even with every assigned beacon credited
+		// the second's upper median count (silence is no shield for a relay
+		// short of its claim).
+		let passed_given_doubt = verdict::supports_claim(
+			verdict::link_mbps(judgement.benefit_of_doubt_bytes_per_second),
+			claimed_mbps,
+			tolerance,
+		);
+		if !passed && passed_given_doubt {
 			Self::deposit_event(Event::Inconclusive { epoch, relay, missing });
 			return;
 		}
@@ -257,17 +302,21 @@ impl<T: Config> Pallet<T> {
 		let mut track = Tracks::<T>::get(relay).unwrap_or_default();
 		track.epoch = epoch;
 		track.measured_mbps = measured_mbps;
-		let still_claims =
-			T::Registry::relay(relay).is_some_and(|r| r.claimed_mbps == claimed_mbps);
 		if passed {
 			track.failures = 0;
+			// A pass verifies the claim tested: a claim changed since waits
+			// for its own test. Sold capacity is the claim: measuring more
+			// does not raise it.
+			let still_claims =
+				T::Registry::relay(relay).is_some_and(|r| r.claimed_mbps == claimed_mbps);
 			if still_claims {
-				// Sold capacity is the claim: measuring more does not raise it.
 				let _ = T::Registry::record_verified(relay, measured_mbps.min(claimed_mbps));
 			}
 		} else {
+			// A failure counts whatever the relay claims now: changing the
+			// claim during each tested epoch must not skip the penalty.
 			track.failures = track.failures.saturating_add(1);
-			if still_claims && track.failures >= T::FailuresBeforeSuspension::get() {
+			if track.failures >= T::FailuresBeforeSuspension::get() {
 				let _ = T::Registry::suspend(relay, Suspender::ProofOfBandwidth);
 				let slashed = T::Registry::slash(relay, T::SlashShare::get()).is_ok();
 				Self::deposit_event(Event::RelayPenalized {

@@ -9,8 +9,8 @@
 //! own network drops UDP loses nothing by staying silent.
 
 use crate::{
-	types::*, BeaconAssignment, Beacons, Config, CurrentEpoch, Error, Event, MulticastChannels,
-	MulticastRecords, MulticastReports, MulticastTests, Pallet,
+	types::*, Assignments, BeaconAssignment, Beacons, Config, CurrentEpoch, Error, Event,
+	MulticastChannels, MulticastRecords, MulticastReports, MulticastTests, Pallet,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -87,14 +87,20 @@ impl<T: Config> Pallet<T> {
 		if !MulticastTests::<T>::contains_key(report.relay) {
 			return Err(ReportRejection::NoMulticastTest);
 		}
-		let beacon = Beacons::<T>::get(&report.beacon).ok_or(ReportRejection::UnknownBeacon)?;
+		if !Beacons::<T>::contains_key(&report.beacon) {
+			return Err(ReportRejection::UnknownBeacon);
+		}
 		if BeaconAssignment::<T>::get(&report.beacon) != Some(report.relay) {
 			return Err(ReportRejection::NotAssigned);
 		}
+		// The link the beacon had when the epoch drew it.
+		let link_mbps = Assignments::<T>::get(report.relay)
+			.and_then(|test| test.link_of(&report.beacon))
+			.ok_or(ReportRejection::NotAssigned)?;
 		if MulticastReports::<T>::contains_key(report.relay, &report.beacon) {
 			return Err(ReportRejection::Duplicate);
 		}
-		let link_bytes = ocm_pob::verdict::max_bytes_per_second(beacon.capacity_mbps)
+		let link_bytes = ocm_pob::verdict::max_bytes_per_second(link_mbps)
 			.saturating_mul(u64::from(ocm_pob::multicast::WINDOW_SECS));
 		if report.objects > OBJECTS_IN_WINDOW || report.bytes > link_bytes {
 			return Err(ReportRejection::Impossible);

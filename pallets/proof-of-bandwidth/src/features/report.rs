@@ -1,7 +1,9 @@
 //! Beacons' reports: checked in the transaction pool (`authorize_report`)
 //! and again when applied (`do_accept_report`).
 
-use crate::{types::*, BeaconAssignment, Beacons, Config, CurrentEpoch, Event, Pallet, Reports};
+use crate::{
+	types::*, Assignments, BeaconAssignment, Beacons, Config, CurrentEpoch, Event, Pallet, Reports,
+};
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
@@ -44,22 +46,24 @@ impl<T: Config> Pallet<T> {
 		if (T::Time::now().as_millis() as u64) < window_end {
 			return Err(ReportRejection::WindowOpen);
 		}
-		let beacon = Beacons::<T>::get(&report.beacon).ok_or(ReportRejection::UnknownBeacon)?;
+		if !Beacons::<T>::contains_key(&report.beacon) {
+			return Err(ReportRejection::UnknownBeacon);
+		}
 		if BeaconAssignment::<T>::get(&report.beacon) != Some(report.relay) {
 			return Err(ReportRejection::NotAssigned);
 		}
+		// The link the beacon had when the epoch drew it.
+		let link_mbps = Assignments::<T>::get(report.relay)
+			.and_then(|test| test.link_of(&report.beacon))
+			.ok_or(ReportRejection::NotAssigned)?;
 		if Reports::<T>::contains_key(report.relay, &report.beacon) {
 			return Err(ReportRejection::Duplicate);
 		}
-		ocm_pob::verdict::check_report(
-			epoch.window_secs,
-			beacon.capacity_mbps,
-			&report.bytes_per_second,
-		)
-		.map_err(|e| match e {
-			ocm_pob::verdict::ReportError::WrongLength { .. } => ReportRejection::WrongLength,
-			ocm_pob::verdict::ReportError::Impossible { .. } => ReportRejection::Impossible,
-		})?;
+		ocm_pob::verdict::check_report(epoch.window_secs, link_mbps, &report.bytes_per_second)
+			.map_err(|e| match e {
+				ocm_pob::verdict::ReportError::WrongLength { .. } => ReportRejection::WrongLength,
+				ocm_pob::verdict::ReportError::Impossible { .. } => ReportRejection::Impossible,
+			})?;
 		let payload = signing_payload(Self::genesis_hash().as_ref(), report);
 		if !signature.verify(&payload[..], &report.beacon) {
 			return Err(ReportRejection::BadSignature);

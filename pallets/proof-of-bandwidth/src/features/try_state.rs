@@ -1,14 +1,15 @@
 //! The pallet's invariants, checked by `try-runtime` and after every unit test.
 
 use crate::{
-	types::*, Assignments, BeaconAssignment, Beacons, Config, CurrentEpoch, MulticastChannels,
-	MulticastReports, MulticastTests, Pallet, Reports,
+	types::*, Assignments, BeaconAssignment, Beacons, Config, CurrentEpoch, LeftUntested,
+	MulticastChannels, MulticastReports, MulticastTests, Pallet, Reports,
 };
 use frame_support::{ensure, traits::Get};
 
 impl<T: Config> Pallet<T> {
 	/// - at most `MaxBeacons` beacons and `MaxRelaysPerEpoch` tests;
 	/// - every assigned beacon is registered, assigned once, to the test that lists it;
+	/// - relays left untested have no test and are listed once;
 	/// - every report belongs to an assigned beacon of its relay and has the window's length;
 	/// - multicast tests belong to tests, multicast reports to their
 	///   tests' beacons, within the objects sent; announced channels check;
@@ -18,7 +19,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(Assignments::<T>::count() <= T::MaxRelaysPerEpoch::get(), "too many tests");
 		let mut listed = 0u32;
 		for (relay, test) in Assignments::<T>::iter() {
-			for beacon in &test.beacons {
+			for beacon in test.accounts() {
 				ensure!(Beacons::<T>::contains_key(beacon), "an assigned beacon is not registered");
 				ensure!(
 					BeaconAssignment::<T>::get(beacon) == Some(relay),
@@ -31,6 +32,11 @@ impl<T: Config> Pallet<T> {
 			BeaconAssignment::<T>::iter().count() as u32 == listed,
 			"a beacon is assigned to no test"
 		);
+		let left_untested = LeftUntested::<T>::get();
+		for (i, relay) in left_untested.iter().enumerate() {
+			ensure!(!Assignments::<T>::contains_key(relay), "a relay left untested has a test");
+			ensure!(!left_untested[..i].contains(relay), "a relay left untested twice");
+		}
 		let window = CurrentEpoch::<T>::get().window_secs as usize;
 		for (relay, beacon, seconds) in Reports::<T>::iter() {
 			ensure!(
