@@ -34,7 +34,9 @@ mod tests;
 pub mod weights;
 
 pub use pallet::*;
-pub use parameters::{MarketParameter, MarketParameters, ParameterBounds, Range};
+pub use parameters::{
+	MarketParameter, MarketParameters, ParameterBounds, ParameterConflict, ParameterRules, Range,
+};
 pub use weights::WeightInfo;
 
 #[frame_support::pallet]
@@ -100,6 +102,10 @@ pub mod pallet {
 		/// Parameters a chain starts with unless its genesis says otherwise.
 		type DefaultParameters: Get<ParametersOf<Self>>;
 
+		/// How the runtime's other constants tie the parameters together,
+		/// checked with every change and at genesis (`()`: not at all).
+		type Rules: ParameterRules<BalanceOf<Self>, BlockNumberFor<Self>>;
+
 		/// Derives the protocol pot's account.
 		#[pallet::constant]
 		type PotId: Get<PalletId>;
@@ -140,6 +146,9 @@ pub mod pallet {
 				parameters.within(&T::Bounds::get()),
 				"genesis market parameters are outside the runtime's bounds"
 			);
+			if let Err(conflict) = T::Rules::check(&parameters) {
+				panic!("genesis market parameters do not hold together: {conflict:?}");
+			}
 			Parameters::<T>::put(parameters);
 		}
 	}
@@ -177,6 +186,25 @@ pub mod pallet {
 		AlreadyPaused,
 		/// Registrations are not paused.
 		NotPaused,
+		/// A proof-of-bandwidth epoch would end before its tests do: the
+		/// lead before the unicast window, that window, the multicast window
+		/// after it, and the blocks the beacons' reports need to land.
+		EpochShorterThanItsTests,
+		/// A leaving relay's bond would be released while its last
+		/// period's batch can still be committed, disputed or answered, so
+		/// a proven lie in it could not be slashed.
+		UnbondingShorterThanDisputes,
+	}
+
+	impl<T> From<ParameterConflict> for Error<T> {
+		fn from(conflict: ParameterConflict) -> Self {
+			match conflict {
+				ParameterConflict::EpochShorterThanItsTests => Self::EpochShorterThanItsTests,
+				ParameterConflict::UnbondingShorterThanDisputes => {
+					Self::UnbondingShorterThanDisputes
+				}
+			}
+		}
 	}
 
 	#[pallet::hooks]
@@ -189,13 +217,17 @@ pub mod pallet {
 
 	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
-		/// Sets one market parameter, within its bounds.
+		/// Sets one market parameter, within its bounds and the runtime's
+		/// rules tying it to the others (`Config::Rules`).
 		#[pallet::call_index(0)]
 		pub fn set_parameter(origin: OriginFor<T>, parameter: ParameterOf<T>) -> DispatchResult {
 			T::ParameterOrigin::ensure_origin(origin)?;
 			let motion = Self::motion(Call::set_parameter { parameter });
-			Parameters::<T>::try_mutate(|p| {
-				ensure!(p.apply(parameter, &T::Bounds::get()), Error::<T>::ParameterOutOfBounds);
+			Parameters::<T>::try_mutate(|current| {
+				let mut next = *current;
+				ensure!(next.apply(parameter, &T::Bounds::get()), Error::<T>::ParameterOutOfBounds);
+				T::Rules::check(&next).map_err(Error::<T>::from)?;
+				*current = next;
 				Ok::<_, Error<T>>(())
 			})?;
 			Self::deposit_event(Event::ParameterSet { parameter, motion });
@@ -302,13 +334,15 @@ pub mod pallet {
 			T::Hashing::hash_of(&<T as Config>::RuntimeCall::from(call))
 		}
 
-		/// The parameters are within bounds.
+		/// The parameters are within bounds and hold together.
 		#[cfg(any(feature = "try-runtime", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			let parameters = Parameters::<T>::get();
 			ensure!(
-				Parameters::<T>::get().within(&T::Bounds::get()),
+				parameters.within(&T::Bounds::get()),
 				"market parameters are outside the runtime's bounds"
 			);
+			ensure!(T::Rules::check(&parameters).is_ok(), "market parameters do not hold together");
 			Ok(())
 		}
 	}

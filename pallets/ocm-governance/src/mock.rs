@@ -92,6 +92,24 @@ pub const BOUNDS: ParameterBounds<Balance, BlockNumber> = ParameterBounds {
 	capacity_headroom: Range::new(Perbill::zero(), Perbill::one()),
 };
 
+/// A stand-in for the runtime's rules: epochs of at least 20 blocks, and
+/// unbonding no shorter than the dispute window.
+pub struct Rules;
+impl pallet_ocm_governance::ParameterRules<Balance, BlockNumber> for Rules {
+	fn check(
+		p: &MarketParameters<Balance, BlockNumber>,
+	) -> Result<(), pallet_ocm_governance::ParameterConflict> {
+		use pallet_ocm_governance::ParameterConflict::*;
+		if p.pob_epoch_length < 20 {
+			return Err(EpochShorterThanItsTests);
+		}
+		if p.unbonding_period < p.dispute_window {
+			return Err(UnbondingShorterThanDisputes);
+		}
+		Ok(())
+	}
+}
+
 parameter_types! {
 	pub const Defaults: MarketParameters<Balance, BlockNumber> = DEFAULTS;
 	pub const Bounds: ParameterBounds<Balance, BlockNumber> = BOUNDS;
@@ -135,6 +153,7 @@ impl pallet_ocm_governance::Config for Test {
 	type RootOrigin = BoardTwoThirds;
 	type Bounds = Bounds;
 	type DefaultParameters = Defaults;
+	type Rules = Rules;
 	type PotId = PotId;
 	type MaxReasonLen = ConstU32<64>;
 	type WeightInfo = ();

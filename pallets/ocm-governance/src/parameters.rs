@@ -119,6 +119,31 @@ pub enum MarketParameter<Balance, BlockNumber> {
 	CapacityHeadroom(Perbill),
 }
 
+/// Why parameters, each within its bounds, do not hold together.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ParameterConflict {
+	/// A proof-of-bandwidth epoch would end before its tests do.
+	EpochShorterThanItsTests,
+	/// A leaving relay's bond would be released while its last period's
+	/// batch can still be disputed.
+	UnbondingShorterThanDisputes,
+}
+
+/// How the runtime's own constants (block time, test windows, answer
+/// periods) tie the parameters together: what `set_parameter` and genesis
+/// check beyond each parameter's bounds.
+pub trait ParameterRules<Balance, BlockNumber> {
+	/// `Err` with the first rule `parameters` break.
+	fn check(parameters: &MarketParameters<Balance, BlockNumber>) -> Result<(), ParameterConflict>;
+}
+
+/// No rules beyond the bounds.
+impl<Balance, BlockNumber> ParameterRules<Balance, BlockNumber> for () {
+	fn check(_: &MarketParameters<Balance, BlockNumber>) -> Result<(), ParameterConflict> {
+		Ok(())
+	}
+}
+
 impl<Balance: PartialOrd + Copy, BlockNumber: PartialOrd + Copy>
 	MarketParameters<Balance, BlockNumber>
 {

@@ -145,6 +145,7 @@ fn parameters_stay_within_their_bounds() {
 		assert_eq!(Parameters::<Test>::get(), DEFAULTS, "nothing changed");
 		for within in [
 			MarketParameter::ProtocolFee(Perbill::from_percent(20)),
+			MarketParameter::DisputeWindow(5),
 			MarketParameter::UnbondingPeriod(10),
 			MarketParameter::CapacityMargin(Perbill::one()),
 			MarketParameter::SlashShare(Perbill::zero()),
@@ -328,6 +329,44 @@ fn two_thirds_dispatch_as_root_and_failures_are_on_record() {
 			Event::DispatchedAsRoot { result: Err(DispatchError::BadOrigin), motion: hash }
 		);
 	});
+}
+
+/// The attacks: a board majority shortening the epoch below its test
+/// windows (no beacon can report before the verdict), or the unbonding
+/// below the dispute window (a relay leaves with its bond before its last
+/// batch can be proven false).
+#[test]
+fn parameters_that_do_not_hold_together_are_refused_with_the_reason() {
+	run(|| {
+		for (change, error) in [
+			(MarketParameter::PobEpochLength(19), Error::<Test>::EpochShorterThanItsTests),
+			(MarketParameter::DisputeWindow(101), Error::<Test>::UnbondingShorterThanDisputes),
+			(MarketParameter::UnbondingPeriod(49), Error::<Test>::UnbondingShorterThanDisputes),
+		] {
+			let (_, result) =
+				motion(governance(crate::Call::set_parameter { parameter: change }), &[ALICE, BOB]);
+			assert_eq!(result, Some(Err(error.into())), "{change:?}");
+		}
+		assert_eq!(Parameters::<Test>::get(), DEFAULTS, "nothing changed");
+		// In the order that keeps them together, the same values pass.
+		for change in [MarketParameter::UnbondingPeriod(200), MarketParameter::DisputeWindow(101)] {
+			let (_, result) =
+				motion(governance(crate::Call::set_parameter { parameter: change }), &[ALICE, BOB]);
+			assert_eq!(result, Some(Ok(())), "{change:?}");
+		}
+		crate::Pallet::<Test>::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn genesis_refuses_parameters_that_do_not_hold_together() {
+	let mut bad = DEFAULTS;
+	bad.unbonding_period = bad.dispute_window - 1;
+	let outcome = std::panic::catch_unwind(|| {
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		crate::GenesisConfig::<Test> { parameters: Some(bad) }.assimilate_storage(&mut storage)
+	});
+	assert!(outcome.is_err(), "conflicting genesis parameters are refused");
 }
 
 #[test]

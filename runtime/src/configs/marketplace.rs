@@ -11,7 +11,9 @@ use frame_support::{
 	traits::{tokens::imbalance::ResolveTo, ConstU32, ConstU64, Randomness},
 	PalletId,
 };
-use pallet_ocm_governance::{adapters, MarketParameters, ParameterBounds, Range};
+use pallet_ocm_governance::{
+	adapters, MarketParameters, ParameterBounds, ParameterConflict, ParameterRules, Range,
+};
 use sp_runtime::{
 	traits::{BlakeTwo256, Hash as _},
 	Perbill,
@@ -94,6 +96,7 @@ impl pallet_ocm_governance::Config for Runtime {
 	type RootOrigin = BoardTwoThirds;
 	type Bounds = MarketParameterBounds;
 	type DefaultParameters = MarketParameterDefaults;
+	type Rules = MarketParameterRules;
 	type PotId = ProtocolPotId;
 	type MaxReasonLen = ConstU32<256>;
 	type WeightInfo = pallet_ocm_governance::weights::SubstrateWeight<Runtime>;
@@ -162,11 +165,8 @@ impl pallet_proof_of_bandwidth::Config for Runtime {
 	type RegistrationsPaused = adapters::RegistrationsPaused<Runtime>;
 	type BeaconReward = BeaconReward;
 	type RewardPot = adapters::PotAccount<Runtime>;
-	/// Ten seconds: enough for TCP to reach its rate and for the median to
-	/// ignore its start, short enough that a relay cannot hold a burst.
-	type WindowSecs = ConstU32<10>;
-	/// Three blocks: beacons see the assignment and connect before it starts.
-	type WindowLeadMs = ConstU64<6_000>;
+	type WindowSecs = ConstU32<POB_WINDOW_SECS>;
+	type WindowLeadMs = ConstU64<POB_WINDOW_LEAD_MS>;
 	type FailuresBeforeSuspension = ConstU32<2>;
 	/// 100 Gbit/s.
 	type MaxBeaconCapacityMbps = ConstU32<100_000>;
@@ -197,12 +197,64 @@ impl frame_support::traits::Contains<crate::AccountId> for RegisteredBeacons {
 	}
 }
 
+/// A proof-of-bandwidth test window. Ten seconds: enough for TCP to reach
+/// its rate and for the median to ignore its start, short enough that a
+/// relay cannot hold a burst.
+pub const POB_WINDOW_SECS: u32 = 10;
+/// Three blocks: beacons see the assignment and connect before it starts.
+pub const POB_WINDOW_LEAD_MS: u64 = 6_000;
+
+/// How long a relay has to answer a missing-record claim: half the
+/// dispute window, at least five blocks.
+pub const fn answer_period(dispute_window: BlockNumber) -> BlockNumber {
+	let half = dispute_window / 2;
+	if half > 5 {
+		half
+	} else {
+		5
+	}
+}
+
 /// A relay answers a missing-record claim within half the dispute window
 /// (three hours at genesis, five blocks on the dev chain).
 pub struct AnswerPeriod;
 impl frame_support::traits::Get<BlockNumber> for AnswerPeriod {
 	fn get() -> BlockNumber {
-		(adapters::DisputeWindow::<Runtime>::get() / 2).max(5)
+		answer_period(adapters::DisputeWindow::<Runtime>::get())
+	}
+}
+
+/// What ties the market parameters to each other and to the runtime's
+/// constants; the board's changes and genesis are checked against it.
+pub struct MarketParameterRules;
+impl ParameterRules<Balance, BlockNumber> for MarketParameterRules {
+	fn check(p: &MarketParameters<Balance, BlockNumber>) -> Result<(), ParameterConflict> {
+		use ocm_pob::multicast;
+		use ocm_primitives::time::MILLISECS_PER_BLOCK;
+		// An epoch holds its tests: the lead, the unicast window, the gap and
+		// the multicast window, then two blocks for the last reports to
+		// land before the verdict.
+		let tests_ms = POB_WINDOW_LEAD_MS
+			+ u64::from(POB_WINDOW_SECS) * 1_000
+			+ multicast::GAP_MS
+			+ u64::from(multicast::WINDOW_SECS) * 1_000
+			+ 2 * MILLISECS_PER_BLOCK;
+		if u64::from(p.pob_epoch_length) * MILLISECS_PER_BLOCK < tests_ms {
+			return Err(ParameterConflict::EpochShorterThanItsTests);
+		}
+		// A leaving relay's last period: it ends, is committed within the
+		// commit window (a period), disputed for the dispute window, and a
+		// claim made at its end is answered within the answer period. The
+		// bond stays slashable until then.
+		let last_batch_settles = p
+			.settlement_period
+			.saturating_mul(2)
+			.saturating_add(p.dispute_window)
+			.saturating_add(answer_period(p.dispute_window));
+		if p.unbonding_period < last_batch_settles {
+			return Err(ParameterConflict::UnbondingShorterThanDisputes);
+		}
+		Ok(())
 	}
 }
 

@@ -71,3 +71,33 @@ fn operational_calls_keep_a_quarter_of_each_block() {
 	let normal = weights.get(DispatchClass::Normal).max_total.unwrap();
 	assert_eq!(normal.ref_time(), weights.max_block.ref_time() / 4 * 3);
 }
+
+/// The genesis parameters hold together (the presets above build), and the
+/// rules are where the runtime's constants put them: an epoch of 13 blocks
+/// (26 s) holds its tests (25.5 s with the reports' two blocks), 12 does
+/// not; unbonding must outlast two periods, the dispute window and the
+/// answer period.
+#[test]
+fn market_parameters_are_checked_against_each_other() {
+	use crate::configs::{MarketParameterRules, GENESIS_MARKET_PARAMETERS};
+	use pallet_ocm_governance::{MarketParameters, ParameterConflict, ParameterRules};
+	let genesis = GENESIS_MARKET_PARAMETERS;
+	assert_eq!(MarketParameterRules::check(&genesis), Ok(()));
+	let epoch = |pob_epoch_length| {
+		MarketParameterRules::check(&MarketParameters { pob_epoch_length, ..genesis })
+	};
+	assert_eq!(epoch(13), Ok(()));
+	assert_eq!(epoch(12), Err(ParameterConflict::EpochShorterThanItsTests));
+	// Periods of 10 blocks, a dispute window of 10 and its answer period
+	// of 5: the last batch settles 35 blocks after the relay leaves.
+	let unbonding = |unbonding_period| {
+		MarketParameterRules::check(&MarketParameters {
+			unbonding_period,
+			settlement_period: 10,
+			dispute_window: 10,
+			..genesis
+		})
+	};
+	assert_eq!(unbonding(35), Ok(()));
+	assert_eq!(unbonding(34), Err(ParameterConflict::UnbondingShorterThanDisputes));
+}

@@ -7,8 +7,9 @@
 //! error against the shaped rate (anchor: Proof of Backhaul, under 8 % up to
 //! 1000 Mbit/s).
 //!
-//! Phase 2: a relay shaped to 100 Mbit/s claiming 200, tested by honest
-//! beacons and one that colludes with it, one row per attack:
+//! Phase 2 (`POB_BENCH_ATTACKS`, `n:mbps,...`): a relay shaped to 100 Mbit/s
+//! claiming 200, tested by honest beacons and one that colludes with it,
+//! one row per attack:
 //! - 3, 4 and 5 beacons a test, the colluder declaring 100 Mbit/s like the
 //!   honest ones and reporting its whole link every second;
 //! - 4 and 5 beacons, the colluder declaring a 100 Gbit/s link and reporting
@@ -31,13 +32,25 @@ async fn main() {
 	let rates: Vec<u32> = std::env::var("POB_BENCH_RATES")
 		.unwrap_or_else(|_| "10,100,1000".into())
 		.split(',')
+		.filter(|r| !r.trim().is_empty())
 		.map(|r| r.trim().parse().expect("POB_BENCH_RATES: Mbit/s, comma separated"))
 		.collect();
-	if std::env::var_os("POB_BENCH_SKIP_ACCURACY").is_none() {
+	// `POB_BENCH_RATES=` (empty) skips phase 1.
+	if !rates.is_empty() {
 		accuracy(&rates).await;
 	}
+	// Which attacks: `beacons a test:link the colluder declares`, comma
+	// separated.
+	let attacks: Vec<(u32, u32)> = std::env::var("POB_BENCH_ATTACKS")
+		.unwrap_or_else(|_| "3:100,4:100,5:100,4:100000,5:100000".into())
+		.split(',')
+		.map(|a| {
+			let (n, link) = a.trim().split_once(':').expect("POB_BENCH_ATTACKS: n:mbps,...");
+			(n.parse().expect("beacons a test"), link.parse().expect("declared Mbit/s"))
+		})
+		.collect();
 	let mut rows = Vec::new();
-	for (per_test, declared_mbps) in [(3, 100), (4, 100), (5, 100), (4, 100_000), (5, 100_000)] {
+	for (per_test, declared_mbps) in attacks {
 		rows.push(collusion(per_test, declared_mbps).await);
 	}
 	println!("\n| beacons a test | colluder declares | credited | inflation | plain sum |");
