@@ -135,6 +135,9 @@ async fn test_and_report(
 		.ok_or_else(|| format!("relay {relay} is not under test"))?;
 	let share = measure::equal_share_mbps(test.claimed_mbps, test.beacons);
 	let beacon = key.public_key().0;
+	// Reports are checked against the link the draw saw, which differs from
+	// `--capacity-mbps` while a changed registration waits for the next draw.
+	let link_mbps = test.link_of(beacon).unwrap_or(cli.capacity_mbps);
 	let plan = measure::TestPlan {
 		endpoint,
 		stream: StreamId { epoch_seed: epoch.seed, relay, beacon },
@@ -163,7 +166,7 @@ async fn test_and_report(
 	let multicast = async {
 		match multicast {
 			Some(channel) => {
-				Some(test_multicast(chain, key, &epoch, relay, channel, cli.capacity_mbps).await)
+				Some(test_multicast(chain, key, &epoch, relay, channel, link_mbps).await)
 			}
 			None => None,
 		}
@@ -171,7 +174,7 @@ async fn test_and_report(
 	let (outcome, multicast) = tokio::join!(
 		async {
 			let outcome = measure::run(plan).await;
-			report_unicast(chain, cli, key, &epoch, relay, outcome).await
+			report_unicast(chain, link_mbps, key, &epoch, relay, outcome).await
 		},
 		multicast
 	);
@@ -189,7 +192,7 @@ async fn test_multicast(
 	epoch: &chain::EpochView,
 	relay: u32,
 	channel: chain::TestChannel,
-	cli_capacity_mbps: u32,
+	link_mbps: u32,
 ) -> Result<(), String> {
 	use ocm_pob::multicast;
 	let plan = ocm_beacon::multicast::ReachPlan {
@@ -222,7 +225,7 @@ async fn test_multicast(
 		objects: reach.verified,
 		// The chain refuses more than the beacon's link carries in the window.
 		bytes: reach.bytes_per_second.iter().sum::<u64>().min(
-			ocm_pob::verdict::max_bytes_per_second(cli_capacity_mbps)
+			ocm_pob::verdict::max_bytes_per_second(link_mbps)
 				.saturating_mul(u64::from(multicast::WINDOW_SECS)),
 		),
 	};
@@ -234,7 +237,7 @@ async fn test_multicast(
 /// Reports a unicast measurement.
 async fn report_unicast(
 	chain: &chain::Chain,
-	cli: &Cli,
+	link_mbps: u32,
 	key: &Keypair,
 	epoch: &chain::EpochView,
 	relay: u32,
@@ -255,7 +258,7 @@ async fn report_unicast(
 	);
 	// The chain refuses seconds above the beacon's link: a burst that the
 	// link's slack does not cover is reported at the link's rate.
-	let max = ocm_pob::verdict::max_bytes_per_second(cli.capacity_mbps);
+	let max = ocm_pob::verdict::max_bytes_per_second(link_mbps);
 	let bytes_per_second = outcome.bytes_per_second.iter().map(|b| (*b).min(max)).collect();
 	let report = report::Report { epoch: epoch.index, relay, beacon, bytes_per_second };
 	chain.submit_report(&report, key).await?;

@@ -200,27 +200,30 @@ fn read_bytes(max_rate_mbps: u32) -> usize {
 /// the verdict compares beacons second by second.
 const CATCH_UP_MS: u64 = 100;
 
-/// Paces a capped test: when the bytes received so far are paid for.
+/// Paces a capped test: when the bytes received so far are paid for, in
+/// microseconds, so that no read is rounded down to free at high rates.
 #[derive(Debug)]
 struct Pacer {
-	bytes_per_ms: u64,
-	paid_until_ms: u64,
+	bytes_per_second: u64,
+	paid_until_us: u64,
 }
 
 impl Pacer {
 	fn new(max_rate_mbps: u32, start_ms: u64) -> Self {
 		Self {
-			bytes_per_ms: (u64::from(max_rate_mbps) * 1_000 / 8).max(1),
-			paid_until_ms: start_ms,
+			bytes_per_second: (u64::from(max_rate_mbps) * 125_000).max(1),
+			paid_until_us: start_ms.saturating_mul(1_000),
 		}
 	}
 
-	/// Takes `len` bytes that arrived at `now_ms`; returns how long to wait
-	/// before reading more.
+	/// Takes `len` bytes that arrived at `now_ms`; returns how many
+	/// milliseconds to wait before reading more.
 	fn take(&mut self, len: u64, now_ms: u64) -> u64 {
-		let from = self.paid_until_ms.max(now_ms.saturating_sub(CATCH_UP_MS));
-		self.paid_until_ms = from + len / self.bytes_per_ms;
-		self.paid_until_ms.saturating_sub(now_ms)
+		let now_us = now_ms.saturating_mul(1_000);
+		let from = self.paid_until_us.max(now_us.saturating_sub(CATCH_UP_MS * 1_000));
+		let cost_us = u128::from(len) * 1_000_000 / u128::from(self.bytes_per_second);
+		self.paid_until_us = from.saturating_add(u64::try_from(cost_us).unwrap_or(u64::MAX));
+		self.paid_until_us.saturating_sub(now_us) / 1_000
 	}
 }
 
@@ -275,5 +278,9 @@ mod tests {
 		assert_eq!(pacer.take(10_000, 1_010), 10);
 		// A stall of 500 ms: only the last 100 ms may be made up.
 		assert_eq!(pacer.take(150_000, 1_520), 50);
+		// At 4 Gbit/s a 64 KiB read costs 131 µs: not free, and it adds up.
+		let mut fast = Pacer::new(4_000, 0);
+		let waits: u64 = (0..100).map(|_| fast.take(65_536, 0)).last().unwrap();
+		assert_eq!(waits, 13, "100 reads of 64 KiB: 13.1 ms");
 	}
 }

@@ -108,12 +108,22 @@ async fn channel_in(at: &AtBlock, item: &str, relay: u32) -> Result<Option<TestC
 }
 
 /// A relay's test in the current epoch, as the epoch's opening drew it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TestView {
 	/// The claim under test, link Mbit/s.
 	pub claimed_mbps: u32,
 	/// How many beacons measure it together.
 	pub beacons: u32,
+	/// Each beacon's account and its link as the draw saw it: its reports
+	/// are checked against that link.
+	pub links: Vec<([u8; 32], u32)>,
+}
+
+impl TestView {
+	/// `beacon`'s link as the draw saw it, if it is one of the test's.
+	pub fn link_of(&self, beacon: [u8; 32]) -> Option<u32> {
+		self.links.iter().find(|(account, _)| *account == beacon).map(|(_, link)| *link)
+	}
 }
 
 /// `ProofOfBandwidth::Assignments[relay]`: `relay`'s test this epoch.
@@ -123,9 +133,23 @@ pub async fn test_of(at: &AtBlock, relay: u32) -> Result<Option<TestView>, Strin
 	else {
 		return Ok(None);
 	};
-	let beacons = match test.at("beacons").map(|b| &b.value) {
-		Some(ValueDef::Composite(c)) => c.values().count() as u32,
-		_ => return Err(format!("a test without beacons: {test}")),
+	let Some(ValueDef::Composite(beacons)) = test.at("beacons").map(|b| &b.value) else {
+		return Err(format!("a test without beacons: {test}"));
 	};
-	Ok(Some(TestView { claimed_mbps: number(&test, "claimed_mbps")?, beacons }))
+	let links = beacons
+		.values()
+		.map(|beacon| {
+			let account = beacon
+				.at("account")
+				.and_then(bytes_of)
+				.and_then(|b| <[u8; 32]>::try_from(b).ok())
+				.ok_or_else(|| format!("a test's beacon without an account: {beacon}"))?;
+			Ok((account, number(beacon, "capacity_mbps")?))
+		})
+		.collect::<Result<Vec<_>, String>>()?;
+	Ok(Some(TestView {
+		claimed_mbps: number(&test, "claimed_mbps")?,
+		beacons: links.len() as u32,
+		links,
+	}))
 }

@@ -635,8 +635,58 @@ mod verdicts {
 				submit(report, sig).unwrap();
 			}
 			run_to(1 + EPOCH);
-			assert_eq!(verdict(), Some((33, false)));
+			// The silent beacon counts as one that got nothing: each of the
+			// two is credited 3/2 of the others' mean, 1.5 MB/s.
+			assert_eq!(verdict(), Some((25, false)));
 			assert!(!events().iter().any(|e| matches!(e, Event::Inconclusive { .. })));
+		});
+	}
+
+	/// The attack: one colluder reports for a relay whose other beacons
+	/// are silent, so that its word alone is the verdict.
+	#[test]
+	fn a_test_most_of_whose_beacons_are_silent_is_not_judged() {
+		run(|| {
+			three_beacons_one_relay();
+			let colluder = assigned(0)[0].clone();
+			end_window();
+			let (report, sig) = signed_report(index_of(&colluder), 0, 1, &[13_750_000; 5]);
+			submit(report, sig).unwrap();
+			run_to(1 + EPOCH);
+			assert_eq!(verdict(), None);
+			assert!(events().contains(&Event::Inconclusive { epoch: 1, relay: 0, missing: 2 }));
+			assert_eq!(relay(0).status, RelayStatus::Pending);
+		});
+	}
+
+	/// The attack: a verified relay that can no longer deliver its claim
+	/// starves one beacon each test, staying inconclusive (never failing)
+	/// while it keeps selling the capacity verified long ago.
+	#[test]
+	fn an_inconclusive_test_lowers_a_verification_to_what_was_measured() {
+		run(|| {
+			three_beacons_one_relay();
+			report_all(|_| vec![8 * MB; 5]);
+			run_to(1 + EPOCH);
+			assert_eq!(verdict(), Some((201, true)));
+			assert_eq!((relay(0).status, relay(0).verified_mbps), (RelayStatus::Active, 200));
+
+			System::reset_events();
+			let starved = assigned(0)[0].clone();
+			end_window();
+			for account in assigned(0) {
+				let seconds = if account == starved { [0; 5] } else { [8 * MB; 5] };
+				let (report, sig) = signed_report(index_of(&account), 0, 2, &seconds);
+				submit(report, sig).unwrap();
+			}
+			run_to(1 + 2 * EPOCH);
+			// Strictly 12 MB/s (100 Mbit/s of link); given the doubt, the
+			// starved beacon's share would have made 200: inconclusive, no
+			// failure, and the relay now sells 100.
+			assert_eq!(verdict(), None);
+			assert!(events().contains(&Event::Inconclusive { epoch: 2, relay: 0, missing: 0 }));
+			assert_eq!(Tracks::<Test>::get(0).unwrap().failures, 0);
+			assert_eq!((relay(0).status, relay(0).verified_mbps), (RelayStatus::Active, 100));
 		});
 	}
 

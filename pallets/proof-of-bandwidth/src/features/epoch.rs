@@ -216,8 +216,19 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		}
-		let evidence: Vec<&[u64]> = counts.iter().map(|seconds| seconds.as_slice()).collect();
-		let judgement = verdict::judge(&evidence, missing);
+		// Without reports from most of its beacons a test says nothing. With
+		// them, a silent beacon counts as one that received nothing: the
+		// relay is credited no more than its reporting beacons' mean for it
+		// (a colluder among few reporters is not credited as among many),
+		// and the benefit of the doubt gives it the upper median.
+		let quorum = reporters.len().saturating_mul(2) > test.beacons.len();
+		let silent_seconds = alloc::vec![0u64; counts.first().map_or(0, |c| c.len())];
+		let evidence: Vec<&[u64]> = counts
+			.iter()
+			.map(|seconds| seconds.as_slice())
+			.chain((0..missing).map(|_| silent_seconds.as_slice()))
+			.collect();
+		let judgement = if quorum { verdict::judge(&evidence, 0) } else { None };
 		if let Some(judgement) = &judgement {
 			Self::settle_beacons(epoch, relay, &reporters, &judgement.outliers);
 		}
@@ -257,11 +268,25 @@ impl<T: Config> Pallet<T> {
 			tolerance,
 		);
 		if !passed && passed_given_doubt {
+			// No penalty, but the relay sells no more than was measured
+			// without the doubt: starving beacons to stay inconclusive does
+			// not keep a larger, older verification.
+			Self::lower_verified(relay, measured_mbps.min(claimed_mbps));
 			Self::deposit_event(Event::Inconclusive { epoch, relay, missing });
 			return;
 		}
 		Self::deposit_event(Event::Verdict { epoch, relay, claimed_mbps, measured_mbps, passed });
 		Self::record_verdict(epoch, relay, claimed_mbps, measured_mbps, passed);
+	}
+
+	/// Lowers an Active relay's verified capacity to `measured_mbps` if it
+	/// is above it.
+	fn lower_verified(relay: RelayId, measured_mbps: Mbps) {
+		if let Some(summary) = T::Registry::relay(relay) {
+			if summary.status == RelayStatus::Active && summary.verified_mbps > measured_mbps {
+				let _ = T::Registry::record_verified(relay, measured_mbps);
+			}
+		}
 	}
 
 	/// Reputation and rewards of the beacons that reported a test.
