@@ -133,11 +133,9 @@ pub async fn test_of(at: &AtBlock, relay: u32) -> Result<Option<TestView>, Strin
 	else {
 		return Ok(None);
 	};
-	let Some(ValueDef::Composite(beacons)) = test.at("beacons").map(|b| &b.value) else {
-		return Err(format!("a test without beacons: {test}"));
-	};
-	let links = beacons
-		.values()
+	let beacons = test.at("beacons").ok_or_else(|| format!("a test without beacons: {test}"))?;
+	let links = crate::items_of(beacons)
+		.into_iter()
 		.map(|beacon| {
 			let account = beacon
 				.at("account")

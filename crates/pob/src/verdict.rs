@@ -167,7 +167,12 @@ pub const CAP_SLACK_DENOMINATOR: u128 = 2;
 /// the colluder reports or declares and however the relay shares its bytes
 /// among the honest beacons: 1.25x with 7 beacons, 1.5x with 4, 1.75x with
 /// 3. When the honest beacons received equal shares `H / (n - f)`, `f`
-/// colluders reach at most `H (n + f/2) / (n - f)`. No symmetric rule does
+/// colluders reach at most `H (n + f/2) / (n - f)`; the relay chooses the
+/// shares, though, and starving some honest beacons lifts `m` toward `H`:
+/// in general `f` colluders reach at most `H (1 + 3 f^2 / (2 (n - 1)))`
+/// (2x with 2 of 7). The bound that holds whatever the shares is the one
+/// for a single colluder; draws from a population with few colluders keep
+/// two in one test rare. No symmetric rule does
 /// better than `n / (n - 1)`: an honest relay whose `n` beacons each
 /// receive `h` looks exactly like a relay delivering `(n - 1) h` to its
 /// honest beacons while a colluder says `h`; the half share over it is the
@@ -178,7 +183,7 @@ pub const CAP_SLACK_DENOMINATOR: u128 = 2;
 /// others' mean in a second is not credited the excess; assignments give
 /// each test beacons that can all take an equal share of the claim
 /// ([`crate::assignment`]), and beacons receive no faster than an equal
-/// share, so that is rare. A beacon counting less drags the others' caps
+/// share plus 20 %, so that is rare. A beacon counting less drags the others' caps
 /// down with it: a relay serving it less and a beacon lying low look the
 /// same. So a lie can deny a pass, but not make a relay fail:
 /// [`Judgement::benefit_of_doubt_bytes_per_second`] credits every assigned

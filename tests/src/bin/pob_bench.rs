@@ -44,6 +44,7 @@ async fn main() {
 	let attacks: Vec<(u32, u32)> = std::env::var("POB_BENCH_ATTACKS")
 		.unwrap_or_else(|_| "3:100,4:100,5:100,4:100000,5:100000".into())
 		.split(',')
+		.filter(|a| !a.trim().is_empty())
 		.map(|a| {
 			let (n, link) = a.trim().split_once(':').expect("POB_BENCH_ATTACKS: n:mbps,...");
 			(n.parse().expect("beacons a test"), link.parse().expect("declared Mbit/s"))
