@@ -133,7 +133,7 @@ async fn test_and_report(
 	let test = ocm_chain_client::pob::test_of(at, relay)
 		.await?
 		.ok_or_else(|| format!("relay {relay} is not under test"))?;
-	let share = measure::equal_share_mbps(test.claimed_mbps, test.beacons);
+	let share = measure::equal_share_mbps(test.claimed_mbps, test.beacons());
 	let beacon = key.public_key().0;
 	// Reports are checked against the link the draw saw, which differs from
 	// `--capacity-mbps` while a changed registration waits for the next draw.

@@ -112,14 +112,17 @@ async fn channel_in(at: &AtBlock, item: &str, relay: u32) -> Result<Option<TestC
 pub struct TestView {
 	/// The claim under test, link Mbit/s.
 	pub claimed_mbps: u32,
-	/// How many beacons measure it together.
-	pub beacons: u32,
 	/// Each beacon's account and its link as the draw saw it: its reports
 	/// are checked against that link.
 	pub links: Vec<([u8; 32], u32)>,
 }
 
 impl TestView {
+	/// How many beacons measure it together.
+	pub fn beacons(&self) -> u32 {
+		self.links.len() as u32
+	}
+
 	/// `beacon`'s link as the draw saw it, if it is one of the test's.
 	pub fn link_of(&self, beacon: [u8; 32]) -> Option<u32> {
 		self.links.iter().find(|(account, _)| *account == beacon).map(|(_, link)| *link)
@@ -145,9 +148,5 @@ pub async fn test_of(at: &AtBlock, relay: u32) -> Result<Option<TestView>, Strin
 			Ok((account, number(beacon, "capacity_mbps")?))
 		})
 		.collect::<Result<Vec<_>, String>>()?;
-	Ok(Some(TestView {
-		claimed_mbps: number(&test, "claimed_mbps")?,
-		beacons: links.len() as u32,
-		links,
-	}))
+	Ok(Some(TestView { claimed_mbps: number(&test, "claimed_mbps")?, links }))
 }

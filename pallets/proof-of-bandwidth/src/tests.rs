@@ -594,6 +594,14 @@ mod verdicts {
 		});
 	}
 
+	/// Every beacon of relay 0 but `silent` reports `bytes` each second.
+	fn report_all_but(silent: &AccountId, bytes: u64) {
+		for account in assigned(0).into_iter().filter(|a| a != silent) {
+			let (report, sig) = signed_report(index_of(&account), 0, 1, &[bytes; 5]);
+			submit(report, sig).unwrap();
+		}
+	}
+
 	fn assigned_before_close_honest(liar: &AccountId) -> Vec<AccountId> {
 		(0..3).map(beacon).filter(|b| b != liar).collect()
 	}
@@ -606,10 +614,7 @@ mod verdicts {
 			end_window();
 			// Two of three shares of 200 Mbit/s: short, but the third share
 			// would have made it.
-			for account in assigned(0).into_iter().filter(|a| a != &silent) {
-				let (report, sig) = signed_report(index_of(&account), 0, 1, &[8 * MB; 5]);
-				submit(report, sig).unwrap();
-			}
+			report_all_but(&silent, 8 * MB);
 			run_to(1 + EPOCH);
 			assert_eq!(verdict(), None);
 			assert!(events().contains(&Event::Inconclusive { epoch: 1, relay: 0, missing: 1 }));
@@ -630,10 +635,7 @@ mod verdicts {
 			let silent = assigned(0)[0].clone();
 			end_window();
 			// A tenth of the claim each: three such shares are still short.
-			for account in assigned(0).into_iter().filter(|a| a != &silent) {
-				let (report, sig) = signed_report(index_of(&account), 0, 1, &[2 * MB; 5]);
-				submit(report, sig).unwrap();
-			}
+			report_all_but(&silent, 2 * MB);
 			run_to(1 + EPOCH);
 			// The silent beacon counts as one that got nothing: each of the
 			// two is credited 3/2 of the others' mean, 1.5 MB/s.

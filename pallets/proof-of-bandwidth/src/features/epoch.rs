@@ -203,7 +203,7 @@ impl<T: Config> Pallet<T> {
 		for beacon in &test.beacons {
 			match Reports::<T>::get(relay, &beacon.account) {
 				Some(seconds) => {
-					reporters.push((beacon.account.clone(), beacon.capacity_mbps));
+					reporters.push(beacon.account.clone());
 					counts.push(seconds);
 				}
 				None => {
@@ -293,10 +293,10 @@ impl<T: Config> Pallet<T> {
 	fn settle_beacons(
 		epoch: EpochIndex,
 		relay: RelayId,
-		reporters: &[(T::AccountId, Mbps)],
+		reporters: &[T::AccountId],
 		outliers: &[usize],
 	) {
-		for (i, (beacon, _)) in reporters.iter().enumerate() {
+		for (i, beacon) in reporters.iter().enumerate() {
 			if outliers.contains(&i) {
 				Self::adjust_reputation(beacon, |r| r.saturating_sub(OUTLIER_PENALTY));
 				Self::deposit_event(Event::BeaconOverruled {
