@@ -18,7 +18,7 @@ impl SubstrateCli for Cli {
 	}
 
 	fn description() -> String {
-		"The Open Capacity Marketplace appchain node: Aura + GRANDPA, off-chain workers, ParityDB."
+		"The Open Capacity Marketplace appchain node: BABE + GRANDPA, off-chain workers, ParityDB."
 			.into()
 	}
 
@@ -93,8 +93,10 @@ pub fn run() -> sc_cli::Result<()> {
 			runner.async_run(|config| {
 				let PartialComponents { client, task_manager, backend, .. } =
 					service::new_partial(&config)?;
-				// GRANDPA keeps its own record of finalized blocks; revert it too.
-				let aux_revert = Box::new(|client, _, blocks| {
+				// BABE keeps its epoch changes and GRANDPA its record of
+				// finalized blocks beside the blocks; revert them too.
+				let aux_revert = Box::new(|client: std::sync::Arc<service::FullClient>, backend, blocks| {
+					sc_consensus_babe::revert(client.clone(), backend, blocks)?;
 					sc_consensus_grandpa::revert(client, blocks)?;
 					Ok(())
 				});

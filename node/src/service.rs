@@ -1,15 +1,14 @@
-//! The node's services: client and ParityDB backend, transaction pool, Aura
+//! The node's services: client and ParityDB backend, transaction pool, BABE
 //! block authoring, GRANDPA finality, networking, off-chain workers and RPC.
 
 use futures::FutureExt;
 use ocm_runtime::{opaque::Block, RuntimeApi};
 use sc_client_api::{Backend, BlockBackend};
-use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
+use sc_consensus_babe::{BabeBlockImport, BabeLink, SlotProportion};
 use sc_consensus_grandpa::SharedVoterState;
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig};
 use sc_telemetry::{Telemetry, TelemetryWorker};
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
-use sp_consensus_aura::sr25519::AuthorityPair as AuraPair;
 use sp_runtime::traits::Block as BlockT;
 use std::{sync::Arc, time::Duration};
 
@@ -21,6 +20,12 @@ pub(crate) type FullClient = sc_service::TFullClient<
 type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 type TransactionPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
+type GrandpaBlockImport =
+	sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>;
+/// Blocks pass BABE's checks (slot claim, VRF, epoch changes, inherents),
+/// then GRANDPA's (authority set changes), then reach the client.
+type BlockImport =
+	BabeBlockImport<Block, FullClient, GrandpaBlockImport, BabeInherents, FullSelectChain>;
 
 /// Every this many blocks GRANDPA stores a justification, so a syncing node
 /// can import finality proofs without replaying every vote.
@@ -33,22 +38,46 @@ pub type Service = sc_service::PartialComponents<
 	sc_consensus::DefaultImportQueue<Block>,
 	TransactionPool,
 	(
-		sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>,
+		BlockImport,
+		BabeLink<Block>,
 		sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>,
 		Option<Telemetry>,
 	),
 >;
 
-/// Aura's inherents for a block: the timestamp, and the slot derived from it.
-fn aura_inherents(
-	slot_duration: sp_consensus_aura::SlotDuration,
-) -> (sp_consensus_aura::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider) {
-	let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-	let slot = sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-		*timestamp,
-		slot_duration,
-	);
-	(slot, timestamp)
+/// BABE's inherents for a block: the timestamp, and the slot derived from it.
+/// Used both to author blocks and to check imported ones.
+#[derive(Clone, Copy)]
+pub struct BabeInherents {
+	slot_duration: sp_consensus_babe::SlotDuration,
+}
+
+impl BabeInherents {
+	fn now(
+		&self,
+	) -> (sp_consensus_babe::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider) {
+		let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
+		let slot =
+			sp_consensus_babe::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
+				*timestamp,
+				self.slot_duration,
+			);
+		(slot, timestamp)
+	}
+}
+
+#[async_trait::async_trait]
+impl sp_inherents::CreateInherentDataProviders<Block, ()> for BabeInherents {
+	type InherentDataProviders =
+		(sp_consensus_babe::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider);
+
+	async fn create_inherent_data_providers(
+		&self,
+		_parent: <Block as BlockT>::Hash,
+		_: (),
+	) -> Result<Self::InherentDataProviders, Box<dyn std::error::Error + Send + Sync>> {
+		Ok(self.now())
+	}
 }
 
 /// The parts that importing and maintenance commands need, without networking
@@ -66,7 +95,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		.transpose()?;
 
 	let executor = sc_service::new_wasm_executor::<sp_io::SubstrateHostFunctions>(&config.executor);
-	let (client, backend, keystore_container, task_manager) =
+	let (client, backend, keystore_container, mut task_manager) =
 		sc_service::new_full_parts::<Block, RuntimeApi, _>(
 			config,
 			telemetry.as_ref().map(|(_, telemetry)| telemetry.handle()),
@@ -102,29 +131,34 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		select_chain.clone(),
 		telemetry.as_ref().map(|x| x.handle()),
 	)?;
+	let justification_import = grandpa_block_import.clone();
 
-	let cidp_client = client.clone();
-	let import_queue =
-		sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
-			block_import: grandpa_block_import.clone(),
-			justification_import: Some(Box::new(grandpa_block_import.clone())),
+	let babe_config = sc_consensus_babe::configuration(&*client)?;
+	let inherents = BabeInherents { slot_duration: babe_config.slot_duration() };
+	let (block_import, babe_link) = sc_consensus_babe::block_import(
+		babe_config,
+		grandpa_block_import,
+		client.clone(),
+		inherents,
+		select_chain.clone(),
+		OffchainTransactionPoolFactory::new(transaction_pool.clone()),
+	)?;
+
+	let (import_queue, babe_worker_handle) =
+		sc_consensus_babe::import_queue(sc_consensus_babe::ImportQueueParams {
+			link: babe_link.clone(),
+			block_import: block_import.clone(),
+			justification_import: Some(Box::new(justification_import)),
 			client: client.clone(),
-			create_inherent_data_providers: move |parent_hash, _| {
-				let cidp_client = cidp_client.clone();
-				async move {
-					let slot_duration = sc_consensus_aura::standalone::slot_duration_at(
-						&*cidp_client,
-						parent_hash,
-					)?;
-					Ok(aura_inherents(slot_duration))
-				}
-			},
+			slot_duration: inherents.slot_duration,
 			spawner: &task_manager.spawn_essential_handle(),
 			registry: config.prometheus_registry(),
-			check_for_equivocation: Default::default(),
 			telemetry: telemetry.as_ref().map(|x| x.handle()),
-			compatibility_mode: Default::default(),
 		})?;
+	// The BABE worker answers epoch queries for as long as a handle to it
+	// lives, and it is essential: were the handle dropped, it would end and
+	// take the node (or an import-blocks command) down with it.
+	task_manager.keep_alive(babe_worker_handle);
 
 	Ok(sc_service::PartialComponents {
 		client,
@@ -134,11 +168,11 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (grandpa_block_import, grandpa_link, telemetry),
+		other: (block_import, babe_link, grandpa_link, telemetry),
 	})
 }
 
-/// A full node: a validator when the keystore holds Aura and GRANDPA keys.
+/// A full node: a validator when the keystore holds BABE and GRANDPA keys.
 pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	config: Configuration,
 ) -> Result<TaskManager, ServiceError> {
@@ -150,7 +184,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (block_import, grandpa_link, mut telemetry),
+		other: (block_import, babe_link, grandpa_link, mut telemetry),
 	} = new_partial(&config)?;
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
@@ -261,30 +295,29 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 			telemetry.as_ref().map(|x| x.handle()),
 		);
 
-		let slot_duration = sc_consensus_aura::slot_duration(&*client)?;
-		let aura = sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(
-			StartAuraParams {
-				slot_duration,
-				client,
-				select_chain,
-				block_import,
-				proposer_factory,
-				create_inherent_data_providers: move |_, ()| async move {
-					Ok(aura_inherents(slot_duration))
-				},
-				force_authoring,
-				backoff_authoring_blocks: Option::<()>::None,
-				keystore: keystore_container.keystore(),
-				sync_oracle: sync_service.clone(),
-				justification_sync_link: sync_service.clone(),
-				block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
-				max_block_proposal_slot_portion: None,
-				telemetry: telemetry.as_ref().map(|x| x.handle()),
-				compatibility_mode: Default::default(),
-			},
-		)?;
+		let inherents = BabeInherents { slot_duration: babe_link.config().slot_duration() };
+		let babe = sc_consensus_babe::start_babe(sc_consensus_babe::BabeParams {
+			keystore: keystore_container.keystore(),
+			client,
+			select_chain,
+			env: proposer_factory,
+			block_import,
+			sync_oracle: sync_service.clone(),
+			justification_sync_link: sync_service.clone(),
+			create_inherent_data_providers: move |_, ()| async move { Ok(inherents.now()) },
+			force_authoring,
+			backoff_authoring_blocks: Option::<()>::None,
+			babe_link,
+			block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
+			max_block_proposal_slot_portion: None,
+			telemetry: telemetry.as_ref().map(|x| x.handle()),
+		})?;
 		// Authoring is essential: if it stops, the node stops.
-		task_manager.spawn_essential_handle().spawn_blocking("aura", Some("block-authoring"), aura);
+		task_manager.spawn_essential_handle().spawn_blocking(
+			"babe-proposer",
+			Some("block-authoring"),
+			babe,
+		);
 	}
 
 	if enable_grandpa {

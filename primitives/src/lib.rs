@@ -65,12 +65,18 @@ pub mod time {
 	use super::BlockNumber;
 
 	pub const MILLISECS_PER_BLOCK: u64 = 2_000;
-	/// Aura slot length. It cannot change once a chain has started.
+	/// BABE slot length. It cannot change once a chain has started.
 	pub const SLOT_DURATION: u64 = MILLISECS_PER_BLOCK;
 
 	pub const MINUTES: BlockNumber = 60_000 / (MILLISECS_PER_BLOCK as BlockNumber);
 	pub const HOURS: BlockNumber = MINUTES * 60;
 	pub const DAYS: BlockNumber = HOURS * 24;
+
+	/// A BABE epoch: ten minutes of slots. Each epoch's randomness mixes the
+	/// VRF outputs of the blocks of the epoch before, so shorter epochs
+	/// refresh it sooner; the authority set never changes inside one. Like
+	/// the slot, it cannot change once a chain has started.
+	pub const EPOCH_DURATION_IN_SLOTS: u64 = 10 * MINUTES as u64;
 }
 
 #[cfg(test)]
@@ -82,6 +88,7 @@ mod tests {
 		assert_eq!(time::MINUTES, 30);
 		assert_eq!(time::DAYS, 43_200);
 		assert_eq!(60_000 % time::MILLISECS_PER_BLOCK, 0);
+		assert_eq!(time::EPOCH_DURATION_IN_SLOTS, 300);
 	}
 
 	#[test]

@@ -6,7 +6,7 @@ use crate::*;
 use alloc::{vec, vec::Vec};
 use frame_support::BoundedVec;
 use pallet_grandpa::AuthorityId as GrandpaId;
-use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_babe::AuthorityId as BabeId;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
@@ -14,9 +14,9 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 /// every local scenario.
 pub const DEV_ENDOWMENT: Balance = 1_000_000 * UNITS;
 
-/// A validator's Aura and GRANDPA keys.
+/// A validator's BABE, GRANDPA and prober keys.
 pub struct Validator {
-	pub aura: AuraId,
+	pub babe: BabeId,
 	pub grandpa: GrandpaId,
 	/// Probes relays for proof of bandwidth from the validator's off-chain worker.
 	pub pob: pallet_proof_of_bandwidth::ProberId,
@@ -26,7 +26,7 @@ impl Validator {
 	/// The keys `--alice`, `--bob`, ... put in a node's keystore.
 	pub fn dev(who: Sr25519Keyring) -> Self {
 		Self {
-			aura: who.public().into(),
+			babe: who.public().into(),
 			grandpa: ed25519_twin(who).public().into(),
 			pob: who.public().into(),
 		}
@@ -72,7 +72,11 @@ pub fn ocm_genesis(
 				.collect(),
 			..Default::default()
 		},
-		aura: AuraConfig { authorities: validators.iter().map(|v| v.aura.clone()).collect() },
+		babe: BabeConfig {
+			authorities: validators.iter().map(|v| (v.babe.clone(), 1)).collect(),
+			epoch_config: BABE_GENESIS_EPOCH_CONFIG,
+			..Default::default()
+		},
 		grandpa: GrandpaConfig {
 			authorities: validators.iter().map(|v| (v.grandpa.clone(), 1)).collect(),
 			..Default::default()

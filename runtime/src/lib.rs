@@ -1,6 +1,6 @@
 //! The OCM runtime.
 //!
-//! Accounts and balances, Aura block production with GRANDPA finality,
+//! Accounts and balances, BABE block production with GRANDPA finality,
 //! transaction fees, the OCM board (`Council` with `CouncilMembership`) and
 //! the marketplace from pallet index 20: the capacity registry (relays,
 //! providers, footprints) and `Governance` (market parameters, the protocol
@@ -52,10 +52,11 @@ pub mod opaque {
 }
 
 impl_opaque_keys! {
-	/// The keys a validator registers: Aura to author blocks, GRANDPA to
-	/// finalize them, `pobp` to probe relays for proof of bandwidth.
+	/// The keys a validator registers: BABE to author blocks (and sign the
+	/// VRF outputs the chain's randomness comes from), GRANDPA to finalize
+	/// them, `pobp` to probe relays for proof of bandwidth.
 	pub struct SessionKeys {
-		pub aura: Aura,
+		pub babe: Babe,
 		pub grandpa: Grandpa,
 		pub pob: ProofOfBandwidth,
 	}
@@ -137,7 +138,7 @@ mod runtime {
 	#[runtime::pallet_index(1)]
 	pub type Timestamp = pallet_timestamp;
 	#[runtime::pallet_index(2)]
-	pub type Aura = pallet_aura;
+	pub type Babe = pallet_babe;
 	#[runtime::pallet_index(3)]
 	pub type Grandpa = pallet_grandpa;
 	#[runtime::pallet_index(4)]

@@ -35,11 +35,27 @@ function findEvent(events, section, method) {
 test('metadata is V16 and decodes the OCM pallets', async () => {
   assert.equal(api.runtimeMetadata.version, 16);
   const pallets = api.runtimeMetadata.asLatest.pallets.map((p) => p.name.toString());
-  for (const name of ['System', 'Balances', 'Aura', 'Grandpa', 'TransactionPayment', 'Council', 'CouncilMembership', 'CapacityRegistry']) {
+  for (const name of ['System', 'Balances', 'Babe', 'Grandpa', 'TransactionPayment', 'Council', 'CouncilMembership', 'CapacityRegistry']) {
     assert.ok(pallets.includes(name), `${name} in ${pallets}`);
   }
   assert.ok(!pallets.includes('Sudo'), 'no sudo: the board governs');
   assert.equal(api.runtimeVersion.specName.toString(), 'ocm');
+});
+
+test('BABE authors the dev chain: ten-minute epochs of 2 s slots, Alice its one authority', async () => {
+  assert.equal(api.consts.babe.epochDuration.toNumber(), 300);
+  assert.equal(api.consts.babe.expectedBlockTime.toNumber(), 2000);
+  const authorities = await api.query.babe.authorities();
+  assert.equal(authorities.length, 1);
+  assert.equal(authorities[0][0].toHex(), `0x${Buffer.from(alice.publicKey).toString('hex')}`);
+  // Every block carries a BABE pre-digest with its slot, which Polkadot.js decodes.
+  const header = await api.rpc.chain.getHeader();
+  const preRuntime = header.digest.logs.find((log) => log.isPreRuntime);
+  assert.ok(preRuntime, 'a pre-runtime digest');
+  const [engine] = preRuntime.asPreRuntime;
+  assert.equal(engine.toString(), 'BABE');
+  const slot = await api.query.babe.currentSlot();
+  assert.ok(slot.toNumber() > 0, `slot ${slot}`);
 });
 
 test('chain properties give the OCM token and address format', async () => {

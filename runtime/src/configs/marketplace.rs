@@ -128,18 +128,34 @@ impl pallet_capacity_registry::Config for Runtime {
 	type WeightInfo = pallet_capacity_registry::weights::SubstrateWeight<Runtime>;
 }
 
-/// Proof of bandwidth's epoch seeds: the parent block's hash, mixed with the
-/// subject. Aura has no VRF, so the author of the block before an epoch
-/// could grind its seed by choosing which transactions to include; the
-/// assignment still needs beacons outside the relay's ASN with enough
-/// capacity, and a BABE or VRF source replaces this without touching the
-/// pallet (see pallets/proof-of-bandwidth/README.md).
-pub struct ParentHashRandomness;
-impl Randomness<Hash, BlockNumber> for ParentHashRandomness {
+/// Proof of bandwidth's epoch seeds, from BABE's VRF outputs: the epoch's
+/// randomness (every primary VRF output of the previous BABE epoch,
+/// `RandomnessFromOneEpochAgo`, as Polkadot draws its auctions) mixed with
+/// the VRF output of the parent block (`ParentBlockRandomness`), and the
+/// subject.
+///
+/// What a block author can do to it, and what it cannot:
+/// - it cannot grind: a VRF output is a deterministic function of the
+///   author's key, the slot and the epoch's randomness, so the block's
+///   contents (transactions, order, timestamp) do not enter the seed. With
+///   Aura the seed was the parent hash, which the author could recompute
+///   for as many candidate blocks as it liked;
+/// - nobody knows the seed before the parent block is published (its VRF
+///   output is secret until then), so beacons registered, links declared
+///   and claims made beforehand cannot be chosen against it;
+/// - its one choice is to publish or withhold: an author holding k
+///   consecutive slots before a draw picks among at most k + 1 seeds, and
+///   every withheld block is a missed slot anyone can see. The epoch's
+///   randomness has the same bound at the end of each BABE epoch.
+pub struct VrfRandomness;
+impl Randomness<Hash, BlockNumber> for VrfRandomness {
 	fn random(subject: &[u8]) -> (Hash, BlockNumber) {
-		let parent = frame_system::Pallet::<Runtime>::parent_hash();
-		let number = frame_system::Pallet::<Runtime>::block_number().saturating_sub(1);
-		(BlakeTwo256::hash(&[subject, parent.as_ref()].concat()), number)
+		let (epoch, _) = pallet_babe::RandomnessFromOneEpochAgo::<Runtime>::random(subject);
+		let (parent, known_since) = pallet_babe::ParentBlockRandomness::<Runtime>::random(subject);
+		// Before the first block's VRF is recorded (only the genesis block's
+		// child) the epoch's randomness alone is used.
+		let parent = parent.unwrap_or_default();
+		(BlakeTwo256::hash(&[subject, epoch.as_ref(), parent.as_ref()].concat()), known_since)
 	}
 }
 
@@ -153,7 +169,7 @@ impl pallet_proof_of_bandwidth::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Registry = crate::CapacityRegistry;
-	type Randomness = ParentHashRandomness;
+	type Randomness = VrfRandomness;
 	type Time = Timestamp;
 	type BeaconSignature = Signature;
 	type MinBeaconBond = adapters::MinBeaconBond<Runtime>;

@@ -29,7 +29,8 @@ fn development_seats_the_board_and_alice_validates() {
 			pallet_membership::Members::<Runtime, CouncilMembershipInstance>::get().into_inner(),
 			board
 		);
-		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
+		assert_eq!(Babe::authorities().len(), 1);
+		assert_eq!(Babe::epoch_config(), Some(BABE_GENESIS_EPOCH_CONFIG));
 		assert_eq!(Grandpa::grandpa_authorities().len(), 1);
 		assert_eq!(Balances::free_balance(account(Dave)), genesis_config_presets::DEV_ENDOWMENT);
 	});
@@ -39,7 +40,7 @@ fn development_seats_the_board_and_alice_validates() {
 fn local_testnet_has_three_validators() {
 	let storage = genesis_config_presets::local_testnet().build_storage().unwrap();
 	sp_io::TestExternalities::new(storage).execute_with(|| {
-		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 3);
+		assert_eq!(Babe::authorities().len(), 3);
 		assert_eq!(Grandpa::grandpa_authorities().len(), 3);
 	});
 }

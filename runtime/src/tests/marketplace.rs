@@ -57,3 +57,42 @@ fn a_full_epoch_boundary_fits_in_a_block() {
 	assert!(report.all_lte(max_extrinsic.saturating_div(100)));
 	assert!(PobWeights::on_initialize_idle().ref_time() < report.ref_time());
 }
+
+/// The block author's grinding attack on proof of bandwidth: with Aura the
+/// epoch's seed was the parent hash, which an author could recompute for any
+/// number of candidate blocks (reordering transactions, moving its
+/// timestamp) until the draw put its own beacons on its relay. The seed now
+/// comes from VRF outputs: block contents do not enter it, the parent's VRF
+/// output and the epoch's randomness do.
+#[test]
+fn a_block_author_cannot_grind_the_proof_of_bandwidth_seed() {
+	use frame_support::traits::Randomness;
+	const SUBJECT: &[u8] = b"ocm/pob/epoch";
+	dev_chain().execute_with(|| {
+		pallet_babe::AuthorVrfRandomness::<Runtime>::put(Some([7u8; 32]));
+		pallet_babe::NextRandomness::<Runtime>::put([9u8; 32]);
+		let seed = || <Runtime as pallet_proof_of_bandwidth::Config>::Randomness::random(SUBJECT).0;
+		let drawn = seed();
+
+		// Another candidate parent block: different contents, so a different
+		// hash, and the same VRF output (the author's key and slot fix it).
+		System::set_parent_hash(Hash::repeat_byte(1));
+		assert_eq!(seed(), drawn, "the seed moved with the parent hash");
+		System::set_parent_hash(Hash::repeat_byte(2));
+		assert_eq!(seed(), drawn, "the seed moved with the parent hash");
+
+		// What does move it: another slot's VRF output (withholding the
+		// block, the author's one choice), or another epoch's randomness.
+		pallet_babe::AuthorVrfRandomness::<Runtime>::put(Some([8u8; 32]));
+		let other_slot = seed();
+		assert_ne!(other_slot, drawn);
+		pallet_babe::NextRandomness::<Runtime>::put([10u8; 32]);
+		assert_ne!(seed(), other_slot);
+
+		// Distinct subjects draw distinct seeds from the same randomness.
+		assert_ne!(
+			<Runtime as pallet_proof_of_bandwidth::Config>::Randomness::random(b"another").0,
+			seed()
+		);
+	});
+}

@@ -1,5 +1,5 @@
 //! `--chain local`: three validator nodes (Alice, Bob, Charlie) on loopback
-//! find each other, author in turn and finalize the same chain.
+//! find each other, author in turn (BABE) and finalize the same chain (GRANDPA).
 
 use ocm_e2e::{peer_id, DevNode};
 use std::time::Duration;
@@ -48,33 +48,39 @@ async fn three_validators_author_and_finalize_one_chain() {
 		"nodes finalized different blocks: {hashes:?}"
 	);
 
-	// Aura rotates the slot among the three authorities.
+	// BABE draws each slot's author: primaries by VRF lottery, the rest
+	// round-robin as secondaries; all three authorities take turns.
 	let at = apis[0].at_block(target).await.unwrap();
-	let authorities: Vec<[u8; 32]> = at
+	let authorities: Vec<([u8; 32], u64)> = at
 		.storage()
-		.fetch(subxt::dynamic::storage::<(), Vec<[u8; 32]>>("Aura", "Authorities"), ())
+		.fetch(subxt::dynamic::storage::<(), Vec<([u8; 32], u64)>>("Babe", "Authorities"), ())
 		.await
-		.expect("Aura.Authorities")
+		.expect("Babe.Authorities")
 		.decode()
 		.expect("decodes");
 	assert_eq!(authorities.len(), 3);
 
-	// Each block's Aura pre-digest names its slot; slot mod 3 is its author.
+	// Each block's BABE pre-digest names its author's index: the digest is
+	// the enum tag (1 primary, 2 secondary plain, 3 secondary VRF), then the
+	// authority index and the slot.
 	let mut authors = std::collections::BTreeSet::new();
 	for number in 1..=target {
 		let header = apis[1].at_block(number).await.unwrap().block_header().await.unwrap();
-		let slot = header
+		let (kind, author, _slot) = header
 			.digest
 			.logs
 			.iter()
 			.find_map(|item| match item {
-				DigestItem::PreRuntime([b'a', b'u', b'r', b'a'], data) => {
-					u64::decode(&mut &data[..]).ok()
+				DigestItem::PreRuntime([b'B', b'A', b'B', b'E'], data) => {
+					<(u8, u32, u64)>::decode(&mut &data[..]).ok()
 				}
 				_ => None,
 			})
-			.unwrap_or_else(|| panic!("block {number} has no Aura pre-digest"));
-		authors.insert(slot % 3);
+			.unwrap_or_else(|| panic!("block {number} has no BABE pre-digest"));
+		// Secondary plain slots carry no VRF output; this chain allows none.
+		assert!(kind == 1 || kind == 3, "block {number}: pre-digest kind {kind}");
+		assert!((author as usize) < authorities.len());
+		authors.insert(author);
 	}
 	assert!(authors.len() >= 2, "one validator authored every block: {authors:?}");
 }

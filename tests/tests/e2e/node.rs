@@ -38,7 +38,7 @@ async fn dev_node_produces_and_finalizes_blocks_and_serves_v16_metadata() {
 	for name in [
 		"System",
 		"Timestamp",
-		"Aura",
+		"Babe",
 		"Grandpa",
 		"Balances",
 		"TransactionPayment",
