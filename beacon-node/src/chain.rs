@@ -1,7 +1,10 @@
 //! The beacon's link to the chain (subxt): registration, following the
 //! epochs on the best chain, and submitting reports.
 
-use crate::report::{multicast_signing_payload, signing_payload, MulticastReport, Report};
+use crate::report::{
+	commitment_signing_payload, multicast_signing_payload, salt, signing_payload, Commitment,
+	MulticastReport, Report,
+};
 use ocm_chain_client::{bytes_of, fetch, number};
 pub use ocm_chain_client::{
 	pob::{EpochView, TestChannel},
@@ -125,30 +128,111 @@ impl Chain {
 		let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
 		loop {
 			let at = self.best().await?;
-			let now = fetch(&at, "Timestamp", "Now", vec![])
-				.await?
-				.and_then(|v| v.as_u128())
-				.unwrap_or(0);
-			let ended = match Self::epoch(&at).await? {
-				Some(current) if current.index == epoch => now >= u128::from(end(&current)),
-				_ => true,
-			};
-			if ended || std::time::Instant::now() > deadline {
+			if self.past(&at, epoch, &end).await? || std::time::Instant::now() > deadline {
 				return Ok(at);
 			}
 			tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 		}
 	}
 
-	/// Signs `report` and submits it as a general transaction, which the
-	/// pallet authorizes from the report's signature: no fee, no nonce.
+	/// Whether the chain's clock at `at` (its block's timestamp) is at or
+	/// past `end` of `epoch`, or `epoch` is over.
+	async fn past(
+		&self,
+		at: &AtBlock,
+		epoch: u32,
+		end: impl Fn(&EpochView) -> u64,
+	) -> Result<bool, String> {
+		let now =
+			fetch(at, "Timestamp", "Now", vec![]).await?.and_then(|v| v.as_u128()).unwrap_or(0);
+		Ok(match Self::epoch(at).await? {
+			Some(current) if current.index == epoch => now >= u128::from(end(&current)),
+			_ => true,
+		})
+	}
+
+	/// Commits to `report`, then reveals it: each a general transaction
+	/// that the pallet authorizes from its signature (no fee, no nonce).
 	///
-	/// The pallet compares the window's end with the chain's clock (the
-	/// best block's timestamp), which trails the wall clock by up to a
-	/// block: the report goes once a best block is past the window.
+	/// The pallet compares the windows with the chain's clock (the best
+	/// block's timestamp), which trails the wall clock by up to a block: the
+	/// commitment goes once a best block is past the unicast window, the
+	/// reveal once one is past the commitments' close. The commitment must
+	/// be in a block before it closes, which finality would not wait for:
+	/// it goes to the pool, the reveal waits for a finalized block.
 	pub async fn submit_report(&self, report: &Report, key: &Keypair) -> Result<(), String> {
+		let salt = salt()?;
+		self.commit_report(report, &salt, key).await?;
+		self.reveal_report(report, &salt, key).await
+	}
+
+	/// Sends the signed commitment to `report` under `salt`.
+	pub async fn commit_report(
+		&self,
+		report: &Report,
+		salt: &[u8; 32],
+		key: &Keypair,
+	) -> Result<(), String> {
 		let at = self
-			.best_after(report.epoch, |e| e.window_start_ms + u64::from(e.window_secs) * 1_000)
+			.best_after(report.epoch, |e| {
+				ocm_pob::commitment::commits_from_ms(e.window_start_ms, e.window_secs)
+			})
+			.await?;
+		let commitment = Commitment::to(report, salt);
+		let signature = key.sign(&commitment_signing_payload(&self.genesis, &commitment));
+		// It must be in a block before commitments close, which finality
+		// would not wait for: it goes to the pool, and again if no best
+		// block holds it two blocks later (a pool that dropped it, a
+		// restarted node), until one does or commitments close.
+		let call = dynamic::tx(
+			"ProofOfBandwidth",
+			"commit_report",
+			Composite::unnamed([
+				Value::named_composite([
+					("epoch", Value::u128(commitment.epoch.into())),
+					("relay", Value::u128(commitment.relay.into())),
+					("beacon", Value::from_bytes(commitment.beacon)),
+					("digest", Value::from_bytes(commitment.digest)),
+				]),
+				Value::unnamed_variant("Sr25519", [Value::from_bytes(signature.0)]),
+			]),
+		);
+		let mut refused = None;
+		loop {
+			if let Err(e) = ocm_chain_client::general::submit_to_pool(&at, &call).await {
+				refused = Some(e);
+			}
+			for _ in 0..8 {
+				tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+				let best = self.best().await?;
+				if ocm_chain_client::pob::committed(&best, report.relay, report.beacon).await? {
+					return Ok(());
+				}
+				if self
+					.past(&best, report.epoch, |e| {
+						ocm_pob::commitment::reveals_from_ms(e.window_start_ms, e.window_secs)
+					})
+					.await?
+				{
+					return Err(refused.unwrap_or_else(|| {
+						"commitments closed before a block held this beacon's".into()
+					}));
+				}
+			}
+		}
+	}
+
+	/// Reveals `report` and the `salt` it was committed under.
+	pub async fn reveal_report(
+		&self,
+		report: &Report,
+		salt: &[u8; 32],
+		key: &Keypair,
+	) -> Result<(), String> {
+		let at = self
+			.best_after(report.epoch, |e| {
+				ocm_pob::commitment::reveals_from_ms(e.window_start_ms, e.window_secs)
+			})
 			.await?;
 		let signature = key.sign(&signing_payload(&self.genesis, report));
 		let call = dynamic::tx(
@@ -166,6 +250,7 @@ impl Chain {
 						),
 					),
 				]),
+				Value::from_bytes(salt),
 				Value::unnamed_variant("Sr25519", [Value::from_bytes(signature.0)]),
 			]),
 		);

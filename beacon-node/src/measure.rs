@@ -88,12 +88,18 @@ pub async fn run(plan: TestPlan) -> Outcome {
 	}
 }
 
+/// The server to connect to (`host:port`, as the registry keys it: the
+/// server this relay registered, however the URL spells it) and the path.
 fn host_port(endpoint: &str) -> Result<(String, String), String> {
 	let rest = endpoint
 		.strip_prefix("http://")
 		.ok_or_else(|| format!("{endpoint}: only http:// PoB endpoints are supported"))?;
-	let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-	Ok((authority.to_string(), format!("/{}", path.trim_end_matches('/'))))
+	let origin = ocm_primitives::web::origin(endpoint.as_bytes())
+		.ok_or_else(|| format!("{endpoint}: not a URL the registry takes"))?;
+	let authority = String::from_utf8(origin.authority()).map_err(|e| e.to_string())?;
+	let path = rest.find(['/', '?', '#']).map_or("", |start| &rest[start..]);
+	let path = path.split(['?', '#']).next().unwrap_or("");
+	Ok((authority, format!("/{}", path.trim_matches('/'))))
 }
 
 /// Bytes read from a test connection at a time.
@@ -252,6 +258,12 @@ mod tests {
 			("127.0.0.1:8080".into(), "/.well-known/ocm/pob/v1".into())
 		);
 		assert!(host_port("https://r.example/").unwrap_err().contains("only http://"));
+		// The server the registry keyed, not what the URL's spelling says.
+		assert_eq!(
+			host_port("http://someone@R.Example./pob?x#y").unwrap(),
+			("r.example:80".into(), "/pob".into())
+		);
+		assert!(host_port("http://16909060/pob").is_err());
 	}
 
 	#[test]

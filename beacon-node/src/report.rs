@@ -1,6 +1,7 @@
-//! The report a beacon signs, sans I/O. `ProofOfBandwidth::submit_report`
-//! is authorized by the pallet from the report's own signature, so it
-//! travels as a general extrinsic (`ocm_chain_client::general`).
+//! The report a beacon signs and the commitment that precedes it, sans I/O.
+//! `ProofOfBandwidth::commit_report` and `submit_report` are authorized by
+//! the pallet from their own signatures, so they travel as general
+//! extrinsics (`ocm_chain_client::general`).
 
 use codec::Encode;
 
@@ -19,6 +20,41 @@ pub struct Report {
 /// SCALE-encoded as the pallet's `signing_payload` does.
 pub fn signing_payload(genesis: &[u8; 32], report: &Report) -> Vec<u8> {
 	(REPORT_CONTEXT, &genesis[..], report).encode()
+}
+
+/// A commitment to `report` under a secret `salt`: what the beacon sends
+/// once its window ends, before anyone's report is public.
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+pub struct Commitment {
+	pub epoch: u32,
+	pub relay: u32,
+	pub beacon: [u8; 32],
+	pub digest: [u8; 32],
+}
+
+impl Commitment {
+	pub fn to(report: &Report, salt: &[u8; 32]) -> Self {
+		Self {
+			epoch: report.epoch,
+			relay: report.relay,
+			beacon: report.beacon,
+			digest: ocm_pob::commitment::digest(salt, &report.encode()),
+		}
+	}
+}
+
+/// The bytes a beacon signs for a commitment, as the pallet's
+/// `commitment_signing_payload` does.
+pub fn commitment_signing_payload(genesis: &[u8; 32], commitment: &Commitment) -> Vec<u8> {
+	(ocm_pob::commitment::SIGNING_CONTEXT, &genesis[..], commitment).encode()
+}
+
+/// A fresh secret salt: without one, the few plausible reports could be
+/// hashed until one matched a commitment.
+pub fn salt() -> Result<[u8; 32], String> {
+	let mut salt = [0u8; 32];
+	getrandom::fill(&mut salt).map_err(|e| format!("no randomness for a salt: {e}"))?;
+	Ok(salt)
 }
 
 /// What of its relay's multicast test reached the beacon.
@@ -58,6 +94,21 @@ mod tests {
 		expected.extend(1u64.to_le_bytes());
 		expected.extend(256u64.to_le_bytes());
 		assert_eq!(payload, expected);
+	}
+
+	#[test]
+	fn a_commitment_binds_the_report_its_salt_and_its_place() {
+		let report =
+			Report { epoch: 7, relay: 2, beacon: [0xbb; 32], bytes_per_second: vec![1, 256] };
+		let fixed = [3; 32];
+		let commitment = Commitment::to(&report, &fixed);
+		assert_eq!((commitment.epoch, commitment.relay, commitment.beacon), (7, 2, [0xbb; 32]));
+		assert_eq!(commitment.digest, ocm_pob::commitment::digest(&fixed, &report.encode()));
+		assert_ne!(commitment.digest, Commitment::to(&report, &[4; 32]).digest);
+		let payload = commitment_signing_payload(&[0xaa; 32], &commitment);
+		assert!(payload.starts_with(b"ocm/pob/cmtsig/1"));
+		assert!(payload.ends_with(&commitment.digest));
+		assert_ne!(salt().unwrap(), salt().unwrap(), "salts are random");
 	}
 
 	#[test]

@@ -403,15 +403,9 @@ impl Devnet {
 				let (chain, url) = (chain.clone(), url.clone());
 				async move {
 					let at = chain.best().await.ok()?;
-					let id = fetch(
-						&at,
-						"CapacityRegistry",
-						"RelayByHttp",
-						vec![Value::from_bytes(&url)],
-					)
-					.await
-					.ok()??;
-					id.as_u128().map(|id| id as u32)
+					let serving =
+						ocm_chain_client::registry::relay_serving(&at, &url).await.ok()?;
+					serving.map(|relay| relay.id)
 				}
 			})
 			.await?;

@@ -201,16 +201,13 @@ pub struct ChainState {
 
 pub type SharedChain = Arc<RwLock<ChainState>>;
 
-/// The relay already registered for `url`, if any.
-async fn registered(chain: &Chain, url: &str) -> Result<Option<u32>, String> {
+/// The relay already registered for `url`'s server, if any.
+async fn registered(
+	chain: &Chain,
+	url: &str,
+) -> Result<Option<ocm_chain_client::registry::ServingRelay>, String> {
 	let at = chain.api.at_current_block().await.map_err(|e| e.to_string())?;
-	let address = dynamic::storage::<(Vec<u8>,), u32>("CapacityRegistry", "RelayByHttp");
-	let value = at
-		.storage()
-		.try_fetch(address, (url.as_bytes().to_vec(),))
-		.await
-		.map_err(|e| e.to_string())?;
-	value.map(|v| v.decode().map_err(|e| e.to_string())).transpose()
+	ocm_chain_client::registry::relay_serving(&at, url).await
 }
 
 /// Registers (unless registered already), starts following the delivery
@@ -239,10 +236,20 @@ pub async fn run(
 	}
 	let relay = loop {
 		match registered(&chain, &url).await {
-			Ok(Some(relay)) => {
-				tracing::info!(relay, "already registered");
-				update_claims_if_changed(&chain, &config, &operator, relay).await;
-				break relay;
+			Ok(Some(serving)) if serving.operator == operator.public_key().0 => {
+				tracing::info!(relay = serving.id, "already registered");
+				update_claims_if_changed(&chain, &config, &operator, serving.id).await;
+				break serving.id;
+			}
+			// Someone else registered this server: not ours to run (its
+			// proof of bandwidth would be this server's), and ours cannot
+			// register until that relay leaves.
+			Ok(Some(serving)) => {
+				tracing::error!(
+					relay = serving.id,
+					"another operator registered this server's URL; not registering"
+				);
+				return;
 			}
 			Ok(None) => {}
 			Err(e) => tracing::warn!(error = %e, "cannot read the registry"),

@@ -136,6 +136,16 @@ async fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str
 		);
 	}
 	if let Some(rest) = path.strip_prefix(pob::PATH_PREFIX) {
+		// This server proves capacity for its own relay only: a relay
+		// registered by someone else on this server's URL (or a PoB URL
+		// pointing here) is not served its test.
+		let own = state.chain.read().await.relay;
+		if let (Some(own), Ok(id)) = (own, pob::parse_path(rest)) {
+			if id.relay != own {
+				let message = format!("this server is relay {own}, not relay {}\n", id.relay);
+				return ("pob", text(StatusCode::NOT_FOUND, message));
+			}
+		}
 		let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
 		return ("pob", pob_response(state, rest, range, request.method() == Method::HEAD));
 	}

@@ -59,6 +59,23 @@ pub async fn submit(
 	at: &AtBlock,
 	call: &DynamicPayload<Composite<()>>,
 ) -> Result<Vec<EventFields>, String> {
+	let bytes = encode(at, call)?;
+	finalized(at.tx().from_bytes(bytes).submit_and_watch().await).await
+}
+
+/// Submits `call` as a general transaction and returns once the node's pool
+/// has taken it (its authorization passed), without waiting for a block:
+/// for what must reach a block by a deadline that finality would miss.
+pub async fn submit_to_pool(
+	at: &AtBlock,
+	call: &DynamicPayload<Composite<()>>,
+) -> Result<(), String> {
+	let bytes = encode(at, call)?;
+	at.tx().from_bytes(bytes).submit().await.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// `call` as a general extrinsic for `at`'s runtime.
+fn encode(at: &AtBlock, call: &DynamicPayload<Composite<()>>) -> Result<Vec<u8>, String> {
 	let extrinsic = at.metadata_ref().extrinsic();
 	let version = extrinsic.transaction_extension_version_to_use_for_encoding();
 	let extensions: Vec<String> = extrinsic
@@ -67,8 +84,7 @@ pub async fn submit(
 		.collect();
 	let names: Vec<&str> = extensions.iter().map(String::as_str).collect();
 	let call_data = at.tx().call_data(call).map_err(|e| e.to_string())?;
-	let bytes = general_extrinsic(version, &names, &call_data)?;
-	finalized(at.tx().from_bytes(bytes).submit_and_watch().await).await
+	general_extrinsic(version, &names, &call_data)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub use subxt;
 
 pub mod general;
 pub mod pob;
+pub mod registry;
 pub mod settlement;
 
 pub type Api = OnlineClient<SubstrateConfig>;

@@ -150,3 +150,10 @@ pub async fn test_of(at: &AtBlock, relay: u32) -> Result<Option<TestView>, Strin
 		.collect::<Result<Vec<_>, String>>()?;
 	Ok(Some(TestView { claimed_mbps: number(&test, "claimed_mbps")?, links }))
 }
+
+/// Whether `beacon` has committed to a report of `relay` in the epoch in
+/// progress at `at` (`Commitments`, cleared at each epoch's close).
+pub async fn committed(at: &AtBlock, relay: u32, beacon: [u8; 32]) -> Result<bool, String> {
+	let key = vec![Value::u128(relay.into()), Value::from_bytes(beacon)];
+	Ok(fetch(at, "ProofOfBandwidth", "Commitments", key).await?.is_some())
+}

@@ -6,6 +6,8 @@
 //! ([`payload`]); the beacons report bytes received per second; the chain
 //! sums the beacons' reports per second and takes the median over the test
 //! window ([`verdict`]), FlashFlow's rule, and compares it with the claim.
+//! Reports are committed before they are revealed ([`commitment`]), so none
+//! can be copied or shaped to the others.
 //! Relays that offer multicast also send a seeded test channel that
 //! beacons join through AMT ([`multicast`]).
 //!
@@ -18,6 +20,7 @@
 extern crate alloc;
 
 pub mod assignment;
+pub mod commitment;
 pub mod multicast;
 pub mod payload;
 pub mod verdict;

@@ -125,6 +125,11 @@ pub struct Judgement {
 	/// Indices (into the reports) of beacons whose median second is over
 	/// [`OUTLIER_FACTOR`] times the group's median, or under it by as much.
 	pub outliers: Vec<usize>,
+	/// The outliers whose median second is over the group's: beacons that
+	/// claim to have received more than the others saw. Only these can be
+	/// lying for the relay's benefit; one under the group's may have been
+	/// starved by the relay, to have it penalized.
+	pub overstated: Vec<usize>,
 }
 
 /// A beacon is an outlier when its median second is over this many times
@@ -209,6 +214,7 @@ pub fn judge(reports: &[&[u64]], silent: u32) -> Option<Judgement> {
 			})
 			.collect()
 	};
+	let overstated: Vec<usize> = outliers.iter().copied().filter(|i| medians[*i] > group).collect();
 	let assigned = (n as u64).saturating_add(u64::from(silent));
 	let mut credited = Vec::with_capacity(window);
 	let mut with_doubt = Vec::with_capacity(window);
@@ -239,6 +245,7 @@ pub fn judge(reports: &[&[u64]], silent: u32) -> Option<Judgement> {
 		bytes_per_second: lower_median(&mut credited),
 		benefit_of_doubt_bytes_per_second: lower_median(&mut with_doubt),
 		outliers,
+		overstated,
 	})
 }
 
@@ -355,6 +362,7 @@ mod tests {
 		let liar = [13_750_000u64; 5];
 		let j = judge(&[&honest, &honest, &liar], 0).unwrap();
 		assert_eq!(j.outliers, vec![2]);
+		assert_eq!(j.overstated, vec![2], "it claims more than the others saw");
 		assert_eq!(j.bytes_per_second, 2 * 3_750_000 + 3_750_000 * 3 / 2);
 		// A plain sum would have credited 21.25 MB/s = 170 Mbit/s.
 		let plain = measured_bytes_per_second(&[&honest, &honest, &liar]).unwrap();
@@ -388,6 +396,7 @@ mod tests {
 		let zero = [0u64; 5];
 		let j = judge(&[&fed, &fed, &zero], 0).unwrap();
 		assert_eq!(j.outliers, vec![2]);
+		assert!(j.overstated.is_empty(), "starved or lying low: not overstated");
 		// Credited: each fed beacon at most 3/2 of the others' mean.
 		assert_eq!(j.bytes_per_second, 2 * 5_000_000 / 2 * 3 / 2);
 		// At best the relay served all three as it served the two.

@@ -179,9 +179,11 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// Which relay has an HTTP base URL: one relay per URL.
+	/// Which relay serves at an HTTP authority (`host:port`, lower-cased):
+	/// one relay per server, so one server cannot prove capacity for
+	/// several relays.
 	#[pallet::storage]
-	pub type RelayByHttp<T: Config> = StorageMap<_, Blake2_128Concat, Url<T>, RelayId>;
+	pub type RelayByAuthority<T: Config> = StorageMap<_, Blake2_128Concat, Url<T>, RelayId>;
 
 	/// Footprint index: relays by IPv4 prefix.
 	#[pallet::storage]
@@ -292,12 +294,17 @@ pub mod pallet {
 		TooManyRelays,
 		/// Every relay id has been used.
 		RelayIdsExhausted,
-		/// Another relay registered this HTTP base URL.
+		/// Another relay serves at this HTTP endpoint's `host:port`.
 		DuplicateEndpoint,
 		/// A URL is longer than `MaxUrlLen`.
 		UrlTooLong,
-		/// A URL is not `http://` or `https://` with a host, in visible ASCII.
+		/// A URL is not `http://` or `https://` with a host (and a port from
+		/// 1 to 65535, if any), in visible ASCII.
 		InvalidUrl,
+		/// The proof-of-bandwidth endpoint is not on the HTTP endpoint's
+		/// origin (scheme, host and port): beacons must measure the server
+		/// that serves the relay's viewers.
+		PobOffOrigin,
 		/// An AMT relay or multicast source address is not a unicast address.
 		InvalidAddress,
 		/// The relay claims to run an AMT relay but gives no AMT relay address.

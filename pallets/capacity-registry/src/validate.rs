@@ -5,7 +5,10 @@
 use crate::{types::*, Config, Error};
 use alloc::vec::Vec;
 use frame_support::{ensure, traits::Get, BoundedVec};
-use ocm_primitives::footprint::{is_reserved_asn, FootprintError};
+use ocm_primitives::{
+	footprint::{is_reserved_asn, FootprintError},
+	web,
+};
 
 /// RFC 1035: a host name is at most 253 characters in text form.
 pub const MAX_HOST_NAME_LEN: u32 = ocm_primitives::web::MAX_HOST_NAME_LEN as u32;
@@ -30,12 +33,31 @@ pub fn url<T: Config>(raw: Vec<u8>) -> Result<Url<T>, Error<T>> {
 	Ok(url)
 }
 
+/// The relay's endpoints. Its proof-of-bandwidth endpoint must share the
+/// HTTP endpoint's origin: beacons then measure the server that serves the
+/// relay's viewers, not a bigger one elsewhere, and since no two relays
+/// share an HTTP authority (`authority`), one server proves capacity for
+/// one relay only.
 pub fn endpoints<T: Config>(input: EndpointsInput) -> Result<Endpoints<T>, Error<T>> {
 	let EndpointsInput { http, pob, amt_relay, multicast_source } = input;
 	for address in amt_relay.iter().chain(multicast_source.iter()) {
 		ensure!(address.is_unicast(), Error::<T>::InvalidAddress);
 	}
-	Ok(Endpoints { http: url::<T>(http)?, pob: url::<T>(pob)?, amt_relay, multicast_source })
+	let (http, pob) = (url::<T>(http)?, url::<T>(pob)?);
+	let origin = web::origin(&http).ok_or(Error::<T>::InvalidUrl)?;
+	ensure!(web::origin(&pob).ok_or(Error::<T>::InvalidUrl)? == origin, Error::<T>::PobOffOrigin);
+	Ok(Endpoints { http, pob, amt_relay, multicast_source })
+}
+
+/// The `host:port` of a relay's validated HTTP endpoint: the server no
+/// other relay may register, whatever its scheme, path or letter case.
+pub fn authority<T: Config>(endpoints: &Endpoints<T>) -> Url<T> {
+	let authority = web::origin(&endpoints.http).map(|origin| origin.authority());
+	// Shorter than the URL it comes from (`http://` is longer than
+	// `:65535`), so it always fits; the URL itself if it ever did not.
+	authority
+		.and_then(|authority| Url::<T>::try_from(authority).ok())
+		.unwrap_or_else(|| endpoints.http.clone())
 }
 
 pub fn capacity<T: Config>(mbps: Mbps) -> Result<Mbps, Error<T>> {

@@ -5,6 +5,7 @@
 use super::*;
 use crate::Pallet as Pob;
 use alloc::vec;
+use codec::Encode;
 use frame_benchmarking::v2::*;
 use frame_support::traits::EnsureOrigin;
 use frame_support::{
@@ -15,7 +16,7 @@ use frame_support::{
 	},
 	BoundedVec,
 };
-use frame_system::RawOrigin;
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use ocm_primitives::capacity::RelayRegistry;
 use sp_core::{crypto::KeyTypeId, sr25519};
 use sp_runtime::traits::{One, Saturating};
@@ -58,14 +59,11 @@ where
 	(who, public)
 }
 
-/// An open epoch whose window has ended, with `beacon` assigned to a relay.
-fn assigned_report<T: Config>(
+/// An open epoch with `beacon` assigned to a relay, the clock at `now(epoch)`.
+fn assigned<T: Config>(
 	who: &T::AccountId,
-	public: &sr25519::Public,
-) -> (ReportOf<T>, T::BeaconSignature)
-where
-	T::BeaconSignature: From<sr25519::Signature>,
-{
+	now: impl Fn(&Epoch<BlockNumberFor<T>>) -> u64,
+) -> RelayId {
 	let relay = T::Registry::benchmark_relay();
 	Assignments::<T>::insert(
 		relay,
@@ -79,24 +77,73 @@ where
 	);
 	BeaconAssignment::<T>::insert(who, relay);
 	let window_secs = T::WindowSecs::get().min(T::MaxWindowSecs::get());
-	CurrentEpoch::<T>::put(Epoch {
+	let epoch = Epoch {
 		index: 1,
 		started_at: frame_system::Pallet::<T>::block_number(),
 		seed: [7; 32],
 		window_start_ms: 1_000,
 		window_secs,
-	});
-	T::BenchmarkHelper::set_now_ms(1_000 + u64::from(window_secs) * 1_000);
-	let report = Report {
+	};
+	T::BenchmarkHelper::set_now_ms(now(&epoch));
+	CurrentEpoch::<T>::put(epoch);
+	relay
+}
+
+/// The report a beacon assigned to `relay` measured, every second full.
+fn full_report<T: Config>(who: &T::AccountId, relay: RelayId) -> ReportOf<T> {
+	let window_secs = CurrentEpoch::<T>::get().window_secs;
+	Report {
 		epoch: 1,
 		relay,
 		beacon: who.clone(),
 		bytes_per_second: BoundedVec::truncate_from(vec![1_000; window_secs as usize]),
+	}
+}
+
+/// An open epoch whose multicast window is running (commitments are open),
+/// with `beacon` assigned to a relay and its signed commitment.
+fn assigned_commitment<T: Config>(
+	who: &T::AccountId,
+	public: &sr25519::Public,
+) -> (CommitmentOf<T>, T::BeaconSignature)
+where
+	T::BeaconSignature: From<sr25519::Signature>,
+{
+	let relay = assigned::<T>(who, |e| {
+		ocm_pob::commitment::commits_from_ms(e.window_start_ms, e.window_secs)
+	});
+	let report = full_report::<T>(who, relay);
+	let commitment = Commitment {
+		epoch: 1,
+		relay,
+		beacon: who.clone(),
+		digest: ocm_pob::commitment::digest(&[9; 32], &report.encode()),
 	};
+	let genesis = Pob::<T>::genesis_hash();
+	let payload = features::commitment_signing_payload(genesis.as_ref(), &commitment);
+	let signature = sp_io::crypto::sr25519_sign(KEY_TYPE, public, &payload).expect("signs");
+	(commitment, signature.into())
+}
+
+/// An open epoch whose commitments have closed, with `beacon` assigned to a
+/// relay, committed, and its report, salt and signature to reveal.
+fn assigned_report<T: Config>(
+	who: &T::AccountId,
+	public: &sr25519::Public,
+) -> (ReportOf<T>, [u8; 32], T::BeaconSignature)
+where
+	T::BeaconSignature: From<sr25519::Signature>,
+{
+	let relay = assigned::<T>(who, |e| {
+		ocm_pob::commitment::reveals_from_ms(e.window_start_ms, e.window_secs)
+	});
+	let report = full_report::<T>(who, relay);
+	let salt = [9; 32];
+	Commitments::<T>::insert(relay, who, ocm_pob::commitment::digest(&salt, &report.encode()));
 	let genesis = Pob::<T>::genesis_hash();
 	let payload = features::signing_payload(genesis.as_ref(), &report);
 	let signature = sp_io::crypto::sr25519_sign(KEY_TYPE, public, &payload).expect("signs");
-	(report, signature.into())
+	(report, salt, signature.into())
 }
 
 fn channel() -> MulticastChannel {
@@ -117,7 +164,7 @@ fn assigned_multicast_report<T: Config>(
 where
 	T::BeaconSignature: From<sr25519::Signature>,
 {
-	let (unicast, _) = assigned_report::<T>(who, public);
+	let (unicast, _, _) = assigned_report::<T>(who, public);
 	MulticastTests::<T>::insert(unicast.relay, channel());
 	let epoch = CurrentEpoch::<T>::get();
 	T::BenchmarkHelper::set_now_ms(ocm_pob::multicast::window_end_ms(
@@ -174,9 +221,11 @@ mod benchmarks {
 	fn register_beacon() {
 		let who: T::AccountId = whitelisted_caller();
 		funded::<T>(&who);
+		// Coming back after leaving with a poor record: its reputation is read back.
+		RetiredRecords::<T>::insert(&who, RetiredRecord { reputation: MIN_REPUTATION, strikes: 1 });
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), location(64_500), T::MaxBeaconCapacityMbps::get());
-		assert!(Beacons::<T>::contains_key(&who));
+		assert_eq!(Beacons::<T>::get(&who).map(|b| b.reputation), Some(MIN_REPUTATION));
 	}
 
 	#[benchmark]
@@ -190,16 +239,54 @@ mod benchmarks {
 	#[benchmark]
 	fn deregister_beacon() {
 		let who = beacon::<T>(0);
+		// Leaving with a poor record and a forfeit: its reputation is kept,
+		// the forfeit paid to the pot.
+		funded::<T>(&T::RewardPot::get());
+		Beacons::<T>::mutate(&who, |b| {
+			if let Some(b) = b {
+				b.reputation = MIN_REPUTATION;
+				b.strikes = STRIKES_BEFORE_SLASH;
+				b.forfeit = T::SlashShare::get() * b.bond;
+			}
+		});
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 		assert!(!Beacons::<T>::contains_key(&who));
+		assert_eq!(
+			RetiredRecords::<T>::get(&who),
+			Some(RetiredRecord { reputation: MIN_REPUTATION, strikes: STRIKES_BEFORE_SLASH })
+		);
+	}
+
+	#[benchmark]
+	fn authorize_commit_report() -> Result<(), BenchmarkError> {
+		let (who, public) = signing_beacon::<T>();
+		let (commitment, signature) = assigned_commitment::<T>(&who, &public);
+		let call = Call::<T>::commit_report { commitment, signature };
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("commit_report is authorized")?
+				.map_err(|_| "the commitment is valid")?;
+		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn commit_report() {
+		let (who, public) = signing_beacon::<T>();
+		let (commitment, signature) = assigned_commitment::<T>(&who, &public);
+		let relay = commitment.relay;
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, commitment, signature);
+		assert!(Commitments::<T>::contains_key(relay, &who));
 	}
 
 	#[benchmark]
 	fn authorize_submit_report() -> Result<(), BenchmarkError> {
 		let (who, public) = signing_beacon::<T>();
-		let (report, signature) = assigned_report::<T>(&who, &public);
-		let call = Call::<T>::submit_report { report, signature };
+		let (report, salt, signature) = assigned_report::<T>(&who, &public);
+		let call = Call::<T>::submit_report { report, salt, signature };
 		#[block]
 		{
 			call.authorize(TransactionSource::External)
@@ -212,10 +299,10 @@ mod benchmarks {
 	#[benchmark]
 	fn submit_report() {
 		let (who, public) = signing_beacon::<T>();
-		let (report, signature) = assigned_report::<T>(&who, &public);
+		let (report, salt, signature) = assigned_report::<T>(&who, &public);
 		let relay = report.relay;
 		#[extrinsic_call]
-		_(RawOrigin::Authorized, report, signature);
+		_(RawOrigin::Authorized, report, salt, signature);
 		assert!(Reports::<T>::contains_key(relay, &who));
 	}
 
@@ -280,6 +367,7 @@ mod benchmarks {
 					who,
 					BoundedVec::truncate_from(vec![0u64; window_secs as usize]),
 				);
+				Commitments::<T>::insert(relay, who, [0; 32]);
 				MulticastReports::<T>::insert(relay, who, MulticastReach { objects: 40, bytes: 1 });
 			}
 			Tracks::<T>::insert(

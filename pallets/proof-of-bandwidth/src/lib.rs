@@ -124,7 +124,9 @@ pub mod pallet {
 		type Tolerance: Get<Perbill>;
 
 		/// Share of a relay's bond slashed for each failed verdict from the
-		/// `FailuresBeforeSuspension`th in a row on.
+		/// `FailuresBeforeSuspension`th in a row on, and of a beacon's for
+		/// each silent or overruled test from the `STRIKES_BEFORE_SLASH`th
+		/// in a row on.
 		type SlashShare: Get<Perbill>;
 
 		/// While true, no beacon registers: the board's emergency brake.
@@ -233,6 +235,20 @@ pub mod pallet {
 		BoundedVec<u64, T::MaxWindowSecs>,
 	>;
 
+	/// This epoch's commitments to reports: digests, by relay and beacon.
+	/// A report is taken only if it matches its beacon's commitment.
+	#[pallet::storage]
+	pub type Commitments<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, RelayId, Blake2_128Concat, T::AccountId, [u8; 32]>;
+
+	/// The record of beacons that left with less reputation than a new
+	/// beacon starts with, or with strikes: registering the account again
+	/// starts from it, so leaving washes neither a poor record nor a
+	/// strike.
+	#[pallet::storage]
+	pub type RetiredRecords<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, RetiredRecord>;
+
 	/// Each tested relay's record.
 	#[pallet::storage]
 	pub type Tracks<T: Config> = StorageMap<_, Twox64Concat, RelayId, Track>;
@@ -321,6 +337,13 @@ pub mod pallet {
 			window_start_ms: u64,
 			window_secs: u32,
 		},
+		/// A beacon committed to its report of `relay`, to reveal it once
+		/// commitments close.
+		ReportCommitted {
+			epoch: EpochIndex,
+			relay: RelayId,
+			beacon: T::AccountId,
+		},
 		ReportAccepted {
 			epoch: EpochIndex,
 			relay: RelayId,
@@ -396,6 +419,32 @@ pub mod pallet {
 			beacons: u32,
 			reached: u32,
 			verified: bool,
+		},
+		/// A beacon forfeited `amount` of its bond (paid to the pot when it
+		/// leaves): its second silent or overruled test in a row, or a
+		/// further one.
+		BeaconSlashed {
+			epoch: EpochIndex,
+			relay: RelayId,
+			beacon: T::AccountId,
+			fault: BeaconFault,
+			amount: BalanceOf<T>,
+		},
+		/// Most of the epoch's tests lacked reports from most of their
+		/// beacons: the beacons were kept from the chain, not at fault.
+		/// Their silence costs them nothing this epoch, and no relay's
+		/// unjudged test counts towards its verification lapsing.
+		MostTestsUnjudged {
+			epoch: EpochIndex,
+			unjudged: u32,
+			tests: u32,
+		},
+		/// Too few of the relay's beacons reported `unjudged` tests in a row:
+		/// its verification lapsed (suspended by proof of bandwidth until a
+		/// test passes; no slash).
+		VerificationLapsed {
+			relay: RelayId,
+			unjudged: u32,
 		},
 		/// A beacon collected its rewards from the pot.
 		RewardsClaimed {
@@ -499,27 +548,55 @@ pub mod pallet {
 			Self::do_deregister_beacon(who)
 		}
 
-		/// A beacon's measurement of the relay it was assigned this epoch.
+		/// A beacon's commitment to its measurement of the relay it was
+		/// assigned this epoch: the digest of the report and a secret salt.
+		///
+		/// No fee payer: valid when `signature` is the beacon's over
+		/// `(commitment::SIGNING_CONTEXT, genesis hash, commitment)`, the
+		/// beacon is assigned to the relay this epoch, the unicast window has
+		/// ended and the multicast window has not, and the beacon has not
+		/// committed yet. Reports are revealed (`submit_report`) only after
+		/// commitments close, so no report can be copied or shaped to others.
+		#[pallet::call_index(10)]
+		#[pallet::weight((T::WeightInfo::commit_report(), DispatchClass::Operational))]
+		#[pallet::authorize(Pallet::<T>::authorize_commitment)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_commit_report())]
+		pub fn commit_report(
+			origin: OriginFor<T>,
+			commitment: CommitmentOf<T>,
+			signature: T::BeaconSignature,
+		) -> DispatchResult {
+			// Checked by `authorize_commitment` in this same application.
+			let _ = signature;
+			ensure_authorized(origin)?;
+			Self::store_commitment(commitment);
+			Ok(())
+		}
+
+		/// A beacon's measurement of the relay it was assigned this epoch,
+		/// revealing its commitment.
 		///
 		/// No fee payer: valid when `signature` is the report's beacon's over
-		/// `(REPORT_CONTEXT, genesis hash, report)`, the report is for this
-		/// epoch's ended window, the beacon is assigned to the relay, has not
-		/// reported yet, and no second counts more than its link carries.
-		/// The pool refuses anything else with `InvalidTransaction::Custom`
-		/// and the [`ReportRejection`] code, and so does block execution,
-		/// which authorizes again before dispatching.
+		/// `(REPORT_CONTEXT, genesis hash, report)`, the report and `salt`
+		/// match the beacon's commitment, commitments have closed, the
+		/// beacon is assigned to the relay, has not reported yet, and no
+		/// second counts more than its link carries. The pool refuses
+		/// anything else with `InvalidTransaction::Custom` and the
+		/// [`ReportRejection`] code, and so does block execution, which
+		/// authorizes again before dispatching.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::submit_report())]
+		#[pallet::weight((T::WeightInfo::submit_report(), DispatchClass::Operational))]
 		#[pallet::authorize(Pallet::<T>::authorize_report)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_report())]
 		pub fn submit_report(
 			origin: OriginFor<T>,
 			report: ReportOf<T>,
+			salt: [u8; 32],
 			signature: T::BeaconSignature,
 		) -> DispatchResult {
 			// `AuthorizeCall` ran `authorize_report` on this call in this
 			// same application, just before dispatch: it is the one check.
-			let _ = signature;
+			let _ = (salt, signature);
 			ensure_authorized(origin)?;
 			Self::store_report(report);
 			Ok(())
@@ -597,7 +674,7 @@ pub mod pallet {
 		/// has a multicast test, the beacon is assigned to it and has not
 		/// reported it, and the numbers fit the test and the beacon's link.
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::submit_multicast_report())]
+		#[pallet::weight((T::WeightInfo::submit_multicast_report(), DispatchClass::Operational))]
 		#[pallet::authorize(Pallet::<T>::authorize_multicast_report)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_multicast_report())]
 		pub fn submit_multicast_report(

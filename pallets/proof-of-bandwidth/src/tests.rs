@@ -1,15 +1,21 @@
 //! Unit tests: beacons, assignment, report authorization, verdicts.
 
 use crate::{
-	features::signing_payload, mock::*, types::*, Assignments, BeaconAssignment, Beacons,
-	CurrentEpoch, Error, Event, HoldReason, Reports, Tracks,
+	features::{commitment_signing_payload, signing_payload},
+	mock::*,
+	types::*,
+	Assignments, BeaconAssignment, Beacons, Commitments, CurrentEpoch, Error, Event, HoldReason,
+	Reports, RetiredRecords, Tracks,
 };
+use codec::Encode;
 use frame_support::{
 	assert_noop, assert_ok,
+	dispatch::{DispatchClass, GetDispatchInfo},
 	pallet_prelude::{InvalidTransaction, TransactionSource, TransactionValidityError},
 	traits::{fungible::InspectHold, Authorize, Hooks},
 	BoundedVec,
 };
+use ocm_pob::commitment::{commits_from_ms, digest, reveals_from_ms};
 use ocm_primitives::capacity::{RelayStatus, Suspender};
 use sp_core::Pair;
 use sp_runtime::{traits::Dispatchable, DispatchError, MultiSignature, Perbill};
@@ -60,17 +66,73 @@ fn signed_report(
 	(report, MultiSignature::Sr25519(signature))
 }
 
-/// What the pool and block execution do with a report: authorize, then
-/// dispatch with the `Authorized` origin.
+/// The salt the tests' beacons commit with.
+const SALT: [u8; 32] = [0x5a; 32];
+
+/// Beacon `report.beacon`'s signed commitment to `report` with `salt`.
+fn signed_commitment(
+	report: &ReportOf<Test>,
+	salt: &[u8; 32],
+) -> (CommitmentOf<Test>, MultiSignature) {
+	let commitment = Commitment {
+		epoch: report.epoch,
+		relay: report.relay,
+		beacon: report.beacon.clone(),
+		digest: digest(salt, &report.encode()),
+	};
+	let genesis = System::block_hash(0);
+	let payload = commitment_signing_payload(genesis.as_ref(), &commitment);
+	let signature = beacon_pair(index_of(&report.beacon)).sign(&payload);
+	(commitment, MultiSignature::Sr25519(signature))
+}
+
+/// Authorizes `call` as the pool and block execution do, then dispatches
+/// it with the `Authorized` origin.
+fn authorize_and_dispatch(call: RuntimeCall) -> Result<(), TransactionValidityError> {
+	call.authorize(TransactionSource::External).expect("the call is authorized")?;
+	call.dispatch(frame_system::RawOrigin::Authorized.into())
+		.expect("an authorized call is accepted");
+	Ok(())
+}
+
+fn commit(
+	commitment: CommitmentOf<Test>,
+	signature: MultiSignature,
+) -> Result<(), TransactionValidityError> {
+	authorize_and_dispatch(RuntimeCall::Pob(crate::Call::commit_report { commitment, signature }))
+}
+
+fn reveal(
+	report: ReportOf<Test>,
+	salt: [u8; 32],
+	signature: MultiSignature,
+) -> Result<(), TransactionValidityError> {
+	authorize_and_dispatch(RuntimeCall::Pob(crate::Call::submit_report { report, salt, signature }))
+}
+
+/// What an honest beacon does with a report: commits to it (unless it
+/// already has), then reveals it once commitments close. The commitment is
+/// sent at the clock's time, or at the window's end if the clock is already
+/// past commitments (the tests submit several reports one after another);
+/// the clock is left where reveals are open.
 fn submit(
 	report: ReportOf<Test>,
 	signature: MultiSignature,
 ) -> Result<(), TransactionValidityError> {
-	let call = RuntimeCall::Pob(crate::Call::submit_report { report, signature });
-	call.authorize(TransactionSource::External).expect("submit_report is authorized")?;
-	call.dispatch(frame_system::RawOrigin::Authorized.into())
-		.expect("an authorized report is accepted");
-	Ok(())
+	let epoch = CurrentEpoch::<Test>::get();
+	let reveals_from = reveals_from_ms(epoch.window_start_ms, epoch.window_secs);
+	let now = NowMs::get();
+	if !Commitments::<Test>::contains_key(report.relay, &report.beacon) {
+		if now >= reveals_from {
+			NowMs::set(commits_from_ms(epoch.window_start_ms, epoch.window_secs));
+		}
+		let (commitment, commitment_signature) = signed_commitment(&report, &SALT);
+		let committed = commit(commitment, commitment_signature);
+		NowMs::set(now);
+		committed?;
+	}
+	NowMs::set(now.max(reveals_from));
+	reveal(report, SALT, signature)
 }
 
 fn rejected(code: ReportRejection) -> Result<(), TransactionValidityError> {
@@ -221,6 +283,39 @@ mod beacons {
 			add_relay(0, 10_000, 9); // no longer coverable: no assignment next epoch
 			run_to(1 + EPOCH);
 			assert_ok!(Pob::deregister_beacon(RuntimeOrigin::signed(busy)));
+		});
+	}
+}
+
+mod reregistration {
+	use super::*;
+
+	/// The Sybil's reset: a beacon with a poor record, or a strike, leaves
+	/// and registers again to start clean (and be silent once more without
+	/// paying). Its record stays with its account; a good record is not
+	/// carried over (a new start is the most anyone gets).
+	#[test]
+	fn leaving_does_not_wash_a_poor_record() {
+		run(|| {
+			register(0, 100, 1);
+			Beacons::<Test>::mutate(beacon(0), |b| b.as_mut().unwrap().reputation = 120);
+			assert_ok!(Pob::deregister_beacon(RuntimeOrigin::signed(beacon(0))));
+			register(0, 100, 1);
+			assert_eq!(Beacons::<Test>::get(beacon(0)).unwrap().reputation, 120);
+
+			register(2, 100, 3);
+			Beacons::<Test>::mutate(beacon(2), |b| b.as_mut().unwrap().strikes = 1);
+			assert_ok!(Pob::deregister_beacon(RuntimeOrigin::signed(beacon(2))));
+			register(2, 100, 3);
+			let back = Beacons::<Test>::get(beacon(2)).unwrap();
+			assert_eq!((back.reputation, back.strikes), (INITIAL_REPUTATION, 1));
+			assert!(RetiredRecords::<Test>::get(beacon(2)).is_none(), "taken back");
+
+			register(1, 100, 2);
+			Beacons::<Test>::mutate(beacon(1), |b| b.as_mut().unwrap().reputation = 900);
+			assert_ok!(Pob::deregister_beacon(RuntimeOrigin::signed(beacon(1))));
+			register(1, 100, 2);
+			assert_eq!(Beacons::<Test>::get(beacon(1)).unwrap().reputation, INITIAL_REPUTATION);
 		});
 	}
 }
@@ -417,21 +512,147 @@ mod reports {
 			assert_eq!(submit(report, sig), rejected(ReportRejection::NotAssigned));
 			let (report, sig) = signed_report(6, 0, 1, &[1; 5]);
 			assert_eq!(submit(report, sig), rejected(ReportRejection::UnknownBeacon));
-			let (report, sig) = signed_report(0, 0, 1, &[1; 4]);
-			assert_eq!(submit(report, sig), rejected(ReportRejection::WrongLength));
+			assert_eq!(Commitments::<Test>::iter().count(), 0, "no commitment was taken");
+			// Each of the rest is committed as it is revealed, so the reveal's
+			// own checks answer (the commitment is dropped between cases).
+			let fresh = |(report, sig): (ReportOf<Test>, MultiSignature)| {
+				Commitments::<Test>::remove(report.relay, &report.beacon);
+				submit(report, sig)
+			};
+			assert_eq!(
+				fresh(signed_report(0, 0, 1, &[1; 4])),
+				rejected(ReportRejection::WrongLength)
+			);
 			// 100 Mbit/s with 10 % slack: 13.75 MB in a second at most.
-			let (report, sig) = signed_report(0, 0, 1, &[1, 1, 13_750_001, 1, 1]);
-			assert_eq!(submit(report, sig), rejected(ReportRejection::Impossible));
+			assert_eq!(
+				fresh(signed_report(0, 0, 1, &[1, 1, 13_750_001, 1, 1])),
+				rejected(ReportRejection::Impossible)
+			);
 			// Beacon 1 signs a report that names beacon 0.
 			let (mut forged, _) = signed_report(1, 0, 1, &[1; 5]);
 			forged.beacon = beacon(0);
 			let (_, sig) = signed_report(1, 0, 1, &[1; 5]);
-			assert_eq!(submit(forged, sig), rejected(ReportRejection::BadSignature));
+			assert_eq!(fresh((forged, sig)), rejected(ReportRejection::BadSignature));
 			// A changed number breaks the signature.
 			let (mut changed, sig) = signed_report(0, 0, 1, &[1; 5]);
 			changed.bytes_per_second[0] = 2;
-			assert_eq!(submit(changed, sig), rejected(ReportRejection::BadSignature));
+			assert_eq!(fresh((changed, sig)), rejected(ReportRejection::BadSignature));
 			assert_eq!(Reports::<Test>::iter().count(), 0, "nothing was stored");
+		});
+	}
+
+	#[test]
+	fn commitments_and_reveals_are_refused_with_their_reason() {
+		run(|| {
+			three_beacons_one_relay();
+			let epoch = CurrentEpoch::<Test>::get();
+			let commits_from = commits_from_ms(epoch.window_start_ms, epoch.window_secs);
+			let reveals_from = reveals_from_ms(epoch.window_start_ms, epoch.window_secs);
+			let (report, sig) = signed_report(0, 0, 1, &[1_000; 5]);
+			let (commitment, commitment_sig) = signed_commitment(&report, &SALT);
+
+			// Commitments: not before the window ends, signed by the beacon, once.
+			NowMs::set(commits_from - 1);
+			assert_eq!(
+				commit(commitment.clone(), commitment_sig.clone()),
+				rejected(ReportRejection::WindowOpen)
+			);
+			NowMs::set(commits_from);
+			let (_, other_sig) = signed_commitment(&signed_report(1, 0, 1, &[1; 5]).0, &SALT);
+			assert_eq!(
+				commit(commitment.clone(), other_sig),
+				rejected(ReportRejection::BadSignature)
+			);
+			// Reveal without a commitment.
+			NowMs::set(reveals_from);
+			assert_eq!(
+				reveal(report.clone(), SALT, sig.clone()),
+				rejected(ReportRejection::NotCommitted)
+			);
+			// Commitments close when reveals open.
+			assert_eq!(
+				commit(commitment.clone(), commitment_sig.clone()),
+				rejected(ReportRejection::CommitsClosed)
+			);
+			NowMs::set(reveals_from - 1);
+			assert_eq!(commit(commitment.clone(), commitment_sig.clone()), Ok(()));
+			assert!(events().contains(&Event::ReportCommitted {
+				epoch: 1,
+				relay: 0,
+				beacon: beacon(0)
+			}));
+			assert_eq!(
+				commit(commitment.clone(), commitment_sig.clone()),
+				rejected(ReportRejection::AlreadyCommitted),
+				"a commitment twice"
+			);
+			// Reveals: not before commitments close, and only what was committed.
+			assert_eq!(
+				reveal(report.clone(), SALT, sig.clone()),
+				rejected(ReportRejection::RevealTooEarly)
+			);
+			NowMs::set(reveals_from);
+			assert_eq!(
+				reveal(report.clone(), [0; 32], sig.clone()),
+				rejected(ReportRejection::CommitmentMismatch),
+				"another salt"
+			);
+			let (other, other_sig) = signed_report(0, 0, 1, &[2_000; 5]);
+			assert_eq!(
+				reveal(other, SALT, other_sig),
+				rejected(ReportRejection::CommitmentMismatch),
+				"another report, properly signed"
+			);
+			assert_eq!(reveal(report.clone(), SALT, sig.clone()), Ok(()));
+			assert_eq!(reveal(report, SALT, sig), rejected(ReportRejection::Duplicate));
+			// The epoch's close forgets the commitments with the reports.
+			run_to(1 + EPOCH);
+			assert_eq!(Commitments::<Test>::iter().count(), 0);
+		});
+	}
+
+	/// The lazy beacon's attack: never measure, wait for the others'
+	/// reports to appear, submit their median and collect the reward. With
+	/// commitments, the reports appear only after every beacon had to
+	/// commit: a copy matches no commitment, and a beacon that committed
+	/// nothing has nothing to reveal. It is judged silent and earns nothing,
+	/// while the beacons that measured are paid.
+	#[test]
+	fn a_lazy_beacon_cannot_copy_the_revealed_reports() {
+		run(|| {
+			three_beacons_one_relay();
+			let accounts = assigned(0);
+			let (lazy, honest) =
+				(index_of(&accounts[2]), [index_of(&accounts[0]), index_of(&accounts[1])]);
+			let epoch = CurrentEpoch::<Test>::get();
+			NowMs::set(commits_from_ms(epoch.window_start_ms, epoch.window_secs));
+			// The lazy beacon must commit before it sees anything: it guesses.
+			let (guess, guess_sig) = signed_report(lazy, 0, 1, &[12_000_000; 5]);
+			let (commitment, commitment_sig) = signed_commitment(&guess, &[1; 32]);
+			assert_eq!(commit(commitment, commitment_sig), Ok(()));
+			for n in honest {
+				let (report, sig) = signed_report(n, 0, 1, &[8_000_000; 5]);
+				assert_eq!(submit(report, sig), Ok(()));
+			}
+			// Now the honest reports are public: the copy is refused.
+			let (copy, copy_sig) = signed_report(lazy, 0, 1, &[8_000_000; 5]);
+			assert_eq!(
+				reveal(copy.clone(), [1; 32], copy_sig.clone()),
+				rejected(ReportRejection::CommitmentMismatch)
+			);
+			assert_eq!(reveal(copy, SALT, copy_sig), rejected(ReportRejection::CommitmentMismatch));
+			let _ = (guess, guess_sig); // revealing the guess would only be overruled
+			let before = Beacons::<Test>::get(beacon(lazy)).unwrap();
+			run_to(1 + EPOCH);
+			let after = Beacons::<Test>::get(beacon(lazy)).unwrap();
+			assert_eq!(after.unclaimed, before.unclaimed, "the lazy beacon earns nothing");
+			assert!(after.reputation < before.reputation, "and loses reputation for its silence");
+			for n in honest {
+				assert!(
+					Beacons::<Test>::get(beacon(n)).unwrap().unclaimed > 0,
+					"beacon {n} is paid"
+				);
+			}
 		});
 	}
 
@@ -453,7 +674,29 @@ mod reports {
 			three_beacons_one_relay();
 			end_window();
 			let (report, signature) = signed_report(0, 0, 1, &[1; 5]);
-			let call = RuntimeCall::Pob(crate::Call::submit_report { report, signature });
+			let (commitment, commitment_sig) = signed_commitment(&report, &SALT);
+			let commit_call = RuntimeCall::Pob(crate::Call::commit_report {
+				commitment,
+				signature: commitment_sig,
+			});
+			assert_eq!(
+				commit_call.clone().dispatch(RuntimeOrigin::signed(beacon(0))).map_err(|e| e.error),
+				Err(DispatchError::BadOrigin)
+			);
+			let (validity, _) =
+				commit_call.authorize(TransactionSource::External).unwrap().unwrap();
+			assert_eq!(validity.provides.len(), 1, "one tag per (epoch, relay, beacon)");
+			// Spam paying fees in the seconds commitments are open must not
+			// push them out (every beacon silent: strikes, forfeits,
+			// unjudged relays): they outrank fee payers and use the block's
+			// operational share.
+			assert_eq!(validity.priority, crate::features::REPORT_PRIORITY);
+			assert_eq!(commit_call.get_dispatch_info().class, DispatchClass::Operational);
+			authorize_and_dispatch(commit_call).unwrap();
+			let epoch = CurrentEpoch::<Test>::get();
+			NowMs::set(reveals_from_ms(epoch.window_start_ms, epoch.window_secs));
+			let call =
+				RuntimeCall::Pob(crate::Call::submit_report { report, salt: SALT, signature });
 			// A signed origin skips authorization and is refused by the call.
 			assert_eq!(
 				call.clone().dispatch(RuntimeOrigin::signed(beacon(0))).map_err(|e| e.error),
@@ -462,6 +705,8 @@ mod reports {
 			let (validity, _) = call.authorize(TransactionSource::External).unwrap().unwrap();
 			assert_eq!(validity.provides.len(), 1, "one tag per (epoch, relay, beacon)");
 			assert!(validity.longevity <= EPOCH);
+			assert_eq!(validity.priority, crate::features::REPORT_PRIORITY);
+			assert_eq!(call.get_dispatch_info().class, DispatchClass::Operational);
 		});
 	}
 }
@@ -692,6 +937,225 @@ mod verdicts {
 		});
 	}
 
+	/// Every beacon of relay 0 in the current epoch reports `bytes` a
+	/// second, but those in `silent`.
+	fn report_epoch(silent: &[AccountId], bytes: u64) {
+		let epoch = CurrentEpoch::<Test>::get().index;
+		end_window();
+		for account in assigned(0).into_iter().filter(|a| !silent.contains(a)) {
+			let (report, sig) = signed_report(index_of(&account), 0, epoch, &[bytes; 5]);
+			submit(report, sig).unwrap();
+		}
+	}
+
+	fn next_epoch() {
+		let epoch = CurrentEpoch::<Test>::get();
+		run_to(epoch.started_at + EPOCH);
+	}
+
+	/// The colluder's cheap silence: staying silent whenever drawn (to deny
+	/// a rival's pass, or to keep its relay unjudged) once cost only
+	/// reputation. The second silent test in a row, and each after, forfeits
+	/// a share of the bond, paid to the pot (which pays honest beacons) when
+	/// the beacon leaves; a beacon with less than the minimum bond at stake
+	/// is drawn no more.
+	#[test]
+	fn a_beacon_silent_twice_in_a_row_pays_from_its_bond() {
+		run(|| {
+			three_beacons_one_relay();
+			let silent = assigned(0)[0].clone();
+			let pot = Balances::free_balance(POT);
+			report_epoch(&[silent.clone()], 8 * MB);
+			next_epoch();
+			let info = Beacons::<Test>::get(&silent).unwrap();
+			assert_eq!((info.strikes, info.forfeit), (1, 0), "one silence is not yet a pattern");
+
+			report_epoch(&[silent.clone()], 8 * MB);
+			next_epoch();
+			let info = Beacons::<Test>::get(&silent).unwrap();
+			let slash = SlashShare::get() * BOND;
+			assert_eq!((info.strikes, info.forfeit, info.at_stake()), (2, slash, BOND - slash));
+			assert!(events().iter().any(|e| matches!(
+				e,
+				Event::BeaconSlashed { beacon, fault: BeaconFault::Silent, amount, .. }
+					if beacon == &silent && *amount == slash
+			)));
+			// Less than the minimum bond at stake: no longer drawn.
+			assert!(!assigned(0).contains(&silent), "{:?}", assigned(0));
+			// The others agreed each time: no strikes, nothing forfeit.
+			for other in (0..3).map(beacon).filter(|b| b != &silent) {
+				let info = Beacons::<Test>::get(&other).unwrap();
+				assert_eq!((info.strikes, info.forfeit), (0, 0));
+			}
+
+			// Leaving: the forfeit goes to the pot, the rest comes back.
+			let free = Balances::free_balance(&silent);
+			assert_ok!(Pob::deregister_beacon(RuntimeOrigin::signed(silent.clone())));
+			assert_eq!(Balances::free_balance(POT), pot + slash);
+			assert_eq!(Balances::free_balance(&silent), free + BOND - slash);
+			assert_eq!(Balances::balance_on_hold(&HoldReason::BeaconBond.into(), &silent), 0);
+		});
+	}
+
+	#[test]
+	fn an_agreeing_report_clears_a_beacons_strikes() {
+		run(|| {
+			three_beacons_one_relay();
+			let beacon0 = assigned(0)[0].clone();
+			report_epoch(&[beacon0.clone()], 8 * MB);
+			next_epoch();
+			assert_eq!(Beacons::<Test>::get(&beacon0).unwrap().strikes, 1);
+			report_epoch(&[], 8 * MB);
+			next_epoch();
+			assert_eq!(Beacons::<Test>::get(&beacon0).unwrap().strikes, 0);
+			report_epoch(&[beacon0.clone()], 8 * MB);
+			next_epoch();
+			let info = Beacons::<Test>::get(&beacon0).unwrap();
+			assert_eq!(
+				(info.strikes, info.bond),
+				(1, BOND),
+				"silent once again, not twice in a row"
+			);
+		});
+	}
+
+	/// The relay's attack on an honest beacon: it starves the beacon (or
+	/// resets its connections) whenever drawn together, so the beacon's
+	/// report lands far under the others' and it is overruled, to strike
+	/// it out of its bond and the draw. An understated report costs
+	/// reputation and the reward only; an overstated one, which can only
+	/// help a relay, is struck like silence.
+	#[test]
+	fn a_relay_starving_a_beacon_cannot_make_it_forfeit_its_bond() {
+		run(|| {
+			three_beacons_one_relay();
+			let starved = assigned(0)[0].clone();
+			for _ in 0..3 {
+				let epoch = CurrentEpoch::<Test>::get().index;
+				end_window();
+				for account in assigned(0) {
+					let bytes = if account == starved { MB / 10 } else { 8 * MB };
+					let (report, sig) = signed_report(index_of(&account), 0, epoch, &[bytes; 5]);
+					submit(report, sig).unwrap();
+				}
+				next_epoch();
+			}
+			let info = Beacons::<Test>::get(&starved).unwrap();
+			assert_eq!((info.strikes, info.forfeit), (0, 0));
+			assert_eq!(info.reputation, INITIAL_REPUTATION - 3 * OUTLIER_PENALTY);
+			assert!(!events().iter().any(|e| matches!(e, Event::BeaconSlashed { .. })));
+
+			// The same beacon overstating three times in a row pays.
+			for _ in 0..3 {
+				let epoch = CurrentEpoch::<Test>::get().index;
+				end_window();
+				for account in assigned(0) {
+					let bytes = if account == starved { 13 * MB } else { 3 * MB };
+					let (report, sig) = signed_report(index_of(&account), 0, epoch, &[bytes; 5]);
+					submit(report, sig).unwrap();
+				}
+				next_epoch();
+				if !assigned(0).contains(&starved) {
+					break;
+				}
+			}
+			let info = Beacons::<Test>::get(&starved).unwrap();
+			assert_eq!(info.strikes, 2);
+			assert_eq!(info.forfeit, SlashShare::get() * BOND);
+			assert!(events().iter().any(|e| matches!(
+				e,
+				Event::BeaconSlashed { beacon, fault: BeaconFault::Overstated, .. }
+					if beacon == &starved
+			)));
+		});
+	}
+
+	/// The colluders' long game: a verified relay whose drawn beacons are
+	/// its own go silent together, so no test is ever judged and the relay
+	/// keeps selling a verification it can no longer earn. After
+	/// `FailuresBeforeSuspension` unjudged tests in a row its verification
+	/// lapses; a passing test restores it.
+	#[test]
+	fn a_relay_whose_beacons_keep_going_silent_loses_its_verification() {
+		run(|| {
+			// Two relays, each tested by three of nine beacons.
+			for n in 0..9 {
+				register(n, 100, u32::from(n) + 1);
+			}
+			add_relay(0, 200, 20);
+			add_relay(1, 200, 21);
+			open();
+			// Every assigned beacon reports, but for the first two of
+			// relay 0's when `silence` says so.
+			let epoch_with = |silence: bool| {
+				let epoch = CurrentEpoch::<Test>::get().index;
+				end_window();
+				for relay in [0, 1] {
+					let silent: Vec<AccountId> =
+						if silence && relay == 0 { assigned(0)[..2].to_vec() } else { vec![] };
+					for account in assigned(relay).into_iter().filter(|a| !silent.contains(a)) {
+						let (report, sig) =
+							signed_report(index_of(&account), relay, epoch, &[8 * MB; 5]);
+						submit(report, sig).unwrap();
+					}
+				}
+				next_epoch();
+			};
+			epoch_with(false);
+			assert_eq!(relay(0).status, RelayStatus::Active);
+
+			epoch_with(true);
+			assert_eq!(Tracks::<Test>::get(0).unwrap().unjudged, 1);
+			assert_eq!(relay(0).status, RelayStatus::Active, "once may be an outage");
+
+			epoch_with(true);
+			assert!(events().contains(&Event::VerificationLapsed { relay: 0, unjudged: 2 }));
+			assert!(matches!(
+				relay(0).status,
+				RelayStatus::Suspended { by: Suspender::ProofOfBandwidth, .. }
+			));
+			assert_eq!(Tracks::<Test>::get(0).unwrap().failures, 0, "no failure, no slash");
+			assert_eq!(relay(1).status, RelayStatus::Active, "its tests were judged");
+
+			// Tested while suspended by proof of bandwidth, a pass
+			// reinstates it (the beacons silent twice are drawn no more).
+			for n in 9..12 {
+				register(n, 100, u32::from(n) + 1);
+			}
+			next_epoch();
+			epoch_with(false);
+			assert_eq!(relay(0).status, RelayStatus::Active);
+			assert_eq!(Tracks::<Test>::get(0).unwrap().unjudged, 0);
+		});
+	}
+
+	/// The attack on the rule above: keep every beacon from the chain for a
+	/// few epochs (flood the pools, take the network down) so that all are
+	/// struck and every relay's verification lapses, the marketplace with
+	/// it. When most of an epoch's tests go unjudged nobody is blamed.
+	#[test]
+	fn an_epoch_most_of_whose_tests_go_unjudged_blames_no_one() {
+		run(|| {
+			three_beacons_one_relay();
+			report_epoch(&[], 8 * MB);
+			next_epoch();
+			assert_eq!(relay(0).status, RelayStatus::Active);
+			for _ in 0..3 {
+				next_epoch();
+			}
+			assert!(events()
+				.iter()
+				.any(|e| matches!(e, Event::MostTestsUnjudged { unjudged: 1, tests: 1, .. })));
+			assert_eq!(relay(0).status, RelayStatus::Active);
+			assert_eq!(Tracks::<Test>::get(0).unwrap().unjudged, 0);
+			for n in 0..3 {
+				let info = Beacons::<Test>::get(beacon(n)).unwrap();
+				assert_eq!((info.strikes, info.forfeit), (0, 0));
+				assert_eq!(info.reputation, INITIAL_REPUTATION + 1);
+			}
+		});
+	}
+
 	#[test]
 	fn a_board_suspension_is_not_lifted_or_deepened_by_a_verdict() {
 		run(|| {
@@ -741,6 +1205,9 @@ mod verdicts {
 			// 1 Gbit/s of payload in one second: impossible on 100 Mbit/s.
 			let (inflated, sig) = signed_report(colluder_n, 0, 1, &[125 * MB, 0, 0, 0, 0]);
 			assert_eq!(submit(inflated, sig), rejected(ReportRejection::Impossible));
+			// A beacon commits once an epoch; the second try of the attack
+			// below stands for another epoch's.
+			Commitments::<Test>::remove(0, &colluder);
 			// The relay delivers 30 Mbit/s to each beacon; the colluder
 			// reports its old link full, within what it may carry.
 			for account in assigned(0) {

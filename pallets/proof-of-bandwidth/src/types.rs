@@ -26,6 +26,10 @@ pub const REPUTATION_GAIN: u32 = 1;
 pub const OUTLIER_PENALTY: u32 = 50;
 /// An assigned test the beacon did not report.
 pub const MISSING_PENALTY: u32 = 20;
+/// Silent or overstated tests in a row from which each costs the beacon
+/// `SlashShare` of what it has at stake: one can be bad luck (a network
+/// down, a lost commitment), two in a row is a pattern.
+pub const STRIKES_BEFORE_SLASH: u32 = 2;
 
 /// Where a beacon measures from: assignments keep beacons out of the
 /// network of the relay they test.
@@ -57,16 +61,52 @@ pub struct BeaconInfo<T: Config> {
 	/// beacons until their links together exceed the claim under test, and a
 	/// report may not count more than this link carries.
 	pub capacity_mbps: Mbps,
-	/// Held while registered; released on deregistration.
+	/// Held while registered; on deregistration the forfeit goes to the
+	/// pot and the rest is released.
 	pub bond: BalanceOf<T>,
+	/// Slashed from the bond: still held, owed to the pot. What the beacon
+	/// has at stake is `bond - forfeit`; below `MinBeaconBond` it is not
+	/// assigned tests.
+	pub forfeit: BalanceOf<T>,
 	/// Earned by reports that agree with the other beacons', lost by
 	/// outliers and missed tests.
 	pub reputation: u32,
+	/// Tests in a row the beacon was silent in or overstated in; a report
+	/// that agrees with the others clears them, leaving does not. From the
+	/// `STRIKES_BEFORE_SLASH`th on, each forfeits `SlashShare` of what is
+	/// at stake.
+	pub strikes: u32,
 	/// Rewards earned and not yet claimed: judging only adds to this record
 	/// (which it writes for the reputation anyway), and the beacon collects
 	/// with `claim_rewards`, so an epoch's close makes no transfers.
 	pub unclaimed: BalanceOf<T>,
 	pub registered_at: BlockNumberFor<T>,
+}
+
+impl<T: Config> BeaconInfo<T> {
+	/// What the beacon still has at stake: its bond less what it forfeited.
+	pub fn at_stake(&self) -> BalanceOf<T> {
+		use sp_runtime::traits::Saturating;
+		self.bond.saturating_sub(self.forfeit)
+	}
+}
+
+/// What a beacon that left keeps for when its account registers again.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct RetiredRecord {
+	pub reputation: u32,
+	pub strikes: u32,
 }
 
 /// The epoch in progress.
@@ -150,6 +190,20 @@ pub struct Report<AccountId: Clone + PartialEq + Eq + core::fmt::Debug, MaxWindo
 
 pub type ReportOf<T> = Report<<T as frame_system::Config>::AccountId, <T as Config>::MaxWindowSecs>;
 
+/// A beacon's commitment to the report it will reveal, signed by it: the
+/// digest is `ocm_pob::commitment::digest(salt, report.encode())`.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct Commitment<AccountId> {
+	pub epoch: EpochIndex,
+	pub relay: RelayId,
+	pub beacon: AccountId,
+	pub digest: [u8; 32],
+}
+
+pub type CommitmentOf<T> = Commitment<<T as frame_system::Config>::AccountId>;
+
 pub use ocm_pob::REPORT_CONTEXT;
 
 /// How a relay has fared.
@@ -161,6 +215,35 @@ pub struct Track {
 	pub measured_mbps: Mbps,
 	/// The epoch of the last verdict.
 	pub epoch: EpochIndex,
+	/// Tests in a row that too few of the relay's beacons reported to
+	/// judge; a judged test clears them. At `FailuresBeforeSuspension` an
+	/// Active relay's verification lapses: it is suspended by proof of
+	/// bandwidth, without a slash, until a test passes.
+	pub unjudged: u32,
+}
+
+/// What a beacon was penalized for.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum BeaconFault {
+	/// It did not report a test it was assigned: a strike.
+	Silent,
+	/// Its report claimed more than the other beacons saw, by over
+	/// `ocm_pob::verdict::OUTLIER_FACTOR`: a strike.
+	Overstated,
+	/// Its report claimed less than the other beacons saw, by as much:
+	/// reputation only, since a relay can starve a beacon to make it so.
+	Understated,
 }
 
 /// Why a report is not taken. Its code is the `InvalidTransaction::Custom`
@@ -186,6 +269,16 @@ pub enum ReportRejection {
 	UnknownBeacon = 8,
 	/// The relay has no multicast test this epoch.
 	NoMulticastTest = 9,
+	/// Commitments closed when the multicast window ended.
+	CommitsClosed = 10,
+	/// This beacon already committed to a report of this relay this epoch.
+	AlreadyCommitted = 11,
+	/// Reveals open when commitments close (the multicast window's end).
+	RevealTooEarly = 12,
+	/// The beacon committed to no report of this relay this epoch.
+	NotCommitted = 13,
+	/// The report and salt are not what the beacon committed to.
+	CommitmentMismatch = 14,
 }
 
 /// Why a probe batch is not taken; its code is the pool's `Custom` code.

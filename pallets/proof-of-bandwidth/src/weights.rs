@@ -20,6 +20,8 @@ pub trait WeightInfo {
 	fn register_beacon() -> Weight;
 	fn update_beacon() -> Weight;
 	fn deregister_beacon() -> Weight;
+	fn authorize_commit_report() -> Weight;
+	fn commit_report() -> Weight;
 	fn authorize_submit_report() -> Weight;
 	fn submit_report() -> Weight;
 	fn on_initialize_idle() -> Weight;
@@ -41,31 +43,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Governance::Paused` (r:1 w:0)
 	/// Proof: `Governance::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:1)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(102), added: 2577, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::CounterForBeacons` (r:1 w:1)
 	/// Proof: `ProofOfBandwidth::CounterForBeacons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Parameters` (r:1 w:0)
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::RetiredReputations` (r:1 w:1)
+	/// Proof: `ProofOfBandwidth::RetiredReputations` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn register_beacon() -> Weight {
-		// Proof size: measured `150`, estimated `3640`.
-		// Minimum execution time: 78_095_000 picoseconds.
-		Weight::from_parts(134_130_000, 3640)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		// Proof size: measured `224`, estimated `3640`.
+		// Minimum execution time: 82_955_000 picoseconds.
+		Weight::from_parts(86_251_000, 3640)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:1)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(102), added: 2577, mode: `MaxEncodedLen`)
 	fn update_beacon() -> Weight {
-		// Proof size: measured `187`, estimated `3563`.
-		// Minimum execution time: 18_404_000 picoseconds.
-		Weight::from_parts(34_564_000, 3563)
+		// Proof size: measured `191`, estimated `3567`.
+		// Minimum execution time: 17_783_000 picoseconds.
+		Weight::from_parts(19_016_000, 3567)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:1)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(102), added: 2577, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:1 w:0)
 	/// Proof: `ProofOfBandwidth::BeaconAssignment` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -74,41 +78,75 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::CounterForBeacons` (r:1 w:1)
 	/// Proof: `ProofOfBandwidth::CounterForBeacons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::RetiredReputations` (r:0 w:1)
+	/// Proof: `ProofOfBandwidth::RetiredReputations` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn deregister_beacon() -> Weight {
-		// Proof size: measured `345`, estimated `3640`.
-		// Minimum execution time: 70_712_000 picoseconds.
-		Weight::from_parts(128_800_000, 3640)
+		// Proof size: measured `349`, estimated `3640`.
+		// Minimum execution time: 71_342_000 picoseconds.
+		Weight::from_parts(74_329_000, 3640)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:1 w:0)
 	/// Proof: `ProofOfBandwidth::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:0)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(102), added: 2577, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:1 w:0)
 	/// Proof: `ProofOfBandwidth::BeaconAssignment` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Assignments` (r:1 w:0)
 	/// Proof: `ProofOfBandwidth::Assignments` (`max_values`: None, `max_size`: Some(593), added: 3068, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::Commitments` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::Commitments` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Governance::Parameters` (r:1 w:0)
+	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
+	fn authorize_commit_report() -> Weight {
+		// Proof size: measured `614`, estimated `4058`.
+		// Minimum execution time: 89_817_000 picoseconds.
+		Weight::from_parts(92_823_000, 4058)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+	}
+	/// Storage: `ProofOfBandwidth::Commitments` (r:0 w:1)
+	/// Proof: `ProofOfBandwidth::Commitments` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
+	fn commit_report() -> Weight {
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 14_777_000 picoseconds.
+		Weight::from_parts(16_371_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(102), added: 2577, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::BeaconAssignment` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::Assignments` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::Assignments` (`max_values`: None, `max_size`: Some(593), added: 3068, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Reports` (r:1 w:0)
 	/// Proof: `ProofOfBandwidth::Reports` (`max_values`: None, `max_size`: Some(541), added: 3016, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::Commitments` (r:1 w:0)
+	/// Proof: `ProofOfBandwidth::Commitments` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Parameters` (r:1 w:0)
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
 	fn authorize_submit_report() -> Weight {
-		// Proof size: measured `614`, estimated `4058`.
-		// Minimum execution time: 95_327_000 picoseconds.
-		Weight::from_parts(164_627_000, 4058)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Proof size: measured `728`, estimated `4058`.
+		// Minimum execution time: 96_910_000 picoseconds.
+		Weight::from_parts(100_407_000, 4058)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 	}
 	/// Storage: `ProofOfBandwidth::Reports` (r:0 w:1)
 	/// Proof: `ProofOfBandwidth::Reports` (`max_values`: None, `max_size`: Some(541), added: 3016, mode: `MaxEncodedLen`)
 	fn submit_report() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 16_540_000 picoseconds.
-		Weight::from_parts(31_549_000, 0)
+		// Minimum execution time: 15_239_000 picoseconds.
+		Weight::from_parts(16_992_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:1 w:0)
@@ -117,103 +155,109 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
 		// Proof size: measured `224`, estimated `1561`.
-		// Minimum execution time: 8_797_000 picoseconds.
-		Weight::from_parts(13_425_000, 1561)
+		// Minimum execution time: 8_646_000 picoseconds.
+		Weight::from_parts(9_237_000, 1561)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
-	/// Storage: `System::ParentHash` (r:1 w:0)
-	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::NextRandomness` (r:1 w:0)
+	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::EpochStart` (r:1 w:0)
+	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
+	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
 	/// Storage: `CapacityRegistry::NextRelayId` (r:1 w:0)
 	/// Proof: `CapacityRegistry::NextRelayId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::LeftUntested` (r:1 w:1)
-	/// Proof: `ProofOfBandwidth::LeftUntested` (`max_values`: Some(1), `max_size`: Some(258), added: 753, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfBandwidth::LeftUntested` (`max_values`: Some(1), `max_size`: Some(193), added: 688, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::RelayCursor` (r:1 w:1)
 	/// Proof: `ProofOfBandwidth::RelayCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `CapacityRegistry::Relays` (r:64 w:0)
+	/// Storage: `CapacityRegistry::Relays` (r:48 w:0)
 	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::Beacons` (r:1024 w:0)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Parameters` (r:1 w:0)
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::Assignments` (r:64 w:64)
+	/// Storage: `ProofOfBandwidth::Beacons` (r:1024 w:0)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(102), added: 2577, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::Assignments` (r:48 w:48)
 	/// Proof: `ProofOfBandwidth::Assignments` (`max_values`: None, `max_size`: Some(593), added: 3068, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::CounterForAssignments` (r:1 w:1)
 	/// Proof: `ProofOfBandwidth::CounterForAssignments` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::MulticastChannels` (r:64 w:0)
+	/// Storage: `ProofOfBandwidth::MulticastChannels` (r:48 w:0)
 	/// Proof: `ProofOfBandwidth::MulticastChannels` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::MulticastTests` (r:0 w:64)
+	/// Storage: `ProofOfBandwidth::MulticastTests` (r:0 w:48)
 	/// Proof: `ProofOfBandwidth::MulticastTests` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:0 w:1)
 	/// Proof: `ProofOfBandwidth::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:0 w:192)
+	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:0 w:144)
 	/// Proof: `ProofOfBandwidth::BeaconAssignment` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// The range of component `r` is `[1, 64]`.
+	/// The range of component `r` is `[1, 48]`.
 	/// The range of component `b` is `[1, 1024]`.
 	fn open_epoch(r: u32, b: u32, ) -> Weight {
-		// Proof size: measured `269 + b * (105 ±0) + r * (708 ±0)`, estimated `4058 + b * (2573 ±5) + r * (4532 ±0)`.
-		// Minimum execution time: 809_600_000 picoseconds.
-		Weight::from_parts(950_062_000, 4058)
-			// Standard error: 1_222_915
-			.saturating_add(Weight::from_parts(24_989_632, 0).saturating_mul(r.into()))
-			// Standard error: 76_395
-			.saturating_add(Weight::from_parts(10_478_785, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(72_u64))
+		// Proof size: measured `430 + b * (109 ±0) + r * (708 ±0)`, estimated `4058 + b * (2577 ±0) + r * (4532 ±60)`.
+		// Minimum execution time: 460_730_000 picoseconds.
+		Weight::from_parts(464_666_000, 4058)
+			// Standard error: 208_085
+			.saturating_add(Weight::from_parts(14_637_186, 0).saturating_mul(r.into()))
+			// Standard error: 9_748
+			.saturating_add(Weight::from_parts(5_845_417, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(58_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(r.into())))
-			.saturating_add(Weight::from_parts(0, 2573).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 2577).saturating_mul(b.into()))
 			.saturating_add(Weight::from_parts(0, 4532).saturating_mul(r.into()))
 	}
 	/// Storage: `ProofOfBandwidth::Probers` (r:1 w:0)
 	/// Proof: `ProofOfBandwidth::Probers` (`max_values`: Some(1), `max_size`: Some(257), added: 752, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::Assignments` (r:65 w:64)
+	/// Storage: `ProofOfBandwidth::Assignments` (r:49 w:48)
 	/// Proof: `ProofOfBandwidth::Assignments` (`max_values`: None, `max_size`: Some(593), added: 3068, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::CounterForAssignments` (r:1 w:1)
 	/// Proof: `ProofOfBandwidth::CounterForAssignments` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::Probes` (r:576 w:512)
+	/// Storage: `ProofOfBandwidth::Probes` (r:432 w:384)
 	/// Proof: `ProofOfBandwidth::Probes` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::Reports` (r:960 w:960)
+	/// Storage: `ProofOfBandwidth::Reports` (r:768 w:768)
 	/// Proof: `ProofOfBandwidth::Reports` (`max_values`: None, `max_size`: Some(541), added: 3016, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::Beacons` (r:960 w:960)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::Beacons` (r:768 w:768)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(102), added: 2577, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Parameters` (r:1 w:0)
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::Tracks` (r:64 w:64)
-	/// Proof: `ProofOfBandwidth::Tracks` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
-	/// Storage: `CapacityRegistry::Relays` (r:64 w:64)
+	/// Storage: `ProofOfBandwidth::Tracks` (r:48 w:48)
+	/// Proof: `ProofOfBandwidth::Tracks` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `CapacityRegistry::Relays` (r:48 w:48)
 	/// Proof: `CapacityRegistry::Relays` (`max_values`: None, `max_size`: Some(2057), added: 4532, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:64 w:64)
+	/// Storage: `Balances::Holds` (r:48 w:48)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:65 w:65)
+	/// Storage: `System::Account` (r:49 w:49)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::MulticastTests` (r:64 w:64)
+	/// Storage: `ProofOfBandwidth::MulticastTests` (r:48 w:48)
 	/// Proof: `ProofOfBandwidth::MulticastTests` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::MulticastReports` (r:960 w:960)
+	/// Storage: `ProofOfBandwidth::MulticastReports` (r:768 w:768)
 	/// Proof: `ProofOfBandwidth::MulticastReports` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:960 w:960)
+	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:768 w:768)
 	/// Proof: `ProofOfBandwidth::BeaconAssignment` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::MulticastRecords` (r:0 w:64)
+	/// Storage: `ProofOfBandwidth::Commitments` (r:768 w:768)
+	/// Proof: `ProofOfBandwidth::Commitments` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfBandwidth::MulticastRecords` (r:0 w:48)
 	/// Proof: `ProofOfBandwidth::MulticastRecords` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
-	/// The range of component `r` is `[1, 64]`.
+	/// The range of component `r` is `[1, 48]`.
 	/// The range of component `b` is `[1, 1024]`.
 	fn close_epoch(r: u32, b: u32, ) -> Weight {
-		// Proof size: measured `0 + b * (374 ±0) + r * (7148 ±0)`, estimated `49246 + b * (1085 ±92) + r * (22536 ±0)`.
-		// Minimum execution time: 539_246_000 picoseconds.
-		Weight::from_parts(557_068_000, 49246)
-			// Standard error: 11_016_818
-			.saturating_add(Weight::from_parts(455_423_991, 0).saturating_mul(r.into()))
-			// Standard error: 688_221
-			.saturating_add(Weight::from_parts(16_778_772, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(84_u64))
-			.saturating_add(T::DbWeight::get().reads((35_u64).saturating_mul(r.into())))
+		// Proof size: measured `0 + b * (417 ±0) + r * (8651 ±0)`, estimated `49246 + b * (727 ±76) + r * (22536 ±1_639)`.
+		// Minimum execution time: 543_665_000 picoseconds.
+		Weight::from_parts(548_894_000, 49246)
+			// Standard error: 5_239_608
+			.saturating_add(Weight::from_parts(326_300_005, 0).saturating_mul(r.into()))
+			// Standard error: 245_471
+			.saturating_add(Weight::from_parts(5_755_352, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(100_u64))
+			.saturating_add(T::DbWeight::get().reads((50_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
-			.saturating_add(T::DbWeight::get().writes(81_u64))
-			.saturating_add(T::DbWeight::get().writes((35_u64).saturating_mul(r.into())))
+			.saturating_add(T::DbWeight::get().writes(97_u64))
+			.saturating_add(T::DbWeight::get().writes((50_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 1085).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 727).saturating_mul(b.into()))
 			.saturating_add(Weight::from_parts(0, 22536).saturating_mul(r.into()))
 	}
 	/// Storage: `CapacityRegistry::Relays` (r:1 w:0)
@@ -222,8 +266,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ProofOfBandwidth::MulticastChannels` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn announce_multicast_channel() -> Weight {
 		// Proof size: measured `857`, estimated `5522`.
-		// Minimum execution time: 21_861_000 picoseconds.
-		Weight::from_parts(36_237_000, 5522)
+		// Minimum execution time: 21_851_000 picoseconds.
+		Weight::from_parts(22_993_000, 5522)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -233,8 +277,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ProofOfBandwidth::MulticastChannels` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn withdraw_multicast_channel() -> Weight {
 		// Proof size: measured `990`, estimated `5522`.
-		// Minimum execution time: 26_078_000 picoseconds.
-		Weight::from_parts(40_716_000, 5522)
+		// Minimum execution time: 25_668_000 picoseconds.
+		Weight::from_parts(27_060_000, 5522)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -245,7 +289,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ProofOfBandwidth::MulticastTests` (r:1 w:0)
 	/// Proof: `ProofOfBandwidth::MulticastTests` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:0)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(102), added: 2577, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::BeaconAssignment` (r:1 w:0)
 	/// Proof: `ProofOfBandwidth::BeaconAssignment` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::Assignments` (r:1 w:0)
@@ -257,27 +301,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Governance::Parameters` (r:1 w:0)
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
 	fn authorize_submit_multicast_report() -> Weight {
-		// Proof size: measured `677`, estimated `4058`.
-		// Minimum execution time: 102_682_000 picoseconds.
-		Weight::from_parts(171_370_000, 4058)
+		// Proof size: measured `710`, estimated `4058`.
+		// Minimum execution time: 93_555_000 picoseconds.
+		Weight::from_parts(96_410_000, 4058)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 	}
 	/// Storage: `ProofOfBandwidth::MulticastReports` (r:0 w:1)
 	/// Proof: `ProofOfBandwidth::MulticastReports` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
 	fn submit_multicast_report() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 20_959_000 picoseconds.
-		Weight::from_parts(48_140_000, 0)
+		// Minimum execution time: 15_489_000 picoseconds.
+		Weight::from_parts(16_441_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ProofOfBandwidth::Beacons` (r:1 w:1)
-	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfBandwidth::Beacons` (`max_values`: None, `max_size`: Some(102), added: 2577, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn claim_rewards() -> Weight {
-		// Proof size: measured `393`, estimated `6196`.
-		// Minimum execution time: 73_597_000 picoseconds.
-		Weight::from_parts(122_639_000, 6196)
+		// Proof size: measured `397`, estimated `6196`.
+		// Minimum execution time: 72_685_000 picoseconds.
+		Weight::from_parts(74_770_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -286,10 +330,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 8]`.
 	fn set_probers(n: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 10_960_000 picoseconds.
-		Weight::from_parts(25_923_220, 0)
-			// Standard error: 94_555
-			.saturating_add(Weight::from_parts(3_997_222, 0).saturating_mul(n.into()))
+		// Minimum execution time: 7_975_000 picoseconds.
+		Weight::from_parts(9_975_618, 0)
+			// Standard error: 8_984
+			.saturating_add(Weight::from_parts(467_084, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ProofOfBandwidth::CurrentEpoch` (r:1 w:0)
@@ -298,34 +342,34 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ProofOfBandwidth::Probers` (`max_values`: Some(1), `max_size`: Some(257), added: 752, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::ProbedIn` (r:1 w:0)
 	/// Proof: `ProofOfBandwidth::ProbedIn` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfBandwidth::Assignments` (r:64 w:0)
+	/// Storage: `ProofOfBandwidth::Assignments` (r:48 w:0)
 	/// Proof: `ProofOfBandwidth::Assignments` (`max_values`: None, `max_size`: Some(593), added: 3068, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Parameters` (r:1 w:0)
 	/// Proof: `Governance::Parameters` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
-	/// The range of component `r` is `[1, 64]`.
+	/// The range of component `r` is `[1, 48]`.
 	fn authorize_submit_probes(r: u32, ) -> Weight {
-		// Proof size: measured `344 + r * (20 ±0)`, estimated `3509 + r * (3068 ±0)`.
-		// Minimum execution time: 109_525_000 picoseconds.
-		Weight::from_parts(132_242_113, 3509)
-			// Standard error: 97_762
-			.saturating_add(Weight::from_parts(5_618_412, 0).saturating_mul(r.into()))
+		// Proof size: measured `343 + r * (20 ±0)`, estimated `3509 + r * (3068 ±0)`.
+		// Minimum execution time: 77_544_000 picoseconds.
+		Weight::from_parts(76_239_362, 3509)
+			// Standard error: 3_162
+			.saturating_add(Weight::from_parts(3_344_183, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 3068).saturating_mul(r.into()))
 	}
-	/// Storage: `ProofOfBandwidth::Probes` (r:0 w:64)
+	/// Storage: `ProofOfBandwidth::Probes` (r:0 w:48)
 	/// Proof: `ProofOfBandwidth::Probes` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfBandwidth::ProbedIn` (r:0 w:1)
 	/// Proof: `ProofOfBandwidth::ProbedIn` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// The range of component `r` is `[1, 64]`.
+	/// The range of component `r` is `[1, 48]`.
 	fn submit_probes(r: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 23_223_000 picoseconds.
-		Weight::from_parts(13_905_595, 0)
-			// Standard error: 58_084
-			.saturating_add(Weight::from_parts(4_248_635, 0).saturating_mul(r.into()))
+		// Minimum execution time: 16_962_000 picoseconds.
+		Weight::from_parts(16_276_335, 0)
+			// Standard error: 2_098
+			.saturating_add(Weight::from_parts(2_235_710, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(r.into())))
 	}
@@ -335,95 +379,103 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// runtimes that do not set their own.
 impl WeightInfo for () {
 	fn register_beacon() -> Weight {
-		Weight::from_parts(134_130_000, 3640)
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+		Weight::from_parts(86_251_000, 3640)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn update_beacon() -> Weight {
-		Weight::from_parts(34_564_000, 3563)
+		Weight::from_parts(19_016_000, 3567)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn deregister_beacon() -> Weight {
-		Weight::from_parts(128_800_000, 3640)
+		Weight::from_parts(74_329_000, 3640)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
-	fn authorize_submit_report() -> Weight {
-		Weight::from_parts(164_627_000, 4058)
+	fn authorize_commit_report() -> Weight {
+		Weight::from_parts(92_823_000, 4058)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 	}
+	fn commit_report() -> Weight {
+		Weight::from_parts(16_371_000, 0)
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn authorize_submit_report() -> Weight {
+		Weight::from_parts(100_407_000, 4058)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
+	}
 	fn submit_report() -> Weight {
-		Weight::from_parts(31_549_000, 0)
+		Weight::from_parts(16_992_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_idle() -> Weight {
-		Weight::from_parts(13_425_000, 1561)
+		Weight::from_parts(9_237_000, 1561)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 	}
 	fn open_epoch(r: u32, b: u32, ) -> Weight {
-		Weight::from_parts(950_062_000, 4058)
-			.saturating_add(Weight::from_parts(24_989_632, 0).saturating_mul(r.into()))
-			.saturating_add(Weight::from_parts(10_478_785, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(72_u64))
+		Weight::from_parts(464_666_000, 4058)
+			.saturating_add(Weight::from_parts(14_637_186, 0).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(5_845_417, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(58_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(r.into())))
-			.saturating_add(Weight::from_parts(0, 2573).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 2577).saturating_mul(b.into()))
 			.saturating_add(Weight::from_parts(0, 4532).saturating_mul(r.into()))
 	}
 	fn close_epoch(r: u32, b: u32, ) -> Weight {
-		Weight::from_parts(557_068_000, 49246)
-			.saturating_add(Weight::from_parts(455_423_991, 0).saturating_mul(r.into()))
-			.saturating_add(Weight::from_parts(16_778_772, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(84_u64))
-			.saturating_add(ParityDbWeight::get().reads((35_u64).saturating_mul(r.into())))
+		Weight::from_parts(548_894_000, 49246)
+			.saturating_add(Weight::from_parts(326_300_005, 0).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(5_755_352, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(100_u64))
+			.saturating_add(ParityDbWeight::get().reads((50_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(b.into())))
-			.saturating_add(ParityDbWeight::get().writes(81_u64))
-			.saturating_add(ParityDbWeight::get().writes((35_u64).saturating_mul(r.into())))
+			.saturating_add(ParityDbWeight::get().writes(97_u64))
+			.saturating_add(ParityDbWeight::get().writes((50_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 1085).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 727).saturating_mul(b.into()))
 			.saturating_add(Weight::from_parts(0, 22536).saturating_mul(r.into()))
 	}
 	fn announce_multicast_channel() -> Weight {
-		Weight::from_parts(36_237_000, 5522)
+		Weight::from_parts(22_993_000, 5522)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_multicast_channel() -> Weight {
-		Weight::from_parts(40_716_000, 5522)
+		Weight::from_parts(27_060_000, 5522)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn authorize_submit_multicast_report() -> Weight {
-		Weight::from_parts(171_370_000, 4058)
+		Weight::from_parts(96_410_000, 4058)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 	}
 	fn submit_multicast_report() -> Weight {
-		Weight::from_parts(48_140_000, 0)
+		Weight::from_parts(16_441_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn claim_rewards() -> Weight {
-		Weight::from_parts(122_639_000, 6196)
+		Weight::from_parts(74_770_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn set_probers(n: u32, ) -> Weight {
-		Weight::from_parts(25_923_220, 0)
-			.saturating_add(Weight::from_parts(3_997_222, 0).saturating_mul(n.into()))
+		Weight::from_parts(9_975_618, 0)
+			.saturating_add(Weight::from_parts(467_084, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn authorize_submit_probes(r: u32, ) -> Weight {
-		Weight::from_parts(132_242_113, 3509)
-			.saturating_add(Weight::from_parts(5_618_412, 0).saturating_mul(r.into()))
+		Weight::from_parts(76_239_362, 3509)
+			.saturating_add(Weight::from_parts(3_344_183, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 3068).saturating_mul(r.into()))
 	}
 	fn submit_probes(r: u32, ) -> Weight {
-		Weight::from_parts(13_905_595, 0)
-			.saturating_add(Weight::from_parts(4_248_635, 0).saturating_mul(r.into()))
+		Weight::from_parts(16_276_335, 0)
+			.saturating_add(Weight::from_parts(2_235_710, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(r.into())))
 	}

@@ -188,9 +188,9 @@ impl pallet_proof_of_bandwidth::Config for Runtime {
 	type MaxBeaconCapacityMbps = ConstU32<100_000>;
 	type MaxBeacons = ConstU32<1_024>;
 	/// The epoch boundary judges and draws this many tests in one block:
-	/// at 48, with 1,024 beacons, it takes at most a quarter of a block's
+	/// at 46, with 1,024 beacons, it takes at most a quarter of a block's
 	/// time by the measured weights (`tests/marketplace.rs`).
-	type MaxRelaysPerEpoch = ConstU32<48>;
+	type MaxRelaysPerEpoch = ConstU32<46>;
 	type MaxBeaconsPerTest = ConstU32<16>;
 	type MaxWindowSecs = ConstU32<60>;
 	/// Nine in ten of a multicast test's objects: FEC sized for 5 % loss
@@ -245,15 +245,12 @@ impl frame_support::traits::Get<BlockNumber> for AnswerPeriod {
 pub struct MarketParameterRules;
 impl ParameterRules<Balance, BlockNumber> for MarketParameterRules {
 	fn check(p: &MarketParameters<Balance, BlockNumber>) -> Result<(), ParameterConflict> {
-		use ocm_pob::multicast;
 		use ocm_primitives::time::MILLISECS_PER_BLOCK;
-		// An epoch holds its tests: the lead, the unicast window, the gap and
-		// the multicast window, then two blocks for the last reports to
-		// land before the verdict.
-		let tests_ms = POB_WINDOW_LEAD_MS
-			+ u64::from(POB_WINDOW_SECS) * 1_000
-			+ multicast::GAP_MS
-			+ u64::from(multicast::WINDOW_SECS) * 1_000
+		// An epoch holds its tests: the lead, the unicast window, the gap,
+		// the multicast window and a grace block (during which the beacons
+		// commit to their unicast reports), then two blocks for the reveals
+		// and the multicast reports to land before the verdict.
+		let tests_ms = ocm_pob::commitment::reveals_from_ms(POB_WINDOW_LEAD_MS, POB_WINDOW_SECS)
 			+ 2 * MILLISECS_PER_BLOCK;
 		if u64::from(p.pob_epoch_length) * MILLISECS_PER_BLOCK < tests_ms {
 			return Err(ParameterConflict::EpochShorterThanItsTests);

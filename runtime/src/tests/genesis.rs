@@ -74,9 +74,9 @@ fn operational_calls_keep_a_quarter_of_each_block() {
 }
 
 /// The genesis parameters hold together (the presets above build), and the
-/// rules are where the runtime's constants put them: an epoch of 13 blocks
-/// (26 s) holds its tests (25.5 s with the reports' two blocks), 12 does
-/// not; unbonding must outlast two periods, the dispute window and the
+/// rules are where the runtime's constants put them: an epoch of 14 blocks
+/// (28 s) holds its tests (27.5 s with the commitments' grace block and the
+/// reveals' two blocks), 13 does not; unbonding must outlast two periods, the dispute window and the
 /// answer period.
 #[test]
 fn market_parameters_are_checked_against_each_other() {
@@ -87,8 +87,8 @@ fn market_parameters_are_checked_against_each_other() {
 	let epoch = |pob_epoch_length| {
 		MarketParameterRules::check(&MarketParameters { pob_epoch_length, ..genesis })
 	};
-	assert_eq!(epoch(13), Ok(()));
-	assert_eq!(epoch(12), Err(ParameterConflict::EpochShorterThanItsTests));
+	assert_eq!(epoch(14), Ok(()));
+	assert_eq!(epoch(13), Err(ParameterConflict::EpochShorterThanItsTests));
 	// Periods of 10 blocks, a dispute window of 10 and its answer period
 	// of 5: the last batch settles 35 blocks after the relay leaves.
 	let unbonding = |unbonding_period| {

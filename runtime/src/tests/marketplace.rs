@@ -31,7 +31,7 @@ fn the_largest_relay_registration_fits_in_a_block() {
 
 type PobWeights = pallet_proof_of_bandwidth::weights::SubstrateWeight<Runtime>;
 
-/// An epoch boundary at the bounds (48 relays judged and drawn, 1,024
+/// An epoch boundary at the bounds (46 relays judged and drawn, 1,024
 /// beacons) takes at most a quarter of one block's time, once an epoch
 /// (mostly the database writes of judging: a report, a reputation and a
 /// reward per beacon); a beacon's report is a light transaction.
@@ -39,7 +39,7 @@ type PobWeights = pallet_proof_of_bandwidth::weights::SubstrateWeight<Runtime>;
 fn a_full_epoch_boundary_fits_in_a_block() {
 	use pallet_proof_of_bandwidth::WeightInfo as _;
 	type Pob = <Runtime as pallet_proof_of_bandwidth::Config>::MaxRelaysPerEpoch;
-	let relays = Pob::get();
+	let relays: u32 = Pob::get();
 	let beacons = <Runtime as pallet_proof_of_bandwidth::Config>::MaxBeacons::get();
 	let boundary = PobWeights::close_epoch(relays, beacons)
 		.saturating_add(PobWeights::open_epoch(relays, beacons));

@@ -222,8 +222,8 @@ fn response_headers(url: &str) -> std::collections::HashMap<String, String> {
 }
 
 async fn relay_id(api: &Api, port: u16) -> Option<u32> {
-	let key = vec![Value::from_bytes(format!("http://127.0.0.1:{port}"))];
-	Some(storage(api, "CapacityRegistry", "RelayByHttp", key).await?.as_u128()? as u32)
+	let key = vec![Value::from_bytes(format!("127.0.0.1:{port}"))];
+	Some(storage(api, "CapacityRegistry", "RelayByAuthority", key).await?.as_u128()? as u32)
 }
 
 #[tokio::test(flavor = "multi_thread")]

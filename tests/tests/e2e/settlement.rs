@@ -139,8 +139,8 @@ pub(crate) async fn joined(node: &DevNode, api: &ocm_e2e::Api, port: u16) -> u32
 		let id = storage(
 			api,
 			"CapacityRegistry",
-			"RelayByHttp",
-			vec![Value::from_bytes(format!("http://127.0.0.1:{port}"))],
+			"RelayByAuthority",
+			vec![Value::from_bytes(format!("127.0.0.1:{port}"))],
 		)
 		.await?
 		.as_u128()? as u32;

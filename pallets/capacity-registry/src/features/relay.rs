@@ -2,7 +2,7 @@
 //! leave, withdraw the bond.
 
 use crate::{
-	types::*, validate, Config, Error, Event, HoldReason, OperatorRelays, Pallet, RelayByHttp,
+	types::*, validate, Config, Error, Event, HoldReason, OperatorRelays, Pallet, RelayByAuthority,
 	Relays,
 };
 use frame_support::{
@@ -41,7 +41,8 @@ impl<T: Config> Pallet<T> {
 		let claims = validate::claims::<T>(registration.claims)?;
 		validate::consistent(&endpoints, &claims)?;
 		ensure!(bond >= T::MinRelayBond::get(), Error::<T>::BondTooLow);
-		ensure!(!RelayByHttp::<T>::contains_key(&endpoints.http), Error::<T>::DuplicateEndpoint);
+		let authority = validate::authority(&endpoints);
+		ensure!(!RelayByAuthority::<T>::contains_key(&authority), Error::<T>::DuplicateEndpoint);
 		let mut operated = OperatorRelays::<T>::get(&operator);
 		let relay = crate::NextRelayId::<T>::get();
 		let next = relay.checked_add(1).ok_or(Error::<T>::RelayIdsExhausted)?;
@@ -54,7 +55,7 @@ impl<T: Config> Pallet<T> {
 		for claim in &claims.footprints {
 			Self::index_footprint(relay, &claim.footprint);
 		}
-		RelayByHttp::<T>::insert(&endpoints.http, relay);
+		RelayByAuthority::<T>::insert(&authority, relay);
 		OperatorRelays::<T>::insert(&operator, operated);
 		crate::NextRelayId::<T>::put(next);
 		Relays::<T>::insert(
@@ -82,13 +83,11 @@ impl<T: Config> Pallet<T> {
 		let mut info = Self::in_service_by(relay, &who)?;
 		let endpoints = validate::endpoints::<T>(input)?;
 		validate::consistent(&endpoints, &info.claims)?;
-		if endpoints.http != info.endpoints.http {
-			ensure!(
-				!RelayByHttp::<T>::contains_key(&endpoints.http),
-				Error::<T>::DuplicateEndpoint
-			);
-			RelayByHttp::<T>::remove(&info.endpoints.http);
-			RelayByHttp::<T>::insert(&endpoints.http, relay);
+		let (old, new) = (validate::authority(&info.endpoints), validate::authority(&endpoints));
+		if new != old {
+			ensure!(!RelayByAuthority::<T>::contains_key(&new), Error::<T>::DuplicateEndpoint);
+			RelayByAuthority::<T>::remove(&old);
+			RelayByAuthority::<T>::insert(&new, relay);
 		}
 		info.endpoints = endpoints;
 		Relays::<T>::insert(relay, info);
@@ -167,7 +166,7 @@ impl<T: Config> Pallet<T> {
 		for claim in &info.claims.footprints {
 			Self::unindex_footprint(relay, &claim.footprint);
 		}
-		RelayByHttp::<T>::remove(&info.endpoints.http);
+		RelayByAuthority::<T>::remove(validate::authority(&info.endpoints));
 		OperatorRelays::<T>::mutate_exists(&who, |operated| {
 			if let Some(list) = operated {
 				list.retain(|r| *r != relay);

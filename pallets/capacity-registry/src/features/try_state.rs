@@ -4,8 +4,9 @@
 use crate::{
 	index::{IPV4, IPV6},
 	types::*,
-	AsnFootprints, CidrLengthsInUse, Config, CountryFootprints, HoldReason, HostOwner,
-	Ipv4Footprints, Ipv6Footprints, NextRelayId, OperatorRelays, Providers, RelayByHttp, Relays,
+	validate, AsnFootprints, CidrLengthsInUse, Config, CountryFootprints, HoldReason, HostOwner,
+	Ipv4Footprints, Ipv6Footprints, NextRelayId, OperatorRelays, Providers, RelayByAuthority,
+	Relays,
 };
 use alloc::collections::btree_map::BTreeMap;
 use frame_support::{ensure, traits::fungible::InspectHold};
@@ -26,8 +27,8 @@ pub fn check<T: Config>() -> Result<(), TryRuntimeError> {
 			"a relay is missing from its operator's list"
 		);
 		ensure!(
-			RelayByHttp::<T>::get(&info.endpoints.http) == Some(relay),
-			"a relay's HTTP URL does not map back to it"
+			RelayByAuthority::<T>::get(validate::authority(&info.endpoints)) == Some(relay),
+			"a relay's HTTP authority does not map back to it"
 		);
 		ensure!(!info.claims.footprints.is_empty(), "a relay has no footprints");
 		for claim in &info.claims.footprints {
@@ -66,7 +67,10 @@ pub fn check<T: Config>() -> Result<(), TryRuntimeError> {
 	let counted: BTreeMap<(u8, u8), u32> =
 		CidrLengthsInUse::<T>::iter().map(|(f, l, n)| ((f, l), n)).collect();
 	ensure!(counted == lengths, "CidrLengthsInUse disagrees with the relays' prefixes");
-	ensure!(RelayByHttp::<T>::iter_keys().count() == relays, "RelayByHttp has stale entries");
+	ensure!(
+		RelayByAuthority::<T>::iter_keys().count() == relays,
+		"RelayByAuthority has stale entries"
+	);
 
 	let mut listed = 0usize;
 	for (operator, list) in OperatorRelays::<T>::iter() {

@@ -240,12 +240,10 @@ fn try_state_catches_an_index_that_disagrees_with_the_records() {
 		crate::CidrLengthsInUse::<Test>::insert(4, 16, 1);
 		assert!(CapacityRegistry::do_try_state().is_err());
 		crate::CidrLengthsInUse::<Test>::remove(4, 16);
-		crate::RelayByHttp::<Test>::remove(Relays::<Test>::get(relay).unwrap().endpoints.http);
+		let authority = crate::validate::authority(&Relays::<Test>::get(relay).unwrap().endpoints);
+		crate::RelayByAuthority::<Test>::remove(&authority);
 		assert!(CapacityRegistry::do_try_state().is_err());
-		crate::RelayByHttp::<Test>::insert(
-			Relays::<Test>::get(relay).unwrap().endpoints.http,
-			relay,
-		);
+		crate::RelayByAuthority::<Test>::insert(&authority, relay);
 		assert_ok!(CapacityRegistry::do_try_state());
 	});
 }

@@ -3,10 +3,14 @@
 use super::*;
 use crate::{
 	AsnFootprints, CidrLengthsInUse, CountryFootprints, Error, Ipv4Footprints, Ipv6Footprints,
-	OperatorRelays, RelayByHttp, Relays,
+	OperatorRelays, RelayByAuthority, Relays,
 };
 use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
 use ocm_primitives::footprint::{IpAddress, Ipv4Cidr};
+
+fn url(u: &str) -> Url<Test> {
+	u.as_bytes().to_vec().try_into().unwrap()
+}
 
 fn register_err(registration: RelayRegistration, bond: Balance, error: Error<Test>) {
 	assert_noop!(
@@ -43,7 +47,7 @@ fn register_relay_stores_holds_indexes_and_starts_pending() {
 		assert_eq!(held(ALICE), MIN_BOND);
 		assert_eq!(Balances::balance(&ALICE), INITIAL - MIN_BOND);
 		assert_eq!(OperatorRelays::<Test>::get(ALICE).into_inner(), vec![0]);
-		assert_eq!(RelayByHttp::<Test>::get(&info.endpoints.http), Some(0));
+		assert_eq!(RelayByAuthority::<Test>::get(url("edge1.example.net:443")), Some(0));
 		assert!(Ipv4Footprints::<Test>::contains_key(
 			Ipv4Cidr { prefix: [192, 0, 2, 0], len: 24 },
 			0
@@ -93,6 +97,7 @@ fn register_relay_refuses_bad_endpoints() {
 		let mut r = registration("https://edge.example.net");
 		r.endpoints.pob = b"tcp://edge.example.net".to_vec();
 		register_err(r, MIN_BOND, Error::InvalidUrl);
+		register_err(registration("https://edge.example.net:99999"), MIN_BOND, Error::InvalidUrl);
 
 		let mut r = registration("https://edge.example.net");
 		r.endpoints.amt_relay = Some(IpAddress::V4([232, 1, 1, 1]));
@@ -238,9 +243,8 @@ fn update_endpoints_moves_the_url_and_keeps_status() {
 			endpoints("https://new.example.net")
 		));
 		assert_eq!(status(relay), RelayStatus::Active);
-		let url = |u: &str| -> Url<Test> { u.as_bytes().to_vec().try_into().unwrap() };
-		assert_eq!(RelayByHttp::<Test>::get(url("https://new.example.net")), Some(relay));
-		assert!(!RelayByHttp::<Test>::contains_key(url("https://old.example.net")));
+		assert_eq!(RelayByAuthority::<Test>::get(url("new.example.net:443")), Some(relay));
+		assert!(!RelayByAuthority::<Test>::contains_key(url("old.example.net:443")));
 		assert_eq!(last_event(), Event::EndpointsUpdated { relay });
 
 		let update = |who, relay, e| {
@@ -476,5 +480,63 @@ fn the_market_footprint_limit_applies_below_the_storage_bound() {
 		let many =
 			(0..=MAX_FOOTPRINTS).map(|i| fp("ipv4cidr", &format!("11.{i}.0.0/16"), 10)).collect();
 		register_err(with_footprints(many), MIN_BOND, Error::TooManyFootprints);
+	});
+}
+
+/// The attack: one big server proves capacity for a small relay (the PoB
+/// endpoint elsewhere), or for several relays at once (each registering
+/// the same server under another URL). Neither registers.
+#[test]
+fn one_server_proves_capacity_for_one_relay_only() {
+	run(|| {
+		for elsewhere in [
+			"https://big.example.net/.well-known/ocm/pob/v1",
+			"http://edge.example.net/.well-known/ocm/pob/v1",
+			"https://edge.example.net:8443/.well-known/ocm/pob/v1",
+			"https://edge.example.net.big.example.net/pob",
+		] {
+			let mut r = registration("https://edge.example.net");
+			r.endpoints.pob = elsewhere.as_bytes().to_vec();
+			register_err(r, MIN_BOND, Error::PobOffOrigin);
+		}
+		// The same origin, however it is spelled, is the same origin.
+		let mut r = registration("https://edge.example.net");
+		r.endpoints.pob = b"https://EDGE.example.net:443/.well-known/ocm/pob/v1".to_vec();
+		let relay = register(ALICE, r);
+
+		// The same server under another spelling, scheme or path is taken.
+		for same in [
+			"https://Edge.Example.Net",
+			"https://edge.example.net:443/other-path",
+			"http://edge.example.net:443",
+			"https://someone@edge.example.net",
+		] {
+			assert_noop!(
+				CapacityRegistry::register_relay(
+					RuntimeOrigin::signed(BOB),
+					registration(same),
+					MIN_BOND
+				),
+				Error::<Test>::DuplicateEndpoint
+			);
+		}
+		// Another port is another listener: a relay of its own.
+		let other = register(BOB, registration("https://edge.example.net:8443"));
+		assert_noop!(
+			CapacityRegistry::update_endpoints(
+				RuntimeOrigin::signed(BOB),
+				other,
+				endpoints("https://EDGE.example.net/x")
+			),
+			Error::<Test>::DuplicateEndpoint
+		);
+		let mut moved = endpoints("https://edge2.example.net");
+		moved.pob = b"https://edge.example.net/.well-known/ocm/pob/v1".to_vec();
+		assert_noop!(
+			CapacityRegistry::update_endpoints(RuntimeOrigin::signed(BOB), other, moved),
+			Error::<Test>::PobOffOrigin
+		);
+		assert_eq!(RelayByAuthority::<Test>::get(url("edge.example.net:443")), Some(relay));
+		assert_eq!(RelayByAuthority::<Test>::get(url("edge.example.net:8443")), Some(other));
 	});
 }

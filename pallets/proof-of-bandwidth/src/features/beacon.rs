@@ -1,12 +1,14 @@
 //! Beacons join with a bond, change their link or location, and leave.
 
-use crate::{types::*, BeaconAssignment, Beacons, Config, Error, Event, HoldReason, Pallet};
+use crate::{
+	types::*, BeaconAssignment, Beacons, Config, Error, Event, HoldReason, Pallet, RetiredRecords,
+};
 use frame_support::{
 	ensure,
 	pallet_prelude::DispatchResult,
 	traits::{
 		fungible::{Mutate, MutateHold},
-		tokens::{Precision, Preservation},
+		tokens::{Fortitude, Precision, Preservation, Restriction},
 		Get, TypedGet,
 	},
 };
@@ -31,13 +33,17 @@ impl<T: Config> Pallet<T> {
 		ensure!(Beacons::<T>::count() < T::MaxBeacons::get(), Error::<T>::TooManyBeacons);
 		let bond = T::MinBeaconBond::get();
 		T::Currency::hold(&HoldReason::BeaconBond.into(), &who, bond)?;
+		let record = RetiredRecords::<T>::take(&who)
+			.unwrap_or(RetiredRecord { reputation: INITIAL_REPUTATION, strikes: 0 });
 		Beacons::<T>::insert(
 			&who,
 			BeaconInfo {
 				location,
 				capacity_mbps,
 				bond,
-				reputation: INITIAL_REPUTATION,
+				forfeit: Zero::zero(),
+				reputation: record.reputation,
+				strikes: record.strikes,
 				unclaimed: Zero::zero(),
 				registered_at: frame_system::Pallet::<T>::block_number(),
 			},
@@ -81,13 +87,32 @@ impl<T: Config> Pallet<T> {
 		if !beacon.unclaimed.is_zero() {
 			let _ = Self::do_claim_rewards(who.clone());
 		}
+		// What it forfeited goes to the pot; the rest comes back.
+		if !beacon.forfeit.is_zero() {
+			T::Currency::transfer_on_hold(
+				&HoldReason::BeaconBond.into(),
+				&who,
+				&T::RewardPot::get(),
+				beacon.forfeit,
+				Precision::BestEffort,
+				Restriction::Free,
+				Fortitude::Force,
+			)?;
+		}
 		T::Currency::release(
 			&HoldReason::BeaconBond.into(),
 			&who,
-			beacon.bond,
+			beacon.at_stake(),
 			Precision::BestEffort,
 		)?;
 		Beacons::<T>::remove(&who);
+		if beacon.reputation < INITIAL_REPUTATION || beacon.strikes > 0 {
+			let record = RetiredRecord {
+				reputation: beacon.reputation.min(INITIAL_REPUTATION),
+				strikes: beacon.strikes,
+			};
+			RetiredRecords::<T>::insert(&who, record);
+		}
 		Self::deposit_event(Event::BeaconDeregistered { beacon: who });
 		Ok(())
 	}

@@ -2,9 +2,9 @@
 //! next epoch's from on-chain randomness.
 
 use crate::{
-	types::*, weights::WeightInfo, Assignments, BeaconAssignment, Beacons, Config, CurrentEpoch,
-	Event, LeftUntested, MulticastReports, MulticastTests, Pallet, Probers, Probes, RelayCursor,
-	Reports, Tracks,
+	types::*, weights::WeightInfo, Assignments, BeaconAssignment, Beacons, Commitments, Config,
+	CurrentEpoch, Event, LeftUntested, MulticastReports, MulticastTests, Pallet, Probers, Probes,
+	RelayCursor, Reports, Tracks,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -16,7 +16,10 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use ocm_pob::{assignment, verdict};
 use ocm_primitives::capacity::{RelayRegistry, RelayStatus, Suspender};
-use sp_runtime::{traits::Saturating, Perbill};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	Perbill,
+};
 
 /// What the registry must say of a relay for it to be tested.
 fn testable<B>(status: &RelayStatus<B>) -> bool {
@@ -84,8 +87,11 @@ impl<T: Config> Pallet<T> {
 
 		let mut accounts = Vec::new();
 		let mut pool: Vec<assignment::Beacon> = Vec::new();
+		let min_bond = T::MinBeaconBond::get();
 		for (account, beacon) in Beacons::<T>::iter().take(T::MaxBeacons::get() as usize) {
-			if beacon.reputation < MIN_REPUTATION {
+			// Beacons with a poor record, or a bond slashed below the
+			// minimum, wait until they have earned or paid back their place.
+			if beacon.reputation < MIN_REPUTATION || beacon.at_stake() < min_bond {
 				continue;
 			}
 			let mut id = [0u8; 32];
@@ -170,16 +176,42 @@ impl<T: Config> Pallet<T> {
 		let mut judged = 0u32;
 		let mut assigned = 0u32;
 		let probers = Probers::<T>::decode_len().unwrap_or(0) as u32;
+		let mut unjudged = Vec::new();
+		let mut silent = Vec::new();
 		// At most `MaxRelaysPerEpoch` entries: `open_epoch` inserts no more.
 		for (relay, test) in Assignments::<T>::drain() {
 			judged += 1;
 			assigned += test.beacons.len() as u32;
-			Self::judge_test(epoch.index, relay, &test, probers);
+			if !Self::judge_test(epoch.index, relay, &test, probers, &mut silent) {
+				unjudged.push(relay);
+			}
 			let accounts: Vec<T::AccountId> = test.accounts().cloned().collect();
 			Self::judge_multicast_test(epoch.index, relay, &accounts);
 		}
+		// Silence is a beacon's fault, and an unjudged test its relay's
+		// concern, when the epoch's other tests were judged. When most went
+		// unjudged the beacons were kept from the chain (an outage, blocks
+		// too full for their commitments): striking them all, and lapsing
+		// every relay's verification, would hand whoever causes that the
+		// whole marketplace.
+		let quorate = judged.saturating_sub(unjudged.len() as u32);
+		if unjudged.len() as u32 <= quorate {
+			for (relay, beacon) in &silent {
+				Self::penalize(epoch.index, *relay, beacon, BeaconFault::Silent);
+			}
+			for relay in unjudged {
+				Self::record_unjudged(relay);
+			}
+		} else {
+			Self::deposit_event(Event::MostTestsUnjudged {
+				epoch: epoch.index,
+				unjudged: unjudged.len() as u32,
+				tests: judged,
+			});
+		}
 		let _ = BeaconAssignment::<T>::clear(u32::MAX, None);
 		let _ = Reports::<T>::clear(u32::MAX, None);
+		let _ = Commitments::<T>::clear(u32::MAX, None);
 		let _ = Probes::<T>::clear(u32::MAX, None);
 		// Emptied by the judging above; cleared for certain, as the rest.
 		let _ = MulticastTests::<T>::clear(u32::MAX, None);
@@ -188,7 +220,16 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `probers`: how many probers the board configured.
-	fn judge_test(epoch: EpochIndex, relay: RelayId, test: &Assignment<T>, probers: u32) {
+	/// Returns whether most of the test's beacons reported (or the probers
+	/// found the relay unreachable): whether it was judged. Adds the
+	/// beacons that did not report, to be blamed if the epoch was no outage.
+	fn judge_test(
+		epoch: EpochIndex,
+		relay: RelayId,
+		test: &Assignment<T>,
+		probers: u32,
+		silent: &mut Vec<(RelayId, T::AccountId)>,
+	) -> bool {
 		// Most configured probers could not get the stream: the relay fails,
 		// and the beacons that could not report it are not to blame. A
 		// majority of the configured probers, not of those that reported:
@@ -209,9 +250,7 @@ impl<T: Config> Pallet<T> {
 				None => {
 					missing += 1;
 					if !unreachable {
-						Self::adjust_reputation(&beacon.account, |r| {
-							r.saturating_sub(MISSING_PENALTY)
-						});
+						silent.push((relay, beacon.account.clone()));
 					}
 				}
 			}
@@ -230,7 +269,7 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		let judgement = if quorum { verdict::judge(&evidence, 0) } else { None };
 		if let Some(judgement) = &judgement {
-			Self::settle_beacons(epoch, relay, &reporters, &judgement.outliers);
+			Self::settle_beacons(epoch, relay, &reporters, &judgement);
 		}
 		let claimed_mbps = test.claimed_mbps;
 		if unreachable {
@@ -248,11 +287,11 @@ impl<T: Config> Pallet<T> {
 				passed: false,
 			});
 			Self::record_verdict(epoch, relay, claimed_mbps, 0, false);
-			return;
+			return true;
 		}
 		let Some(judgement) = judgement else {
 			Self::deposit_event(Event::Inconclusive { epoch, relay, missing });
-			return;
+			return false;
 		};
 		let tolerance = ppm(T::Tolerance::get());
 		let measured_mbps = verdict::link_mbps(judgement.bytes_per_second);
@@ -272,11 +311,75 @@ impl<T: Config> Pallet<T> {
 			// without the doubt: starving beacons to stay inconclusive does
 			// not keep a larger, older verification.
 			Self::lower_verified(relay, measured_mbps.min(claimed_mbps));
+			Tracks::<T>::mutate(relay, |track| track.get_or_insert_default().unjudged = 0);
 			Self::deposit_event(Event::Inconclusive { epoch, relay, missing });
-			return;
+			return true;
 		}
 		Self::deposit_event(Event::Verdict { epoch, relay, claimed_mbps, measured_mbps, passed });
 		Self::record_verdict(epoch, relay, claimed_mbps, measured_mbps, passed);
+		true
+	}
+
+	/// A test too few beacons reported to judge, in an epoch most of whose
+	/// tests were judged. Colluding beacons that go silent whenever they
+	/// are drawn keep their relay from being judged; it does not stay
+	/// Active on an old verification for ever: after
+	/// `FailuresBeforeSuspension` such tests in a row its verification
+	/// lapses (suspended by proof of bandwidth, no slash: the relay may be
+	/// blameless), and its next passing test reinstates it.
+	fn record_unjudged(relay: RelayId) {
+		let mut track = Tracks::<T>::get(relay).unwrap_or_default();
+		track.unjudged = track.unjudged.saturating_add(1);
+		let unjudged = track.unjudged;
+		Tracks::<T>::insert(relay, track);
+		if unjudged < T::FailuresBeforeSuspension::get() {
+			return;
+		}
+		let active = T::Registry::relay(relay).is_some_and(|r| r.status == RelayStatus::Active);
+		if active && T::Registry::suspend(relay, Suspender::ProofOfBandwidth).is_ok() {
+			Self::deposit_event(Event::VerificationLapsed { relay, unjudged });
+		}
+	}
+
+	/// A beacon silent in a test, or overruled: reputation, and for silence
+	/// or an overstated report a strike; from the `STRIKES_BEFORE_SLASH`th
+	/// strike in a row, `SlashShare` of what it has at stake is forfeit.
+	/// The forfeit stays held and goes to the pot when the beacon leaves:
+	/// judging makes no transfers, so slashing every beacon of an epoch
+	/// costs no more than writing their records.
+	pub(crate) fn penalize(
+		epoch: EpochIndex,
+		relay: RelayId,
+		beacon: &T::AccountId,
+		fault: BeaconFault,
+	) {
+		Beacons::<T>::mutate(beacon, |info| {
+			let Some(info) = info else { return };
+			let penalty = match fault {
+				BeaconFault::Silent => MISSING_PENALTY,
+				BeaconFault::Overstated | BeaconFault::Understated => OUTLIER_PENALTY,
+			};
+			info.reputation = info.reputation.saturating_sub(penalty);
+			if fault == BeaconFault::Understated {
+				return;
+			}
+			info.strikes = info.strikes.saturating_add(1);
+			if info.strikes < STRIKES_BEFORE_SLASH {
+				return;
+			}
+			let amount = T::SlashShare::get() * info.at_stake();
+			if amount.is_zero() {
+				return;
+			}
+			info.forfeit = info.forfeit.saturating_add(amount);
+			Self::deposit_event(Event::BeaconSlashed {
+				epoch,
+				relay,
+				beacon: beacon.clone(),
+				fault,
+				amount,
+			});
+		});
 	}
 
 	/// Lowers an Active relay's verified capacity to `measured_mbps` if it
@@ -289,27 +392,37 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Reputation and rewards of the beacons that reported a test.
+	/// Reputation, strikes and rewards of the beacons that reported a test.
+	/// An outlier earns nothing; one that overstated (claimed more than the
+	/// others saw) is struck, one that understated loses reputation only:
+	/// a relay can starve a beacon to make it look so, and must not be able
+	/// to take an honest beacon's bond that way.
 	fn settle_beacons(
 		epoch: EpochIndex,
 		relay: RelayId,
 		reporters: &[T::AccountId],
-		outliers: &[usize],
+		judgement: &verdict::Judgement,
 	) {
 		for (i, beacon) in reporters.iter().enumerate() {
-			if outliers.contains(&i) {
-				Self::adjust_reputation(beacon, |r| r.saturating_sub(OUTLIER_PENALTY));
+			if judgement.outliers.contains(&i) {
 				Self::deposit_event(Event::BeaconOverruled {
 					epoch,
 					relay,
 					beacon: beacon.clone(),
 				});
+				let fault = if judgement.overstated.contains(&i) {
+					BeaconFault::Overstated
+				} else {
+					BeaconFault::Understated
+				};
+				Self::penalize(epoch, relay, beacon, fault);
 			} else {
 				Beacons::<T>::mutate(beacon, |info| {
 					if let Some(info) = info {
 						info.reputation =
 							info.reputation.saturating_add(REPUTATION_GAIN).min(MAX_REPUTATION);
 						info.unclaimed = info.unclaimed.saturating_add(T::BeaconReward::get());
+						info.strikes = 0;
 					}
 				});
 			}
@@ -327,6 +440,7 @@ impl<T: Config> Pallet<T> {
 		let mut track = Tracks::<T>::get(relay).unwrap_or_default();
 		track.epoch = epoch;
 		track.measured_mbps = measured_mbps;
+		track.unjudged = 0;
 		if passed {
 			track.failures = 0;
 			// A pass verifies the claim tested: a claim changed since waits
@@ -352,13 +466,5 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Tracks::<T>::insert(relay, track);
-	}
-
-	fn adjust_reputation(beacon: &T::AccountId, change: impl FnOnce(u32) -> u32) {
-		Beacons::<T>::mutate(beacon, |info| {
-			if let Some(info) = info {
-				info.reputation = change(info.reputation);
-			}
-		});
 	}
 }

@@ -7,5 +7,5 @@ pub use multicast::multicast_signing_payload;
 mod probe;
 pub use probe::{probe, probe_signing_payload, probe_url};
 mod report;
-pub use report::signing_payload;
+pub use report::{commitment_signing_payload, signing_payload, REPORT_PRIORITY};
 mod try_state;

@@ -1,14 +1,20 @@
 //! The pallet's invariants, checked by `try-runtime` and after every unit test.
 
 use crate::{
-	types::*, Assignments, BeaconAssignment, Beacons, Config, CurrentEpoch, LeftUntested,
-	MulticastChannels, MulticastReports, MulticastTests, Pallet, Reports,
+	types::*, Assignments, BeaconAssignment, Beacons, Commitments, Config, CurrentEpoch,
+	HoldReason, LeftUntested, MulticastChannels, MulticastReports, MulticastTests, Pallet, Reports,
 };
-use frame_support::{ensure, traits::Get};
+use frame_support::{
+	ensure,
+	traits::{fungible::InspectHold, Get},
+};
 
 impl<T: Config> Pallet<T> {
 	/// - at most `MaxBeacons` beacons and `MaxRelaysPerEpoch` tests;
 	/// - every assigned beacon is registered, assigned once, to the test that lists it;
+	///   commitments and reports come from assigned beacons, and every report
+	///   revealed a commitment;
+	/// - a beacon's recorded bond is what is held from it, its forfeit no more;
 	/// - relays left untested have no test and are listed once;
 	/// - every report belongs to an assigned beacon of its relay and has the window's length;
 	/// - multicast tests belong to tests, multicast reports to their
@@ -44,6 +50,16 @@ impl<T: Config> Pallet<T> {
 				"a report from a beacon not assigned to its relay"
 			);
 			ensure!(seconds.len() == window, "a report of the wrong length");
+			ensure!(
+				Commitments::<T>::contains_key(relay, &beacon),
+				"a report revealed without a commitment"
+			);
+		}
+		for (relay, beacon, _) in Commitments::<T>::iter() {
+			ensure!(
+				BeaconAssignment::<T>::get(&beacon) == Some(relay),
+				"a commitment from a beacon not assigned to its relay"
+			);
 		}
 		for (relay, _) in MulticastTests::<T>::iter() {
 			ensure!(Assignments::<T>::contains_key(relay), "a multicast test of no test");
@@ -62,8 +78,13 @@ impl<T: Config> Pallet<T> {
 		for (_, channel) in MulticastChannels::<T>::iter() {
 			ensure!(channel.check().is_ok(), "a multicast channel that does not check");
 		}
-		for (_, beacon) in Beacons::<T>::iter() {
+		for (who, beacon) in Beacons::<T>::iter() {
 			ensure!(beacon.reputation <= MAX_REPUTATION, "reputation above the maximum");
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::BeaconBond.into(), &who) == beacon.bond,
+				"a beacon's recorded bond is not what is held"
+			);
+			ensure!(beacon.forfeit <= beacon.bond, "a beacon forfeited more than its bond");
 		}
 		Ok(())
 	}
