@@ -204,16 +204,16 @@ impl Chain {
 			}
 			for _ in 0..8 {
 				tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-				let best = self.best().await?;
-				if ocm_chain_client::pob::committed(&best, report.relay, report.beacon).await? {
+				// A failed read is no reason to give up: silence costs bond.
+				let Ok(best) = self.best().await else { continue };
+				let held = ocm_chain_client::pob::committed(&best, report.relay, report.beacon);
+				if held.await.unwrap_or(false) {
 					return Ok(());
 				}
-				if self
-					.past(&best, report.epoch, |e| {
-						ocm_pob::commitment::reveals_from_ms(e.window_start_ms, e.window_secs)
-					})
-					.await?
-				{
+				let closed = self.past(&best, report.epoch, |e| {
+					ocm_pob::commitment::reveals_from_ms(e.window_start_ms, e.window_secs)
+				});
+				if closed.await.unwrap_or(false) {
 					return Err(refused.unwrap_or_else(|| {
 						"commitments closed before a block held this beacon's".into()
 					}));

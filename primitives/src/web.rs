@@ -129,13 +129,13 @@ fn canonical_host(host: &[u8]) -> Option<alloc::vec::Vec<u8>> {
 	if !labels_ok {
 		return None;
 	}
-	// A label a resolver reads as a number makes the host an address.
-	let numeric = name.split(|b| *b == b'.').any(|label| {
-		label.iter().all(u8::is_ascii_digit)
-			|| (label.len() > 2
-				&& label[..2].eq_ignore_ascii_case(b"0x")
-				&& label[2..].iter().all(u8::is_ascii_hexdigit))
-	});
+	// A last label a resolver reads as a number makes the host an address
+	// (WHATWG's "ends in a number"); `3.edge.example` stays a name.
+	let last = name.rsplit(|b| *b == b'.').next().unwrap_or_default();
+	let numeric = last.iter().all(u8::is_ascii_digit)
+		|| (last.len() > 2
+			&& last[..2].eq_ignore_ascii_case(b"0x")
+			&& last[2..].iter().all(u8::is_ascii_hexdigit));
 	if numeric {
 		let v4: core::net::Ipv4Addr = core::str::from_utf8(&name).ok()?.parse().ok()?;
 		if format!("{v4}").as_bytes() != name.as_slice() {
@@ -204,6 +204,8 @@ mod tests {
 			assert!(origin(a).is_some());
 		}
 		assert_eq!(origin(b"http://edge-relay:8080").unwrap().host, b"edge-relay");
+		assert_eq!(origin(b"http://3.edge.example").unwrap().host, b"3.edge.example");
+		assert_eq!(origin(b"http://0xcafe.example.net").unwrap().host, b"0xcafe.example.net");
 		for bad in [
 			&b"ftp://a.example"[..],
 			b"http://a.example:",

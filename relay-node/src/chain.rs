@@ -194,6 +194,9 @@ impl ChainConfig {
 #[derive(Default)]
 pub struct ChainState {
 	pub relay: Option<u32>,
+	/// Another operator's relay is registered on this server's URL: this
+	/// server proves capacity for no relay (it would be that one's).
+	pub foreign: bool,
 	pub rpc: Option<RpcClient>,
 	/// The connection, once made: for reads at the best block.
 	pub chain: Option<Chain>,
@@ -247,8 +250,10 @@ pub async fn run(
 			Ok(Some(serving)) => {
 				tracing::error!(
 					relay = serving.id,
-					"another operator registered this server's URL; not registering"
+					"another operator registered this server's URL; not registering, \
+					 and serving no proof-of-bandwidth test"
 				);
+				state.write().await.foreign = true;
 				return;
 			}
 			Ok(None) => {}
@@ -268,6 +273,8 @@ pub async fn run(
 			// A bad claim fails the same way every time: say so and stop.
 			Err(e) if e.contains("CapacityRegistry") => {
 				tracing::error!(error = %e, "the chain refused the registration");
+				// Registered by someone else between our read and our call.
+				state.write().await.foreign = e.contains("DuplicateEndpoint");
 				return;
 			}
 			Err(e) => tracing::warn!(error = %e, "registration failed; retrying"),

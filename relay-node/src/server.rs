@@ -139,7 +139,14 @@ async fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str
 		// This server proves capacity for its own relay only: a relay
 		// registered by someone else on this server's URL (or a PoB URL
 		// pointing here) is not served its test.
-		let own = state.chain.read().await.relay;
+		let (own, foreign) = {
+			let chain = state.chain.read().await;
+			(chain.relay, chain.foreign)
+		};
+		if foreign {
+			let message = "another operator's relay is registered on this server\n";
+			return ("pob", text(StatusCode::NOT_FOUND, message));
+		}
 		if let (Some(own), Ok(id)) = (own, pob::parse_path(rest)) {
 			if id.relay != own {
 				let message = format!("this server is relay {own}, not relay {}\n", id.relay);

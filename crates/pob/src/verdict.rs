@@ -214,7 +214,10 @@ pub fn judge(reports: &[&[u64]], silent: u32) -> Option<Judgement> {
 			})
 			.collect()
 	};
-	let overstated: Vec<usize> = outliers.iter().copied().filter(|i| medians[*i] > group).collect();
+	// Over a group median of nothing is no overstatement: most reported
+	// (or were counted) as having received nothing.
+	let overstated: Vec<usize> =
+		outliers.iter().copied().filter(|i| group > 0 && medians[*i] > group).collect();
 	let assigned = (n as u64).saturating_add(u64::from(silent));
 	let mut credited = Vec::with_capacity(window);
 	let mut with_doubt = Vec::with_capacity(window);

@@ -53,14 +53,14 @@ fn claims_input(n: u32, seed: u16) -> ClaimsInput {
 }
 
 fn endpoints_input<T: Config>(tag: &str) -> EndpointsInput {
-	// The proof-of-bandwidth endpoint on the HTTP endpoint's origin (as it
-	// must be), both URLs as long as allowed.
-	let mut pob = url::<T>(tag);
-	if let Some(last) = pob.last_mut() {
-		*last = b'p';
-	}
+	// The proof-of-bandwidth endpoint on the HTTP endpoint's host (as it
+	// must be) but another port, so both are indexed; both URLs as long as
+	// allowed.
+	let http = url::<T>(tag);
+	let mut pob = format!("http://{tag}.example.net:8080/").into_bytes();
+	pob.resize(T::MaxUrlLen::get() as usize, b'p');
 	EndpointsInput {
-		http: url::<T>(tag),
+		http,
 		pob,
 		amt_relay: Some(IpAddress::V6([
 			0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
@@ -169,8 +169,10 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(operator), id, endpoints_input::<T>("moved"));
 
-		let moved = Relays::<T>::get(id).map(|info| crate::validate::authority(&info.endpoints));
-		assert!(moved.is_some_and(|moved| RelayByAuthority::<T>::get(moved) == Some(id)));
+		let moved = Relays::<T>::get(id).map(|info| crate::validate::authorities(&info.endpoints));
+		assert!(moved.is_some_and(|moved| moved
+			.iter()
+			.all(|authority| RelayByAuthority::<T>::get(authority) == Some(id))));
 	}
 
 	/// Replaces `MaxFootprints` footprints with `f` new ones.

@@ -179,9 +179,9 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// Which relay serves at an HTTP authority (`host:port`, lower-cased):
-	/// one relay per server, so one server cannot prove capacity for
-	/// several relays.
+	/// Which relay serves at an authority (`host:port`, canonical): its
+	/// HTTP endpoint's and its proof-of-bandwidth endpoint's. One relay per
+	/// server, so one server cannot prove capacity for several relays.
 	#[pallet::storage]
 	pub type RelayByAuthority<T: Config> = StorageMap<_, Blake2_128Concat, Url<T>, RelayId>;
 
@@ -294,7 +294,8 @@ pub mod pallet {
 		TooManyRelays,
 		/// Every relay id has been used.
 		RelayIdsExhausted,
-		/// Another relay serves at this HTTP endpoint's `host:port`.
+		/// Another relay serves at this HTTP or proof-of-bandwidth
+		/// endpoint's `host:port`.
 		DuplicateEndpoint,
 		/// A URL is longer than `MaxUrlLen`.
 		UrlTooLong,
@@ -302,9 +303,9 @@ pub mod pallet {
 		/// 1 to 65535, if any), in visible ASCII.
 		InvalidUrl,
 		/// The proof-of-bandwidth endpoint is not on the HTTP endpoint's
-		/// origin (scheme, host and port): beacons must measure the server
-		/// that serves the relay's viewers.
-		PobOffOrigin,
+		/// host: beacons must measure the server that serves the relay's
+		/// viewers.
+		PobOffHost,
 		/// An AMT relay or multicast source address is not a unicast address.
 		InvalidAddress,
 		/// The relay claims to run an AMT relay but gives no AMT relay address.

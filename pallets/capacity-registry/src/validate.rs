@@ -33,31 +33,40 @@ pub fn url<T: Config>(raw: Vec<u8>) -> Result<Url<T>, Error<T>> {
 	Ok(url)
 }
 
-/// The relay's endpoints. Its proof-of-bandwidth endpoint must share the
-/// HTTP endpoint's origin: beacons then measure the server that serves the
-/// relay's viewers, not a bigger one elsewhere, and since no two relays
-/// share an HTTP authority (`authority`), one server proves capacity for
-/// one relay only.
+/// The relay's endpoints. Its proof-of-bandwidth endpoint must be on the
+/// HTTP endpoint's host (any scheme and port: a relay serves HTTPS and
+/// cleartext on two ports, and beacons measure over cleartext): beacons
+/// then measure the server that serves the relay's viewers, not a bigger
+/// one elsewhere. With no two relays sharing an authority (`authorities`),
+/// one server proves capacity for one relay only.
 pub fn endpoints<T: Config>(input: EndpointsInput) -> Result<Endpoints<T>, Error<T>> {
 	let EndpointsInput { http, pob, amt_relay, multicast_source } = input;
 	for address in amt_relay.iter().chain(multicast_source.iter()) {
 		ensure!(address.is_unicast(), Error::<T>::InvalidAddress);
 	}
 	let (http, pob) = (url::<T>(http)?, url::<T>(pob)?);
-	let origin = web::origin(&http).ok_or(Error::<T>::InvalidUrl)?;
-	ensure!(web::origin(&pob).ok_or(Error::<T>::InvalidUrl)? == origin, Error::<T>::PobOffOrigin);
+	let http_host = web::origin(&http).ok_or(Error::<T>::InvalidUrl)?.host;
+	let pob_host = web::origin(&pob).ok_or(Error::<T>::InvalidUrl)?.host;
+	ensure!(pob_host == http_host, Error::<T>::PobOffHost);
 	Ok(Endpoints { http, pob, amt_relay, multicast_source })
 }
 
-/// The `host:port` of a relay's validated HTTP endpoint: the server no
-/// other relay may register, whatever its scheme, path or letter case.
-pub fn authority<T: Config>(endpoints: &Endpoints<T>) -> Url<T> {
-	let authority = web::origin(&endpoints.http).map(|origin| origin.authority());
-	// Shorter than the URL it comes from (`http://` is longer than
-	// `:65535`), so it always fits; the URL itself if it ever did not.
-	authority
-		.and_then(|authority| Url::<T>::try_from(authority).ok())
-		.unwrap_or_else(|| endpoints.http.clone())
+/// The `host:port`s of a relay's validated endpoints, HTTP first, the
+/// proof-of-bandwidth one after it if it differs: the servers no other
+/// relay may register, whatever the scheme, path or spelling.
+pub fn authorities<T: Config>(endpoints: &Endpoints<T>) -> Vec<Url<T>> {
+	let mut out: Vec<Url<T>> = Vec::with_capacity(2);
+	for url in [&endpoints.http, &endpoints.pob] {
+		// Shorter than the URL it comes from (`http://` is longer than
+		// `:65535`), so it always fits; the URL itself if it ever did not.
+		let authority = web::origin(url)
+			.and_then(|origin| Url::<T>::try_from(origin.authority()).ok())
+			.unwrap_or_else(|| url.clone());
+		if !out.contains(&authority) {
+			out.push(authority);
+		}
+	}
+	out
 }
 
 pub fn capacity<T: Config>(mbps: Mbps) -> Result<Mbps, Error<T>> {

@@ -41,8 +41,10 @@ impl<T: Config> Pallet<T> {
 		let claims = validate::claims::<T>(registration.claims)?;
 		validate::consistent(&endpoints, &claims)?;
 		ensure!(bond >= T::MinRelayBond::get(), Error::<T>::BondTooLow);
-		let authority = validate::authority(&endpoints);
-		ensure!(!RelayByAuthority::<T>::contains_key(&authority), Error::<T>::DuplicateEndpoint);
+		let authorities = validate::authorities(&endpoints);
+		for authority in &authorities {
+			ensure!(!RelayByAuthority::<T>::contains_key(authority), Error::<T>::DuplicateEndpoint);
+		}
 		let mut operated = OperatorRelays::<T>::get(&operator);
 		let relay = crate::NextRelayId::<T>::get();
 		let next = relay.checked_add(1).ok_or(Error::<T>::RelayIdsExhausted)?;
@@ -55,7 +57,9 @@ impl<T: Config> Pallet<T> {
 		for claim in &claims.footprints {
 			Self::index_footprint(relay, &claim.footprint);
 		}
-		RelayByAuthority::<T>::insert(&authority, relay);
+		for authority in &authorities {
+			RelayByAuthority::<T>::insert(authority, relay);
+		}
 		OperatorRelays::<T>::insert(&operator, operated);
 		crate::NextRelayId::<T>::put(next);
 		Relays::<T>::insert(
@@ -83,11 +87,16 @@ impl<T: Config> Pallet<T> {
 		let mut info = Self::in_service_by(relay, &who)?;
 		let endpoints = validate::endpoints::<T>(input)?;
 		validate::consistent(&endpoints, &info.claims)?;
-		let (old, new) = (validate::authority(&info.endpoints), validate::authority(&endpoints));
-		if new != old {
-			ensure!(!RelayByAuthority::<T>::contains_key(&new), Error::<T>::DuplicateEndpoint);
-			RelayByAuthority::<T>::remove(&old);
-			RelayByAuthority::<T>::insert(&new, relay);
+		let (old, new) =
+			(validate::authorities(&info.endpoints), validate::authorities(&endpoints));
+		for authority in new.iter().filter(|a| !old.contains(a)) {
+			ensure!(!RelayByAuthority::<T>::contains_key(authority), Error::<T>::DuplicateEndpoint);
+		}
+		for authority in old.iter().filter(|a| !new.contains(a)) {
+			RelayByAuthority::<T>::remove(authority);
+		}
+		for authority in &new {
+			RelayByAuthority::<T>::insert(authority, relay);
 		}
 		info.endpoints = endpoints;
 		Relays::<T>::insert(relay, info);
@@ -166,7 +175,9 @@ impl<T: Config> Pallet<T> {
 		for claim in &info.claims.footprints {
 			Self::unindex_footprint(relay, &claim.footprint);
 		}
-		RelayByAuthority::<T>::remove(validate::authority(&info.endpoints));
+		for authority in validate::authorities(&info.endpoints) {
+			RelayByAuthority::<T>::remove(authority);
+		}
 		OperatorRelays::<T>::mutate_exists(&who, |operated| {
 			if let Some(list) = operated {
 				list.retain(|r| *r != relay);

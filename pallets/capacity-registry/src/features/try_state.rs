@@ -18,6 +18,7 @@ pub fn check<T: Config>() -> Result<(), TryRuntimeError> {
 	let mut lengths: BTreeMap<(u8, u8), u32> = BTreeMap::new();
 	let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 	let mut relays = 0usize;
+	let mut indexed_authorities = 0usize;
 
 	for (relay, info) in Relays::<T>::iter() {
 		relays += 1;
@@ -26,9 +27,11 @@ pub fn check<T: Config>() -> Result<(), TryRuntimeError> {
 			OperatorRelays::<T>::get(&info.operator).contains(&relay),
 			"a relay is missing from its operator's list"
 		);
+		let authorities = validate::authorities(&info.endpoints);
+		indexed_authorities += authorities.len();
 		ensure!(
-			RelayByAuthority::<T>::get(validate::authority(&info.endpoints)) == Some(relay),
-			"a relay's HTTP authority does not map back to it"
+			authorities.iter().all(|a| RelayByAuthority::<T>::get(a) == Some(relay)),
+			"a relay's authority does not map back to it"
 		);
 		ensure!(!info.claims.footprints.is_empty(), "a relay has no footprints");
 		for claim in &info.claims.footprints {
@@ -68,7 +71,7 @@ pub fn check<T: Config>() -> Result<(), TryRuntimeError> {
 		CidrLengthsInUse::<T>::iter().map(|(f, l, n)| ((f, l), n)).collect();
 	ensure!(counted == lengths, "CidrLengthsInUse disagrees with the relays' prefixes");
 	ensure!(
-		RelayByAuthority::<T>::iter_keys().count() == relays,
+		RelayByAuthority::<T>::iter_keys().count() == indexed_authorities,
 		"RelayByAuthority has stale entries"
 	);
 

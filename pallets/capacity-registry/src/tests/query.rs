@@ -240,7 +240,8 @@ fn try_state_catches_an_index_that_disagrees_with_the_records() {
 		crate::CidrLengthsInUse::<Test>::insert(4, 16, 1);
 		assert!(CapacityRegistry::do_try_state().is_err());
 		crate::CidrLengthsInUse::<Test>::remove(4, 16);
-		let authority = crate::validate::authority(&Relays::<Test>::get(relay).unwrap().endpoints);
+		let authority =
+			crate::validate::authorities(&Relays::<Test>::get(relay).unwrap().endpoints)[0].clone();
 		crate::RelayByAuthority::<Test>::remove(&authority);
 		assert!(CapacityRegistry::do_try_state().is_err());
 		crate::RelayByAuthority::<Test>::insert(&authority, relay);

@@ -485,31 +485,36 @@ fn the_market_footprint_limit_applies_below_the_storage_bound() {
 
 /// The attack: one big server proves capacity for a small relay (the PoB
 /// endpoint elsewhere), or for several relays at once (each registering
-/// the same server under another URL). Neither registers.
+/// the same server under another URL, or pointing its PoB endpoint at
+/// another relay's). None registers.
 #[test]
 fn one_server_proves_capacity_for_one_relay_only() {
 	run(|| {
 		for elsewhere in [
 			"https://big.example.net/.well-known/ocm/pob/v1",
-			"http://edge.example.net/.well-known/ocm/pob/v1",
-			"https://edge.example.net:8443/.well-known/ocm/pob/v1",
 			"https://edge.example.net.big.example.net/pob",
+			"https://127.0.0.1/pob",
 		] {
 			let mut r = registration("https://edge.example.net");
 			r.endpoints.pob = elsewhere.as_bytes().to_vec();
-			register_err(r, MIN_BOND, Error::PobOffOrigin);
+			register_err(r, MIN_BOND, Error::PobOffHost);
 		}
-		// The same origin, however it is spelled, is the same origin.
+		// The same host, however it is spelled, on another port and scheme
+		// (HTTPS to viewers, cleartext to beacons), is the relay's own.
 		let mut r = registration("https://edge.example.net");
-		r.endpoints.pob = b"https://EDGE.example.net:443/.well-known/ocm/pob/v1".to_vec();
+		r.endpoints.pob = b"http://EDGE.example.net.:8080/.well-known/ocm/pob/v1".to_vec();
 		let relay = register(ALICE, r);
+		assert_eq!(RelayByAuthority::<Test>::get(url("edge.example.net:443")), Some(relay));
+		assert_eq!(RelayByAuthority::<Test>::get(url("edge.example.net:8080")), Some(relay));
 
-		// The same server under another spelling, scheme or path is taken.
+		// The same server under another spelling, scheme or path is taken,
+		// as is its PoB endpoint for another relay's.
 		for same in [
 			"https://Edge.Example.Net",
 			"https://edge.example.net:443/other-path",
 			"http://edge.example.net:443",
 			"https://someone@edge.example.net",
+			"http://edge.example.net:8080",
 		] {
 			assert_noop!(
 				CapacityRegistry::register_relay(
@@ -520,8 +525,12 @@ fn one_server_proves_capacity_for_one_relay_only() {
 				Error::<Test>::DuplicateEndpoint
 			);
 		}
+		let mut borrowing = registration("https://edge.example.net:9443");
+		borrowing.endpoints.pob = b"http://edge.example.net:8080/pob".to_vec();
+		register_err(borrowing, MIN_BOND, Error::DuplicateEndpoint);
+
 		// Another port is another listener: a relay of its own.
-		let other = register(BOB, registration("https://edge.example.net:8443"));
+		let other = register(BOB, registration("https://edge.example.net:9443"));
 		assert_noop!(
 			CapacityRegistry::update_endpoints(
 				RuntimeOrigin::signed(BOB),
@@ -534,9 +543,14 @@ fn one_server_proves_capacity_for_one_relay_only() {
 		moved.pob = b"https://edge.example.net/.well-known/ocm/pob/v1".to_vec();
 		assert_noop!(
 			CapacityRegistry::update_endpoints(RuntimeOrigin::signed(BOB), other, moved),
-			Error::<Test>::PobOffOrigin
+			Error::<Test>::PobOffHost
 		);
-		assert_eq!(RelayByAuthority::<Test>::get(url("edge.example.net:443")), Some(relay));
-		assert_eq!(RelayByAuthority::<Test>::get(url("edge.example.net:8443")), Some(other));
+		// Moving the PoB endpoint frees the old authority and takes the new.
+		let mut moved = endpoints("https://edge.example.net");
+		moved.pob = b"http://edge.example.net:8081/pob".to_vec();
+		assert_ok!(CapacityRegistry::update_endpoints(RuntimeOrigin::signed(ALICE), relay, moved));
+		assert!(!RelayByAuthority::<Test>::contains_key(url("edge.example.net:8080")));
+		assert_eq!(RelayByAuthority::<Test>::get(url("edge.example.net:8081")), Some(relay));
+		assert_ok!(CapacityRegistry::do_try_state());
 	});
 }

@@ -188,17 +188,22 @@ impl<T: Config> Pallet<T> {
 			let accounts: Vec<T::AccountId> = test.accounts().cloned().collect();
 			Self::judge_multicast_test(epoch.index, relay, &accounts);
 		}
-		// Silence is a beacon's fault, and an unjudged test its relay's
-		// concern, when the epoch's other tests were judged. When most went
-		// unjudged the beacons were kept from the chain (an outage, blocks
-		// too full for their commitments): striking them all, and lapsing
-		// every relay's verification, would hand whoever causes that the
-		// whole marketplace.
+		// Silence costs reputation always; it is a strike, and an unjudged
+		// test counts towards its relay's lapse, when the epoch's other
+		// tests were judged. When most went unjudged the beacons were kept
+		// from the chain (an outage, blocks too full for their
+		// commitments): striking them all, and lapsing every relay's
+		// verification, would hand whoever causes that the marketplace.
 		let quorate = judged.saturating_sub(unjudged.len() as u32);
-		if unjudged.len() as u32 <= quorate {
-			for (relay, beacon) in &silent {
+		let outage = unjudged.len() as u32 > quorate;
+		for (relay, beacon) in &silent {
+			if outage {
+				Self::lose_reputation(beacon, MISSING_PENALTY);
+			} else {
 				Self::penalize(epoch.index, *relay, beacon, BeaconFault::Silent);
 			}
+		}
+		if !outage {
 			for relay in unjudged {
 				Self::record_unjudged(relay);
 			}
@@ -268,10 +273,21 @@ impl<T: Config> Pallet<T> {
 			.chain((0..missing).map(|_| silent_seconds.as_slice()))
 			.collect();
 		let judgement = if quorum { verdict::judge(&evidence, 0) } else { None };
-		if let Some(judgement) = &judgement {
-			Self::settle_beacons(epoch, relay, &reporters, &judgement);
-		}
 		let claimed_mbps = test.claimed_mbps;
+		let tolerance = ppm(T::Tolerance::get());
+		if let Some(judgement) = &judgement {
+			// An overstatement is struck only where it could have helped:
+			// in a test the relay passed. In one it did not, the "over"
+			// reporters may be the only ones the relay fed, the others
+			// starved to have them struck.
+			let passed = !unreachable
+				&& verdict::supports_claim(
+					verdict::link_mbps(judgement.bytes_per_second),
+					claimed_mbps,
+					tolerance,
+				);
+			Self::settle_beacons(epoch, relay, &reporters, judgement, passed);
+		}
 		if unreachable {
 			Self::deposit_event(Event::RelayUnreachable {
 				epoch,
@@ -293,7 +309,6 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::Inconclusive { epoch, relay, missing });
 			return false;
 		};
-		let tolerance = ppm(T::Tolerance::get());
 		let measured_mbps = verdict::link_mbps(judgement.bytes_per_second);
 		let passed = verdict::supports_claim(measured_mbps, claimed_mbps, tolerance);
 		// A silent beacon, or one counting little, may be the liar: it can
@@ -384,17 +399,33 @@ impl<T: Config> Pallet<T> {
 
 	/// Lowers an Active relay's verified capacity to `measured_mbps` if it
 	/// is above it.
+	fn lose_reputation(beacon: &T::AccountId, penalty: u32) {
+		Beacons::<T>::mutate(beacon, |info| {
+			if let Some(info) = info {
+				info.reputation = info.reputation.saturating_sub(penalty);
+			}
+		});
+	}
+
+	/// Nothing measured (half its beacons starved, say) is no capacity to
+	/// sell: the relay is suspended by proof of bandwidth, without a slash,
+	/// until a test passes.
 	fn lower_verified(relay: RelayId, measured_mbps: Mbps) {
 		if let Some(summary) = T::Registry::relay(relay) {
 			if summary.status == RelayStatus::Active && summary.verified_mbps > measured_mbps {
-				let _ = T::Registry::record_verified(relay, measured_mbps);
+				if measured_mbps == 0 {
+					let _ = T::Registry::suspend(relay, Suspender::ProofOfBandwidth);
+				} else {
+					let _ = T::Registry::record_verified(relay, measured_mbps);
+				}
 			}
 		}
 	}
 
 	/// Reputation, strikes and rewards of the beacons that reported a test.
 	/// An outlier earns nothing; one that overstated (claimed more than the
-	/// others saw) is struck, one that understated loses reputation only:
+	/// others saw) in a test the relay passed is struck, any other loses
+	/// reputation only:
 	/// a relay can starve a beacon to make it look so, and must not be able
 	/// to take an honest beacon's bond that way.
 	fn settle_beacons(
@@ -402,6 +433,7 @@ impl<T: Config> Pallet<T> {
 		relay: RelayId,
 		reporters: &[T::AccountId],
 		judgement: &verdict::Judgement,
+		passed: bool,
 	) {
 		for (i, beacon) in reporters.iter().enumerate() {
 			if judgement.outliers.contains(&i) {
@@ -410,7 +442,7 @@ impl<T: Config> Pallet<T> {
 					relay,
 					beacon: beacon.clone(),
 				});
-				let fault = if judgement.overstated.contains(&i) {
+				let fault = if passed && judgement.overstated.contains(&i) {
 					BeaconFault::Overstated
 				} else {
 					BeaconFault::Understated
