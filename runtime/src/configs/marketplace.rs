@@ -188,9 +188,9 @@ impl pallet_proof_of_bandwidth::Config for Runtime {
 	type MaxBeaconCapacityMbps = ConstU32<100_000>;
 	type MaxBeacons = ConstU32<1_024>;
 	/// The epoch boundary judges and draws this many tests in one block:
-	/// at 46, with 1,024 beacons, it takes at most a quarter of a block's
+	/// at 38, with 1,024 beacons, it takes at most a quarter of a block's
 	/// time by the measured weights (`tests/marketplace.rs`).
-	type MaxRelaysPerEpoch = ConstU32<46>;
+	type MaxRelaysPerEpoch = ConstU32<38>;
 	type MaxBeaconsPerTest = ConstU32<16>;
 	type MaxWindowSecs = ConstU32<60>;
 	/// Nine in ten of a multicast test's objects: FEC sized for 5 % loss

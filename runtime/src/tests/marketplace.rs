@@ -31,7 +31,7 @@ fn the_largest_relay_registration_fits_in_a_block() {
 
 type PobWeights = pallet_proof_of_bandwidth::weights::SubstrateWeight<Runtime>;
 
-/// An epoch boundary at the bounds (46 relays judged and drawn, 1,024
+/// An epoch boundary at the bounds (38 relays judged and drawn, 1,024
 /// beacons) takes at most a quarter of one block's time, once an epoch
 /// (mostly the database writes of judging: a report, a reputation and a
 /// reward per beacon); a beacon's report is a light transaction.
