@@ -31,6 +31,23 @@ pub enum PobError {
 	Range(RangeError),
 	/// More bytes than one request may ask for (416).
 	TooLarge { max: u64 },
+	/// A test of another relay than this server's (404).
+	NotThisRelay { own: u32 },
+	/// Another operator's relay is registered on this server (404).
+	Foreign,
+}
+
+/// Which relay's tests this server serves: it proves capacity for its own
+/// relay only, so a relay registered on someone else's server (or whose
+/// PoB URL points here) is not served its test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Serving {
+	/// Not registered yet, or run without a chain: any relay id.
+	Any,
+	/// This relay's, once registered.
+	Relay(u32),
+	/// None: another operator registered this server's URL.
+	Foreign,
 }
 
 /// 32 bytes from 64 hex digits.
@@ -77,8 +94,15 @@ pub fn plan(
 	rest: &str,
 	range_header: Option<&str>,
 	max_bytes: u64,
+	serving: Serving,
 ) -> Result<PobResponse, PobError> {
 	let id = parse_path(rest)?;
+	match serving {
+		Serving::Any => {}
+		Serving::Relay(own) if own == id.relay => {}
+		Serving::Relay(own) => return Err(PobError::NotThisRelay { own }),
+		Serving::Foreign => return Err(PobError::Foreign),
+	}
 	let range = range::parse(range_header.ok_or(PobError::NoRange)?, STREAM_LEN)
 		.map_err(PobError::Range)?;
 	if range.len() > max_bytes {
@@ -136,22 +160,36 @@ mod tests {
 	#[test]
 	fn requests_need_a_servable_range_within_the_limit() {
 		let rest = format!("{SEED}/1/{BEACON}");
-		assert_eq!(plan(&rest, None, 1 << 20).err(), Some(PobError::NoRange));
+		assert_eq!(plan(&rest, None, 1 << 20, Serving::Any).err(), Some(PobError::NoRange));
 		assert_eq!(
-			plan(&rest, Some("bytes=0-1048576"), 1 << 20).err(),
+			plan(&rest, Some("bytes=0-1048576"), 1 << 20, Serving::Any).err(),
 			Some(PobError::TooLarge { max: 1 << 20 })
 		);
 		assert_eq!(
-			plan(&rest, Some(&format!("bytes={STREAM_LEN}-")), 1 << 20).err(),
+			plan(&rest, Some(&format!("bytes={STREAM_LEN}-")), 1 << 20, Serving::Any).err(),
 			Some(PobError::Range(RangeError::Unsatisfiable))
 		);
-		assert!(plan(&rest, Some("bytes=0-1048575"), 1 << 20).is_ok());
+		assert!(plan(&rest, Some("bytes=0-1048575"), 1 << 20, Serving::Any).is_ok());
+	}
+
+	/// The attack: a relay registered on someone else's server (its URL,
+	/// or a PoB URL pointing there) passes its test on that server's
+	/// capacity. Once the server knows its own relay, no other is served.
+	#[test]
+	fn a_server_serves_its_own_relays_test_only() {
+		let ask = |relay: u32, serving| {
+			plan(&format!("{SEED}/{relay}/{BEACON}"), Some("bytes=0-9"), 1 << 20, serving).err()
+		};
+		assert_eq!(ask(7, Serving::Relay(7)), None);
+		assert_eq!(ask(8, Serving::Relay(7)), Some(PobError::NotThisRelay { own: 7 }));
+		assert_eq!(ask(7, Serving::Foreign), Some(PobError::Foreign));
+		assert_eq!(ask(8, Serving::Any), None, "not registered yet: any");
 	}
 
 	#[tokio::test]
 	async fn the_body_is_the_stream_in_chunks() {
 		let rest = format!("{SEED}/1/{BEACON}");
-		let response = plan(&rest, Some("bytes=1000-200999"), 1 << 20).unwrap();
+		let response = plan(&rest, Some("bytes=1000-200999"), 1 << 20, Serving::Any).unwrap();
 		let chunks: Vec<Bytes> = response.chunks().collect().await;
 		assert_eq!(chunks.len(), 4, "200000 bytes in 64 KiB chunks");
 		let body: Vec<u8> = chunks.concat();

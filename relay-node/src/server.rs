@@ -136,33 +136,31 @@ async fn route(state: &Arc<State>, request: &Request<Incoming>) -> (&'static str
 		);
 	}
 	if let Some(rest) = path.strip_prefix(pob::PATH_PREFIX) {
-		// This server proves capacity for its own relay only: a relay
-		// registered by someone else on this server's URL (or a PoB URL
-		// pointing here) is not served its test.
-		let (own, foreign) = {
+		let serving = {
 			let chain = state.chain.read().await;
-			(chain.relay, chain.foreign)
-		};
-		if foreign {
-			let message = "another operator's relay is registered on this server\n";
-			return ("pob", text(StatusCode::NOT_FOUND, message));
-		}
-		if let (Some(own), Ok(id)) = (own, pob::parse_path(rest)) {
-			if id.relay != own {
-				let message = format!("this server is relay {own}, not relay {}\n", id.relay);
-				return ("pob", text(StatusCode::NOT_FOUND, message));
+			match (chain.foreign, chain.relay) {
+				(true, _) => pob::Serving::Foreign,
+				(false, Some(own)) => pob::Serving::Relay(own),
+				(false, None) => pob::Serving::Any,
 			}
-		}
+		};
 		let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
-		return ("pob", pob_response(state, rest, range, request.method() == Method::HEAD));
+		let head = request.method() == Method::HEAD;
+		return ("pob", pob_response(state, rest, range, head, serving));
 	}
 	let (outcome, response) = state.proxy.handle(request).await;
 	state.metrics.cache.get_or_create(&OutcomeLabels { outcome: outcome.as_str() }).inc();
 	("cache", response)
 }
 
-fn pob_response(state: &Arc<State>, rest: &str, range: Option<&str>, head: bool) -> Response<Body> {
-	let plan = match pob::plan(rest, range, state.config.pob_max_request_bytes) {
+fn pob_response(
+	state: &Arc<State>,
+	rest: &str,
+	range: Option<&str>,
+	head: bool,
+	serving: pob::Serving,
+) -> Response<Body> {
+	let plan = match pob::plan(rest, range, state.config.pob_max_request_bytes, serving) {
 		Ok(plan) => plan,
 		Err(PobError::BadPath) => {
 			return text(
@@ -187,6 +185,13 @@ fn pob_response(state: &Arc<State>, rest: &str, range: Option<&str>, head: bool)
 				StatusCode::RANGE_NOT_SATISFIABLE,
 				format!("at most {max} bytes per request\n"),
 			)
+		}
+		Err(PobError::NotThisRelay { own }) => {
+			return text(StatusCode::NOT_FOUND, format!("this server is relay {own}'s only\n"))
+		}
+		Err(PobError::Foreign) => {
+			let message = "another operator's relay is registered on this server\n";
+			return text(StatusCode::NOT_FOUND, message);
 		}
 	};
 	let range = plan.range;
